@@ -1,0 +1,28 @@
+# All set-up lives here: `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+CONSTRAINTS := requirements/constraints.txt
+
+.PHONY: demo test test-fast install clean
+
+demo: $(STAMP)
+	$(VENV)/bin/seqclf demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# Unit tests only: seconds, not minutes.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not integration and not e2e"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache src/*.egg-info

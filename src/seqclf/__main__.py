@@ -1,0 +1,3 @@
+from seqclf.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""`TextClassifier`: the Python API, and the one predictor layer the CLI (and later HTTP) call."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqclf import artifacts
+from seqclf.config import Config
+from seqclf.data.batching import EncodedCorpus, length_bucketed_batches, pad_batch
+from seqclf.data.readers import Dataset, dataset_from_lists
+from seqclf.errors import DataError, SeqclfError
+from seqclf.inference import predict_logits
+from seqclf.nn.classifier import SequenceClassifier
+from seqclf.text.tokenizer import WordTokenizer
+from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
+from seqclf.training.history import History
+from seqclf.training.metrics import classification_report
+from seqclf.training.trainer import Batch, Callback, KeepBest, Trainer
+
+Labeled = tuple[Sequence[str], Sequence[object]]
+
+
+class NotFittedError(SeqclfError):
+    """The classifier has no model yet."""
+
+
+class TextClassifier:
+    """Raw text in, labels out. Settings are config field names: `TextClassifier(max_len=10, embed_dim=50)`."""
+
+    def __init__(self, config: Config | None = None, **settings: object) -> None:
+        self.config = (config or Config()).updated(settings)
+        self.tokenizer: WordTokenizer | None = None
+        self.model: SequenceClassifier | None = None
+        self.classes_: list[str] = []
+        self.history = History()
+
+    # -- training -------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[object],
+        valid: Labeled | float | None = None,
+        *,
+        epochs: int | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> TextClassifier:
+        """Train on texts and labels. `valid`: (texts, labels), a fraction to hold out, or None for
+        the configured valid_fraction. The weights of the best validation epoch are kept."""
+        if epochs is not None:
+            self.config = self.config.updated({"epochs": epochs})
+        train = dataset_from_lists(texts, labels, source="training data")
+        classes = self._classes(train.labels)
+        train, held_out = self._validation_split(train, valid)
+        targets = _targets(train, classes)
+        valid_targets = _targets(held_out, classes) if held_out is not None else None
+
+        settings = self.config.train
+        if settings.threads is not None:
+            torch.set_num_threads(settings.threads)
+        torch.manual_seed(settings.seed)
+        tokenizer, corpus = WordTokenizer.train(train.texts, self.config.tokenizer)
+        self.config = self.config.updated({"max_len": tokenizer.max_len})
+        model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes))
+        valid_corpus = tokenizer.encode(held_out.texts) if held_out is not None else None
+
+        trainer = Trainer(
+            model=model,
+            optimizer=torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay),
+            loss_fn=nn.functional.cross_entropy,
+            max_grad_norm=settings.max_grad_norm,
+            callbacks=[*callbacks, KeepBest(model)],
+        )
+        rng = np.random.default_rng(settings.seed)
+
+        def batches(epoch: int):
+            for indices in length_bucketed_batches(corpus.lengths, settings.batch_size, rng):
+                ids, lengths = pad_batch(corpus, indices)  # (B, T), (B,)
+                yield Batch((ids, lengths), targets[indices], int(lengths.sum()))
+
+        def validate() -> tuple[float, float]:
+            logits = predict_logits(model, valid_corpus)  # (N, C)
+            loss = nn.functional.cross_entropy(logits, valid_targets).item()
+            return loss, (logits.argmax(dim=1) == valid_targets).float().mean().item()
+
+        steps = -(-len(corpus) // settings.batch_size)
+        history = trainer.fit(settings.epochs, batches, steps, validate if valid_corpus is not None else None)
+        model.eval()
+        self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history
+        return self
+
+    def _validation_split(self, train: Dataset, valid: Labeled | float | None) -> tuple[Dataset, Dataset | None]:
+        if isinstance(valid, tuple):
+            return train, dataset_from_lists(valid[0], valid[1], source="validation data")
+        fraction = self.config.train.valid_fraction if valid is None else float(valid)
+        if not 0 <= fraction < 1:
+            raise DataError(f"a held-out fraction must be in [0, 1), got {fraction}", field="valid")
+        n_valid = int(round(len(train) * fraction))
+        if n_valid == 0:
+            return train, None
+        order = np.random.default_rng(self.config.train.seed).permutation(len(train))
+        return train.select(order[n_valid:]), train.select(order[:n_valid], source="held-out validation data")
+
+    def _classes(self, labels: list[str]) -> list[str]:
+        first_seen = list(dict.fromkeys(labels))
+        if not first_seen:
+            raise DataError("no training examples", field="texts")
+        if len(first_seen) < 2:
+            raise DataError(f"the training data has only one class ({first_seen[0]!r})", field="labels",
+                            hint="a classifier needs examples of at least two classes")
+        return sorted(first_seen) if self.config.data.label_order == "sorted" else first_seen
+
+    # -- prediction -----------------------------------------------------------------------------
+
+    def _fitted(self) -> tuple[SequenceClassifier, WordTokenizer]:
+        if self.model is None or self.tokenizer is None:
+            raise NotFittedError("this TextClassifier has no model yet", hint="call fit() or TextClassifier.load()")
+        return self.model, self.tokenizer
+
+    def _encode(self, texts: Sequence[str]) -> EncodedCorpus:
+        _, tokenizer = self._fitted()
+        return tokenizer.encode(dataset_from_lists(texts, None, source="texts").texts)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, C) probabilities, rows sum to 1, columns in `classes_` order, rows in input order."""
+        model, _ = self._fitted()
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes_)), dtype=np.float32)
+        return torch.softmax(predict_logits(model, self._encode(texts)), dim=1).numpy()
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.classes_[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+    def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
+        """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+        data = dataset_from_lists(texts, labels, source="evaluation data")
+        self._fitted()
+        targets = _targets(data, self.classes_).numpy()
+        predicted = self.predict_proba(data.texts).argmax(axis=1)
+        return classification_report(targets, predicted, self.classes_)
+
+    # -- views of the pipeline ------------------------------------------------------------------
+
+    def trace(self, text: str) -> PredictionTrace:
+        """One text through every stage, with the real values each stage produced."""
+        model, tokenizer = self._fitted()
+        dataset_from_lists([text], None, source="text")
+        return prediction_trace(model, tokenizer, self.classes_, text)
+
+    def data_flow(self, texts: Sequence[str]) -> DataFlow:
+        """The shape of the whole data set after each stage."""
+        model, tokenizer = self._fitted()
+        data = dataset_from_lists(texts, None, source="texts")
+        if len(data) == 0:
+            raise DataError("no texts given", field="texts")
+        return data_flow(model, tokenizer, self.classes_, data.texts)
+
+    # -- files ------------------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        model, tokenizer = self._fitted()
+        return artifacts.save(directory, artifacts.ModelParts(self.config, tokenizer, self.classes_, model, self.history))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TextClassifier:
+        parts = artifacts.load(directory)
+        clf = cls(parts.config)
+        clf.tokenizer, clf.model, clf.classes_, clf.history = parts.tokenizer, parts.model, parts.classes, parts.history
+        return clf
+
+
+def _targets(data: Dataset, classes: list[str]) -> torch.Tensor:
+    index = {name: i for i, name in enumerate(classes)}
+    unknown = sorted(set(data.labels) - set(index))
+    if unknown:
+        raise DataError(f"labels not seen in training: {', '.join(map(repr, unknown[:5]))}", path=data.source,
+                        field="labels", hint="every class must appear in the training data")
+    return torch.tensor([index[label] for label in data.labels], dtype=torch.int64)  # (N,)

@@ -1,0 +1,186 @@
+"""Save and load a model directory. Writes are atomic; loading never unpickles.
+
+    config.json        every setting (resolved), format_version, vocabulary and class counts
+    tokenizer.json     Hugging Face tokenizers format, with truncation/padding to max_len
+    labels.json        class names, in the order of the model's outputs
+    model.safetensors  weights only
+    metrics.jsonl      one JSON object per training epoch (optional for loading)
+    training_curve.png loss and accuracy curves (optional)
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from seqclf.config import Config
+from seqclf.errors import ConfigError, ModelDirError
+from seqclf.nn.classifier import SequenceClassifier
+from seqclf.text.tokenizer import WordTokenizer
+from seqclf.training.history import History
+
+FORMAT_VERSION = 1
+CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
+    "config.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl", "training_curve.png")
+REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
+
+
+@dataclass
+class ModelParts:
+    config: Config
+    tokenizer: WordTokenizer
+    classes: list[str]
+    model: SequenceClassifier
+    history: History
+
+
+def save(directory: str | Path, parts: ModelParts) -> Path:
+    """Write the model directory next to its final place, then swap it in: never half-written."""
+    directory = Path(directory)
+    _check_replaceable(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
+    try:
+        _write_json(staging / CONFIG, {
+            "format_version": FORMAT_VERSION,
+            "vocab_size": parts.tokenizer.vocab_size,
+            "num_classes": len(parts.classes),
+            **parts.config.to_dict(),
+        })
+        parts.tokenizer.save(staging / TOKENIZER)
+        _write_json(staging / LABELS, parts.classes)
+        weights = {name: t.detach().contiguous() for name, t in parts.model.state_dict().items()}
+        save_file(weights, str(staging / WEIGHTS), metadata={"format": "pt"})
+        (staging / METRICS).write_text(parts.history.to_jsonl(), encoding="utf-8")
+        if len(parts.history):
+            parts.history.save_png(staging / CURVE)
+        _fsync_tree(staging)
+        _swap_in(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory
+
+
+def _check_replaceable(directory: Path) -> None:
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise ModelDirError("exists and is not a directory", path=directory, hint="choose another --out")
+    if any(directory.iterdir()) and not (directory / CONFIG).is_file():
+        raise ModelDirError("exists, is not empty and is not a seqclf model directory", path=directory,
+                            hint="choose another --out; seqclf only replaces its own model directories")
+
+
+def _swap_in(staging: Path, directory: Path) -> None:
+    if not directory.exists():
+        os.replace(staging, directory)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".old", dir=directory.parent))
+    os.replace(directory, retired / "model")
+    try:
+        os.replace(staging, directory)
+    except OSError:
+        os.replace(retired / "model", directory)  # put the previous model back
+        raise
+    finally:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load(directory: str | Path) -> ModelParts:
+    """Read and cross-check a model directory; any problem is a ModelDirError naming file and field."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelDirError("model directory not found", path=directory, hint="give the --out of `seqclf train`")
+    for name in REQUIRED:
+        if not (directory / name).is_file():
+            raise ModelDirError(f"missing {name}: not a complete seqclf model directory", path=directory)
+    raw = _read_json(directory / CONFIG, dict)
+    version = raw.pop("format_version", None)
+    if version != FORMAT_VERSION:
+        raise ModelDirError(f"unsupported format_version {version!r} (this seqclf reads {FORMAT_VERSION})",
+                            path=directory / CONFIG, field="format_version")
+    vocab_size, num_classes = raw.pop("vocab_size", None), raw.pop("num_classes", None)
+    try:
+        config = Config.from_dict(raw, source=str(directory / CONFIG))
+    except ConfigError as exc:
+        raise ModelDirError(exc.problem, path=directory / CONFIG, field=exc.field) from None
+    if not isinstance(config.tokenizer.max_len, int):
+        raise ModelDirError("max_len must be a resolved integer", path=directory / CONFIG, field="max_len")
+
+    classes = _read_json(directory / LABELS, list)
+    if len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
+        raise ModelDirError("must list two or more distinct class names", path=directory / LABELS)
+    if num_classes != len(classes):
+        raise ModelDirError(f"{LABELS} has {len(classes)} classes, config says {num_classes}",
+                            path=directory / CONFIG, field="num_classes")
+
+    try:
+        tokenizer = WordTokenizer.load(directory / TOKENIZER, config.tokenizer.max_len)
+    except Exception as exc:  # the tokenizers library raises plain Exception on a bad file
+        raise ModelDirError(f"cannot read the tokenizer: {exc}", path=directory / TOKENIZER) from None
+    if vocab_size != tokenizer.vocab_size:
+        raise ModelDirError(f"{TOKENIZER} has {tokenizer.vocab_size} entries, config says {vocab_size}",
+                            path=directory / CONFIG, field="vocab_size")
+
+    model = SequenceClassifier(config.model, vocab_size=tokenizer.vocab_size, num_classes=len(classes))
+    try:
+        weights = load_file(str(directory / WEIGHTS))
+    except (SafetensorError, OSError) as exc:
+        raise ModelDirError(f"cannot read the weights: {exc}", path=directory / WEIGHTS) from None
+    _check_weights(weights, model, directory / WEIGHTS)
+    model.load_state_dict(weights)
+    model.eval()
+
+    metrics = directory / METRICS
+    try:
+        history = History.from_jsonl(metrics.read_text("utf-8")) if metrics.is_file() else History()
+    except (ValueError, TypeError) as exc:
+        raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
+    return ModelParts(config, tokenizer, classes, model, history)
+
+
+def _read_json(path: Path, kind: type) -> object:
+    try:
+        value = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelDirError(f"cannot read JSON: {exc}", path=path) from None
+    if not isinstance(value, kind):
+        raise ModelDirError(f"expected a JSON {kind.__name__}", path=path)
+    return value
+
+
+def _check_weights(weights: dict[str, torch.Tensor], model: SequenceClassifier, path: Path) -> None:
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
+    if missing or unexpected:
+        raise ModelDirError(f"weights do not match the config: missing {missing[:3]}, unexpected {unexpected[:3]}",
+                            path=path, hint="config.json and model.safetensors come from different models")
+    for name, tensor in expected.items():
+        if weights[name].shape != tensor.shape:
+            raise ModelDirError(f"shape {tuple(weights[name].shape)} but the config implies {tuple(tensor.shape)}",
+                                path=path, field=name, hint="config.json and model.safetensors do not match")
+        if weights[name].dtype != tensor.dtype:
+            raise ModelDirError(f"dtype {weights[name].dtype}, expected {tensor.dtype}", path=path, field=name)

@@ -1,0 +1,237 @@
+"""The `seqclf` command: parses arguments, calls the library, prints. Nothing else lives here."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from seqclf import __version__
+from seqclf.api import TextClassifier
+from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, load_preset, preset_names, read_config_file
+from seqclf.data.demo import demo_corpus
+from seqclf.data.readers import Dataset, read_dataset, read_lines
+from seqclf.errors import SeqclfError
+from seqclf.trace import DataFlow
+from seqclf.training.report import ConsoleReport
+
+DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return args.run(args, out, err) or 0
+    except SeqclfError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except BrokenPipeError:  # e.g. `seqclf predict ... | head`
+        return 0
+
+
+# -- sub-commands -----------------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
+    started = time.perf_counter()
+    texts, labels = demo_corpus()
+    out.print(f"[bold]demo corpus[/bold]: {len(texts)} sentences in 3 classes (positive, negative, neutral), "
+              f"{min(map(len, map(str.split, texts)))}-{max(map(len, map(str.split, texts)))} words")
+    clf = TextClassifier(Config.from_dict(load_preset("classic")), valid_fraction=0.2)
+    out.print("[bold]training trace[/bold] (classic setup: max_len 10, embedding 50, LSTM 64)")
+    clf.fit(texts, labels, callbacks=[ConsoleReport(out)])
+    out.print()
+    _print_data_flow(out, clf.data_flow(texts))
+    for text in ("I love this movie", "This is bad"):
+        out.print()
+        out.print(clf.trace(text).render(), markup=False)
+    saved = clf.save(args.out)
+    out.print(f"\nmodel saved to {saved}; try: seqclf trace {saved} \"what a wonderful film\"")
+    out.print(f"demo finished in {time.perf_counter() - started:.1f} s")
+
+
+def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
+    config = _train_config(args)
+    train = _read(args.data, config, out)
+    valid_data = _read(args.valid, config, out) if args.valid else None
+    valid = (valid_data.texts, valid_data.labels) if valid_data else None
+    clf = TextClassifier(config)
+    out.print("[bold]training trace[/bold]")
+    clf.fit(train.texts, train.labels, valid=valid, callbacks=[ConsoleReport(out)])
+    out.print()
+    _print_data_flow(out, clf.data_flow(train.texts))
+    saved = clf.save(args.out)
+    out.print(f"model saved to {saved}")
+    if args.test:
+        test = _read(args.test, config, out)
+        report = clf.evaluate(test.texts, test.labels)
+        out.print(f"test: accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f} "
+                  f"on {report['examples']} examples")
+
+
+def _train_config(args: argparse.Namespace) -> Config:
+    config = Config()
+    if args.preset:
+        config = config.updated(load_preset(args.preset), source=f"preset {args.preset}")
+    if args.config:
+        config = config.updated(read_config_file(args.config), source=str(args.config))
+    flags = {name: getattr(args, name) for name in FIELD_SECTION if getattr(args, name, None) is not None}
+    return config.updated(flags, source="command-line flags")
+
+
+def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
+    clf = TextClassifier.load(args.model)
+    data = _read(args.data, _data_config(clf.config, args), err)
+    report = clf.evaluate(data.texts, data.labels)
+    if args.json:
+        out.print_json(data=report)
+        return
+    out.print(f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   "
+              f"examples {report['examples']}")
+    table = Table("class", "precision", "recall", "F1", "support", title="per class")
+    for name, row in report["per_class"].items():
+        table.add_row(name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"]))
+    out.print(table)
+    matrix = Table("true \\ predicted", *clf.classes_, title="confusion matrix")
+    for name, row in zip(clf.classes_, report["confusion_matrix"]["rows_true_columns_predicted"]):
+        matrix.add_row(name, *map(str, row))
+    out.print(matrix)
+
+
+def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:
+    texts = list(args.texts)
+    if args.input == "-":
+        texts += [line for line in sys.stdin.read().splitlines() if line.strip()]
+    elif args.input:
+        texts += _input_texts(Path(args.input), args)
+    if not texts:
+        raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
+    clf = TextClassifier.load(args.model)
+    probabilities = clf.predict_proba(texts)
+    k = len(clf.classes_) if args.top_k is None else max(1, min(args.top_k, len(clf.classes_)))
+    results = []
+    for text, row in zip(texts, probabilities):
+        top = row.argsort()[::-1][:k]
+        results.append((text, clf.classes_[top[0]], {clf.classes_[i]: float(row[i]) for i in top}))
+    if args.format == "json":
+        for text, label, probs in results:
+            print(json.dumps({"text": text, "label": label, "probabilities": probs}, ensure_ascii=False))
+    elif args.format == "tsv":
+        for text, label, probs in results:
+            print("\t".join([label, *(f"{c}={p:.6f}" for c, p in probs.items()), text.replace("\t", " ")]))
+    else:
+        table = Table("text", "label", "probabilities")
+        for text, label, probs in results:
+            table.add_row(text, label, "  ".join(f"{c} {p:.3f}" for c, p in probs.items()))
+        out.print(table)
+
+
+def _input_texts(path: Path, args: argparse.Namespace) -> list[str]:
+    if path.suffix.lower() in (".csv", ".tsv", ".tab", ".jsonl", ".ndjson") or args.input_format:
+        fields = {"format": args.input_format, "text_column": args.text_column}
+        return read_dataset(path, Config().updated(fields).data, require_labels=False).texts
+    return read_lines(path)
+
+
+def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
+    clf = TextClassifier.load(args.model)
+    trace = clf.trace(args.text)
+    if args.json:
+        print(json.dumps(trace.to_dict(), ensure_ascii=False))
+    else:
+        out.print(trace.render(), markup=False)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _read(path: str, config: Config, console: Console) -> Dataset:
+    data = read_dataset(path, config.data)
+    classes = sorted(set(data.labels))
+    console.print(f"read {len(data)} examples from {path} ({len(classes)} classes: {', '.join(classes[:8])}"
+                  f"{', …' if len(classes) > 8 else ''})", markup=False)
+    if data.skipped:
+        console.print(f"skipped {data.skipped} bad rows, e.g. " + "; ".join(data.skipped_examples[:3]), markup=False)
+    return data
+
+
+def _data_config(config: Config, args: argparse.Namespace) -> Config:
+    flags = {name: getattr(args, name) for name in DATA_FIELDS if getattr(args, name, None) is not None}
+    return config.updated(flags, source="command-line flags")
+
+
+def _print_data_flow(out: Console, flow: DataFlow) -> None:
+    table = Table("stage", "operation", "shape", "example", title="data flow")
+    for row in flow.rows:
+        table.add_row(row.stage, row.operation, row.shape_text, row.example)
+    out.print(table)
+    out.print(flow.summary())
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    for name in names:
+        flag = "--" + name.replace("_", "-")
+        if FIELD_TYPES[name] is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
+                                help=FIELD_HELP[name])
+        else:
+            parser.add_argument(flag, dest=name, default=None, metavar=name.upper(), help=FIELD_HELP[name])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="seqclf", description="Sequence classification whose pipeline you can see.")
+    parser.add_argument("--version", action="version", version=f"seqclf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="the classic pipeline on built-in data, end to end")
+    demo.add_argument("--out", default="runs/demo", help="where to save the demo model (default: runs/demo)")
+    demo.set_defaults(run=_demo)
+
+    train = commands.add_parser("train", help="train a model on a data file",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train.add_argument("data", help="training data (.csv, .tsv, .jsonl, or fastText .txt)")
+    train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--valid", help="validation data; default: hold out --valid-fraction of the training data")
+    train.add_argument("--test", help="test data to evaluate the saved model on")
+    train.add_argument("--config", help="YAML or JSON file of settings (flags win over it)")
+    train.add_argument("--preset", choices=preset_names(), help="named settings to start from")
+    _add_config_flags(train, list(FIELD_SECTION))
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, F1 and confusion matrix on labeled data")
+    evaluate.add_argument("model", help="model directory")
+    evaluate.add_argument("data", help="labeled data file")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_config_flags(evaluate, DATA_FIELDS)
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="label texts")
+    predict.add_argument("model", help="model directory")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--input", help="file of texts (.txt: one per line; .csv/.tsv/.jsonl: the text column), "
+                                         "or - for standard input")
+    predict.add_argument("--input-format", choices=["csv", "tsv", "jsonl", "fasttext"],
+                         help="format of --input when its extension does not tell")
+    predict.add_argument("--text-column", default="text", help="column or key of the text in --input")
+    predict.add_argument("--top-k", type=int, help="show the K most probable classes (default: all)")
+    predict.add_argument("--format", choices=["json", "tsv", "table"], default="json",
+                         help="json: one object per line (default); tsv; table")
+    predict.set_defaults(run=_predict)
+
+    trace = commands.add_parser("trace", help="one text through every stage, with real values")
+    trace.add_argument("model", help="model directory")
+    trace.add_argument("text", help="the text to trace")
+    trace.add_argument("--json", action="store_true", help="print the trace as JSON")
+    trace.set_defaults(run=_trace)
+    return parser

@@ -1,0 +1,99 @@
+"""Encoded corpus and batches: ragged ids stored flat, grouped by length, padded per batch.
+
+Ids live in one flat int32 array with offsets, never in Python lists of lists. A batch is padded
+to its own longest sequence; since the model's output does not depend on padding, this gives the
+same result as padding everything to max_len, at a fraction of the work.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+PAD_ID = 0
+
+
+@dataclass(frozen=True)
+class EncodedCorpus:
+    """N ragged id sequences: sequence i is ids[offsets[i]:offsets[i + 1]]."""
+
+    ids: np.ndarray  # (total_tokens,) int32
+    offsets: np.ndarray  # (N + 1,) int64
+
+    @classmethod
+    def from_sequences(cls, sequences: list[list[int]]) -> EncodedCorpus:
+        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+        offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        ids = np.fromiter((i for s in sequences for i in s), dtype=np.int32, count=int(offsets[-1]))
+        return cls(ids, offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:  # (N,) int64
+        return np.diff(self.offsets)
+
+    def sequence(self, i: int) -> np.ndarray:
+        return self.ids[self.offsets[i] : self.offsets[i + 1]]
+
+    def truncated(self, max_len: int) -> EncodedCorpus:
+        """Keep the first max_len ids of every sequence."""
+        lengths = self.lengths
+        if len(lengths) == 0 or lengths.max() <= max_len:
+            return self
+        kept = np.minimum(lengths, max_len)
+        position = np.arange(len(self.ids)) - np.repeat(self.offsets[:-1], lengths)  # index within its sequence
+        offsets = np.zeros_like(self.offsets)
+        np.cumsum(kept, out=offsets[1:])
+        return EncodedCorpus(self.ids[position < max_len], offsets)
+
+    def subset(self, indices: np.ndarray) -> EncodedCorpus:
+        lengths = self.lengths[indices]
+        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        starts = np.repeat(self.offsets[:-1][indices] - offsets[:-1], lengths)
+        return EncodedCorpus(self.ids[np.arange(offsets[-1]) + starts], offsets)
+
+
+def pad_batch(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ids of the chosen sequences padded with PAD_ID to `length` (default: their longest).
+
+    Returns ids (B, T) int64 and lengths (B,) int64. Vectorized: no per-example Python work.
+    """
+    lengths = corpus.lengths[indices]  # (B,)
+    width = int(lengths.max()) if length is None else length
+    steps = np.arange(width)  # (T,)
+    mask = steps[None, :] < lengths[:, None]  # (B, T)
+    positions = np.minimum(corpus.offsets[indices][:, None] + steps[None, :], len(corpus.ids) - 1)  # (B, T)
+    ids = np.where(mask, corpus.ids[positions], PAD_ID)  # (B, T)
+    return torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(np.minimum(lengths, width))
+
+
+def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
+                            bucket_batches: int = 50) -> Iterator[np.ndarray]:
+    """Shuffled batches of indices whose members have similar lengths; every index once per epoch.
+
+    Indices are shuffled, cut into pools of `bucket_batches` batches, sorted by length inside each
+    pool and cut into batches; then the batches are shuffled. Sorting within a pool (not globally)
+    keeps batches random while padding stays small.
+    """
+    order = rng.permutation(len(lengths))
+    pool = batch_size * bucket_batches
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = order[start : start + pool]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    for b in rng.permutation(len(batches)):
+        yield batches[b]
+
+
+def sorted_batches(lengths: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    """Batches in length order, for inference: least padding; callers restore input order."""
+    order = np.argsort(lengths, kind="stable")
+    for start in range(0, len(order), batch_size):
+        yield order[start : start + batch_size]

@@ -1,0 +1,43 @@
+"""Errors a user can fix. Every one is a ValueError; the CLI prints it on one line and exits 2."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SeqclfError(ValueError):
+    """Base class: a clear message saying what is wrong, where, and what to do."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.problem, self.path, self.line, self.field, self.hint = problem, path, line, field, hint
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
+        if self.field is not None:
+            where += f"field '{self.field}': "
+        text = where + self.problem
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class DataError(SeqclfError):
+    """A data file or a list of texts/labels cannot be used."""
+
+
+class ConfigError(SeqclfError):
+    """A setting is unknown or out of range."""
+
+
+class ModelDirError(SeqclfError):
+    """A model directory is missing, incomplete, or inconsistent."""

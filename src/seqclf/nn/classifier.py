@@ -1,0 +1,39 @@
+"""Stages 3-5 as one module: embed -> encode -> pool -> head.
+
+`forward_stages` returns every stage's output by name; `forward` is that same path, so the
+data-flow table and the prediction trace are views of the computation that predicts.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from seqclf.config import ModelConfig
+from seqclf.data.batching import PAD_ID
+from seqclf.nn.encoders import build_encoder
+from seqclf.nn.pooling import POOLINGS
+
+STAGES = ("embedded", "encoded", "pooled", "logits")
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, config: ModelConfig, vocab_size: int, num_classes: int) -> None:
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID)
+        self.embed_dropout = nn.Dropout(config.embed_dropout)
+        self.encoder = build_encoder(config)
+        self.pool = POOLINGS[config.pooling]
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(self.encoder.output_dim, num_classes)
+
+    def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        # ids: (B, T) int64, lengths: (B,) int64, 1 <= lengths <= T
+        embedded = self.embedding(ids)  # (B, T, E)
+        encoded = self.encoder(self.embed_dropout(embedded), lengths)  # (B, T, H * directions)
+        pooled = self.pool(encoded, lengths, self.encoder.directions)  # (B, H * directions)
+        logits = self.head(self.dropout(pooled))  # (B, C)
+        return {"embedded": embedded, "encoded": encoded, "pooled": pooled, "logits": logits}
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.forward_stages(ids, lengths)["logits"]  # (B, C)

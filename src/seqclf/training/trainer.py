@@ -1,0 +1,118 @@
+"""A generic training loop: it knows batches, a loss and an optimizer, not the model or the data.
+
+Progress bars, the printed trace and best-epoch selection are callbacks.
+"""
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from seqclf.training.history import EpochRecord, History
+
+
+@dataclass
+class Batch:
+    inputs: tuple[torch.Tensor, ...]  # what the model's forward takes
+    targets: torch.Tensor  # (B,) class indices
+    tokens: int  # real (unpadded) tokens in the batch, for tokens/s
+
+
+class Callback:
+    """Hooks into the loop; every method is optional."""
+
+    def on_epoch_begin(self, epoch: int, steps: int) -> None: ...
+
+    def on_step_end(self, step: int, loss: float) -> None: ...
+
+    def on_epoch_end(self, record: EpochRecord, history: History) -> None: ...
+
+    def on_train_end(self, history: History) -> None: ...
+
+
+class KeepBest(Callback):
+    """Remembers the weights of the best epoch so far and puts them back when training ends."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def on_epoch_end(self, record: EpochRecord, history: History) -> None:
+        if history.best_epoch == record.epoch:
+            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def on_train_end(self, history: History) -> None:
+        if self.state is not None:
+            self.model.load_state_dict(self.state)
+
+
+class NonFiniteLoss(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class Trainer:
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    max_grad_norm: float | None = None
+    callbacks: Sequence[Callback] = ()
+
+    def fit(
+        self,
+        epochs: int,
+        train_batches: Callable[[int], Iterable[Batch]],
+        steps_per_epoch: int,
+        validate: Callable[[], tuple[float, float]] | None = None,
+    ) -> History:
+        """Train for `epochs`; `train_batches(epoch)` gives that epoch's batches; `validate()` -> (loss, accuracy)."""
+        history = History()
+        for epoch in range(1, epochs + 1):
+            for callback in self.callbacks:
+                callback.on_epoch_begin(epoch, steps_per_epoch)
+            record = self._epoch(epoch, train_batches(epoch))
+            if validate is not None:
+                record.valid_loss, record.valid_accuracy = validate()
+            history.records.append(record)
+            for callback in self.callbacks:
+                callback.on_epoch_end(record, history)
+        for callback in self.callbacks:
+            callback.on_train_end(history)
+        return history
+
+    def _epoch(self, epoch: int, batches: Iterable[Batch]) -> EpochRecord:
+        self.model.train()
+        started = time.perf_counter()
+        loss_sum, correct, examples, tokens = 0.0, 0, 0, 0
+        for step, batch in enumerate(batches, start=1):
+            logits = self.model(*batch.inputs)  # (B, C)
+            loss = self.loss_fn(logits, batch.targets)
+            if not math.isfinite(loss.item()):
+                raise NonFiniteLoss(f"loss is {loss.item()} at epoch {epoch}, step {step}")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if self.max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+            self.optimizer.step()
+            size = len(batch.targets)
+            loss_sum += loss.item() * size
+            correct += int((logits.argmax(dim=1) == batch.targets).sum())
+            examples += size
+            tokens += batch.tokens
+            for callback in self.callbacks:
+                callback.on_step_end(step, loss_sum / examples)
+        seconds = time.perf_counter() - started
+        return EpochRecord(
+            epoch=epoch,
+            train_loss=loss_sum / max(examples, 1),
+            train_accuracy=correct / max(examples, 1),
+            valid_loss=None,
+            valid_accuracy=None,
+            seconds=seconds,
+            tokens_per_second=tokens / max(seconds, 1e-9),
+            learning_rate=self.optimizer.param_groups[0]["lr"],
+        )
