@@ -70,7 +70,7 @@ class TextClassifier:
 
         trainer = Trainer(
             model=model,
-            optimizer=torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay),
+            optimizer=torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=True),
             loss_fn=nn.functional.cross_entropy,
             max_grad_norm=settings.max_grad_norm,
             callbacks=[*callbacks, KeepBest(model)],

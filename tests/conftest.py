@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from seqclf import TextClassifier
+from seqclf.data.demo import demo_corpus
+
+from helpers import TINY
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SEQCLF_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        parts = Path(item.fspath).relative_to(REPO / "tests").parts
+        if parts[0] in ("integration", "e2e"):
+            item.add_marker(getattr(pytest.mark, parts[0]))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    assert SHARED_DATA.is_dir(), f"benchmark data not found at {SHARED_DATA} (set SEQCLF_SHARED_DATA)"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_data() -> tuple[list[str], list[str]]:
+    return demo_corpus(300, seed=7)
+
+
+@pytest.fixture(scope="session")
+def fitted(demo_data) -> TextClassifier:
+    texts, labels = demo_data
+    return TextClassifier(**TINY).fit(texts, labels)
+
+
+@pytest.fixture(scope="session")
+def model_dir(fitted, tmp_path_factory) -> Path:
+    return fitted.save(tmp_path_factory.mktemp("models") / "tiny")

@@ -1,0 +1,162 @@
+"""The `seqclf` command end to end, each run a real subprocess."""
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from seqclf.data.demo import demo_corpus
+
+FLAGS = ["--epochs", "2", "--embed-dim", "16", "--hidden-dim", "12", "--max-len", "12", "--no-bidirectional"]
+
+
+def seqclf(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "seqclf", *map(str, args)], capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def data_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    texts, labels = demo_corpus(400, seed=11)
+    with open(folder / "train.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["label", "text"])
+        writer.writerows(zip(labels[:300], texts[:300]))
+    (folder / "test.jsonl").write_text("".join(json.dumps({"text": t, "label": l}) + "\n"
+                                               for t, l in zip(texts[300:], labels[300:])))
+    (folder / "texts.txt").write_text("I love this movie\nThis is bad\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(data_files):
+    out = data_files / "model"
+    result = seqclf("train", data_files / "train.csv", "--out", out, "--test", data_files / "test.jsonl", *FLAGS)
+    assert result.returncode == 0, result.stderr
+    return out, result.stdout
+
+
+def test_train_prints_the_trace_the_chart_and_the_data_flow(trained):
+    out, stdout = trained
+    assert "train loss" in stdout and "valid acc" in stdout
+    assert "loss per epoch" in stdout and "best epoch:" in stdout
+    assert "300 x variable -> 300 x 12 -> 300 x 12 x 16" in stdout
+    assert "test: accuracy" in stdout
+    assert (out / "model.safetensors").is_file() and (out / "training_curve.png").is_file()
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["embed_dim"] == 16 and config["model"]["bidirectional"] is False
+
+
+def test_config_file_and_flags(data_files, tmp_path):
+    (tmp_path / "c.yaml").write_text("epochs: 1\nembed_dim: 8\nhidden_dim: 4\n")
+    result = seqclf("train", data_files / "train.csv", "--out", tmp_path / "m", "--config", tmp_path / "c.yaml",
+                    "--hidden-dim", "6", "--valid", data_files / "test.jsonl")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert (config["model"]["embed_dim"], config["model"]["hidden_dim"]) == (8, 6)  # flags win over the file
+
+
+def test_evaluate_text_and_json(trained, data_files):
+    out, _ = trained
+    result = seqclf("evaluate", out, data_files / "test.jsonl")
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout and "confusion matrix" in result.stdout and "precision" in result.stdout
+    report = json.loads(seqclf("evaluate", out, data_files / "test.jsonl", "--json").stdout)
+    assert report["examples"] == 100 and set(report["per_class"]) == {"negative", "neutral", "positive"}
+    assert sum(map(sum, report["confusion_matrix"]["rows_true_columns_predicted"])) == 100
+
+
+def test_predict_arguments_file_and_stdin_in_input_order(trained, data_files):
+    out, _ = trained
+    result = seqclf("predict", out, "first text", "second text")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == ["first text", "second text"]
+    assert all(abs(sum(r["probabilities"].values()) - 1) < 1e-5 for r in rows)
+    from_file = [json.loads(l) for l in seqclf("predict", out, "--input", data_files / "texts.txt").stdout.splitlines()]
+    from_stdin = [json.loads(l) for l in seqclf("predict", out, "--input", "-", stdin="I love this movie\nThis is bad\n").stdout.splitlines()]
+    assert from_file == from_stdin and [r["text"] for r in from_file] == ["I love this movie", "This is bad"]
+    from_jsonl = seqclf("predict", out, "--input", data_files / "test.jsonl").stdout.splitlines()
+    assert len(from_jsonl) == 100
+
+
+def test_predict_top_k_and_formats(trained):
+    out, _ = trained
+    (row,) = [json.loads(l) for l in seqclf("predict", out, "nice", "--top-k", "1").stdout.splitlines()]
+    assert list(row["probabilities"]) == [row["label"]]
+    tsv = seqclf("predict", out, "nice", "--format", "tsv").stdout.strip().split("\t")
+    assert tsv[0] in ("negative", "neutral", "positive") and tsv[-1] == "nice" and len(tsv) == 5
+    assert "probabilities" in seqclf("predict", out, "nice", "--format", "table").stdout
+
+
+def test_trace_text_and_json(trained):
+    out, _ = trained
+    text = seqclf("trace", out, "I love this movie")
+    assert text.returncode == 0
+    for stage in ("1 tokens", "2 ids", "3 embedding", "4 encoder steps", "5 logits", "predicted"):
+        assert stage in text.stdout
+    data = json.loads(seqclf("trace", out, "I love this movie", "--json").stdout)
+    assert data["length"] == 4 and len(data["ids"]) == 12 and data["label"] in data["classes"]
+    predicted = json.loads(seqclf("predict", out, "I love this movie").stdout)
+    assert predicted["label"] == data["label"]
+
+
+def write(path, content):
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+BAD_TRAINING_FILES = {
+    "empty.csv": ("", "file is empty"),
+    "nocol.csv": ("body,label\nhi,a\n", "no column 'text'"),
+    "data.xyz": ("text,label\nhi,a\n", "cannot tell the format"),
+    "latin.csv": (b"text,label\nok,a\ncaf\xe9,b\n", "latin.csv:3: not valid UTF-8"),
+    "one.csv": ("text,label\nhi,a\nho,a\n", "only one class"),
+    "blank.csv": ("text,label\nhi,a\n  ,b\n", "blank.csv:3: field 'text': empty text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_TRAINING_FILES))
+def test_bad_training_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, name):
+    content, message = BAD_TRAINING_FILES[name]
+    path = write(tmp_path / name, content)
+    result = seqclf("train", path, "--out", tmp_path / "out", *FLAGS)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_flag_values_exit_2(data_files, tmp_path):
+    result = seqclf("train", data_files / "train.csv", "--out", tmp_path / "o", "--max-len", "long")
+    assert result.returncode == 2 and "field 'max_len'" in result.stderr and "Traceback" not in result.stderr
+    result = seqclf("train", data_files / "train.csv", "--out", tmp_path / "o", "--format", "xml")
+    assert result.returncode == 2 and "unknown value 'xml'" in result.stderr
+
+
+def test_skip_bad_rows_reports_the_count(tmp_path):
+    texts, labels = demo_corpus(120, seed=3)
+    rows = "".join(f"{t},{l}\n" for t, l in zip(texts, labels) if "," not in t)
+    path = write(tmp_path / "d.csv", "text,label\n" + rows + ",positive\nx,y,z\n")
+    result = seqclf("train", path, "--out", tmp_path / "m", "--skip-bad-rows", "--epochs", "1", *FLAGS[2:])
+    assert result.returncode == 0, result.stderr
+    assert "skipped 2 bad rows" in result.stdout
+
+
+def test_model_directory_from_nowhere(tmp_path):
+    for command in (["predict", tmp_path / "none", "text"], ["trace", tmp_path / "none", "text"],
+                    ["evaluate", tmp_path, tmp_path / "x.csv"]):
+        result = seqclf(*command)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_predict_without_texts(trained):
+    out, _ = trained
+    result = seqclf("predict", out)
+    assert result.returncode == 2 and "no texts to classify" in result.stderr

@@ -1,0 +1,36 @@
+"""Default settings on real data (../shared/data), and the demo's promises."""
+import numpy as np
+import pytest
+
+from seqclf import TextClassifier
+from seqclf.config import Config, load_preset
+from seqclf.data.demo import demo_corpus
+from seqclf.data.readers import read_dataset
+
+
+def test_sst2_with_default_settings(shared_data):
+    train, dev, test = (read_dataset(shared_data / "sst2" / f"{s}.tsv") for s in ("train", "dev", "test"))
+    clf = TextClassifier().fit(train.texts, train.labels, valid=(dev.texts, dev.labels))
+    accuracy = clf.evaluate(test.texts, test.labels)["accuracy"]
+    print(f"SST-2 test accuracy {accuracy:.4f} (best epoch {clf.history.best_epoch})")
+    assert accuracy >= 0.78
+
+
+def test_trec_with_default_settings(shared_data):
+    train, test = (read_dataset(shared_data / "trec" / f"{s}.tsv") for s in ("train", "test"))
+    clf = TextClassifier().fit(train.texts, train.labels)  # 10% of train held out for validation
+    accuracy = clf.evaluate(test.texts, test.labels)["accuracy"]
+    print(f"TREC test accuracy {accuracy:.4f} (best epoch {clf.history.best_epoch})")
+    assert accuracy >= 0.86
+
+
+def test_demo_setup_learns_the_demo_corpus():
+    """What `seqclf demo` runs: the classic preset, 5 epochs, 20% held out."""
+    texts, labels = demo_corpus()
+    assert len(texts) == 1000 and set(labels) == {"positive", "negative", "neutral"}
+    assert demo_corpus() == (texts, labels)  # deterministic
+    clf = TextClassifier(Config.from_dict(load_preset("classic")), valid_fraction=0.2).fit(texts, labels)
+    losses = [r.train_loss for r in clf.history.records]
+    assert len(losses) == 5 and all(np.diff(losses) < 0), losses
+    assert clf.history.records[-1].valid_accuracy >= 0.85
+    assert clf.data_flow(texts).rows[1].shape == [1000, 10]

@@ -1,0 +1,121 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from seqclf import DataError, NotFittedError, TextClassifier
+from seqclf.data.batching import pad_batch
+
+from helpers import TINY
+
+
+def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, demo_data):
+    texts, _ = demo_data
+    probabilities = fitted.predict_proba(texts[:20])
+    assert probabilities.shape == (20, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert fitted.classes_ == ["negative", "neutral", "positive"]  # sorted by default
+    assert fitted.predict(texts[:20]) == [fitted.classes_[i] for i in probabilities.argmax(axis=1)]
+
+
+def test_results_come_back_in_input_order(fitted, demo_data):
+    texts, _ = demo_data
+    batch = fitted.predict_proba(texts[:50])
+    one_by_one = np.stack([fitted.predict_proba([t])[0] for t in texts[:50]])
+    assert np.allclose(batch, one_by_one, atol=1e-6)
+
+
+def test_history_has_one_record_per_epoch(fitted):
+    assert [r.epoch for r in fitted.history.records] == [1, 2]
+    assert all(r.valid_accuracy is not None for r in fitted.history.records)  # 10% held out by default
+
+
+def test_same_seed_gives_the_same_metrics(demo_data):
+    texts, labels = demo_data
+    runs = [TextClassifier(**TINY, seed=3).fit(texts, labels).history.to_jsonl() for _ in range(2)]
+    strip = lambda s: [{k: v for k, v in json.loads(line).items() if k not in ("seconds", "tokens_per_second")}
+                       for line in s.splitlines()]
+    assert strip(runs[0]) == strip(runs[1])
+
+
+def test_first_seen_label_order(demo_data):
+    texts, labels = demo_data
+    clf = TextClassifier(**TINY, label_order="first-seen").fit(texts, labels, epochs=1)
+    assert clf.classes_ == list(dict.fromkeys(labels))
+
+
+def test_explicit_validation_and_no_validation(demo_data):
+    texts, labels = demo_data
+    clf = TextClassifier(**TINY).fit(texts[:200], labels[:200], valid=(texts[200:], labels[200:]), epochs=1)
+    assert clf.history.records[0].valid_accuracy is not None
+    clf = TextClassifier(**TINY).fit(texts, labels, valid=0.0, epochs=1)
+    assert clf.history.records[0].valid_accuracy is None
+
+
+def test_best_epoch_weights_are_kept(demo_data):
+    texts, labels = demo_data
+    clf = TextClassifier(**{**TINY, "epochs": 4}).fit(texts, labels)
+    best = clf.history.best_epoch
+    record = clf.history.records[best - 1]
+    # Re-scoring the held-out split with the kept weights reproduces the best epoch's accuracy.
+    order = np.random.default_rng(clf.config.train.seed).permutation(len(texts))[: round(len(texts) * 0.1)]
+    held_texts, held_labels = [texts[i] for i in order], [labels[i] for i in order]
+    assert clf.evaluate(held_texts, held_labels)["accuracy"] == pytest.approx(record.valid_accuracy)
+
+
+def test_padding_to_10_or_60_gives_the_same_probabilities(fitted):
+    corpus = fitted.tokenizer.encode(["this movie was truly great"])
+    with torch.no_grad():
+        p10 = torch.softmax(fitted.model(*pad_batch(corpus, np.array([0]), length=10)), 1)
+        p60 = torch.softmax(fitted.model(*pad_batch(corpus, np.array([0]), length=60)), 1)
+    assert (p10 - p60).abs().max().item() <= 1e-5
+
+
+def test_save_load_gives_identical_probabilities(fitted, model_dir, demo_data):
+    texts, _ = demo_data
+    loaded = TextClassifier.load(model_dir)
+    assert loaded.classes_ == fitted.classes_ and loaded.config == fitted.config
+    assert np.array_equal(loaded.predict_proba(texts), fitted.predict_proba(texts))
+    assert loaded.history == fitted.history
+
+
+def test_trace_is_the_prediction_path(fitted):
+    trace = fitted.trace("I love this movie so much")
+    assert trace.ids[: trace.length] == [t["id"] for t in trace.tokens][: trace.length]
+    assert trace.ids[trace.length :] == [0] * (trace.max_len - trace.length)
+    assert len(trace.embedding) == trace.max_len and len(trace.embedding[0]) == TINY["embed_dim"]
+    assert len(trace.sequence_vector) == TINY["hidden_dim"]
+    assert trace.sequence_vector == pytest.approx(trace.encoder_steps[trace.length - 1], abs=1e-4)  # last pooling
+    assert np.allclose(trace.probabilities, fitted.predict_proba([trace.text])[0], atol=1e-6)
+    assert trace.label == fitted.predict([trace.text])[0]
+    rendered = trace.render()
+    for stage in ("1 tokens", "2 ids", "3 embedding", "4 encoder steps", "sequence vector", "5 logits", "softmax",
+                  "predicted"):
+        assert stage in rendered
+
+
+def test_data_flow_shapes(fitted, demo_data):
+    texts, _ = demo_data
+    flow = fitted.data_flow(texts)
+    assert flow.summary() == "300 x variable -> 300 x 12 -> 300 x 12 x 16 -> 300 x 12 x 12 -> 300 x 12 -> 300 x 3 -> 300 x 3"
+    assert [r.stage[0] for r in flow.rows] == ["1", "2", "3", "4", "4", "5", "5"]
+
+
+def test_bad_input_raises_value_errors():
+    with pytest.raises(DataError, match="only one class"):
+        TextClassifier(**TINY).fit(["a", "b"], ["x", "x"])
+    with pytest.raises(DataError, match="empty text"):
+        TextClassifier(**TINY).fit(["a", ""], ["x", "y"])
+    with pytest.raises(DataError, match="no training examples"):
+        TextClassifier(**TINY).fit([], [])
+    with pytest.raises(NotFittedError, match="no model yet"):
+        TextClassifier().predict(["a"])
+    with pytest.raises(ValueError, match="unknown setting"):
+        TextClassifier(embeding_dim=3)
+
+
+def test_validation_labels_must_be_known(demo_data):
+    texts, labels = demo_data
+    with pytest.raises(DataError, match="labels not seen in training: 'other'"):
+        TextClassifier(**TINY).fit(texts, labels, valid=(["x"], ["other"]))

@@ -1,0 +1,97 @@
+import json
+import shutil
+
+import pytest
+from safetensors.torch import load_file, save_file
+
+from seqclf import ModelDirError, TextClassifier
+from seqclf.artifacts import CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS
+
+
+@pytest.fixture
+def copy(model_dir, tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(model_dir, target)
+    return target
+
+
+def test_directory_holds_the_documented_files(model_dir):
+    names = {p.name for p in model_dir.iterdir()}
+    assert {CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, "training_curve.png"} <= names
+    config = json.loads((model_dir / CONFIG).read_text())
+    assert config["format_version"] == 1
+    assert config["tokenizer"]["max_len"] == 12  # resolved, never "auto"
+    assert json.loads((model_dir / LABELS).read_text()) == ["negative", "neutral", "positive"]
+    assert len((model_dir / METRICS).read_text().splitlines()) == 2
+
+
+def test_saving_over_a_model_replaces_it_whole(fitted, copy):
+    (copy / "stale.txt").write_text("from before")
+    fitted.save(copy)
+    assert not (copy / "stale.txt").exists()
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_model(fitted, tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.tex").write_text("precious")
+    with pytest.raises(ModelDirError, match="not a seqclf model directory"):
+        fitted.save(tmp_path / "docs")
+    assert (tmp_path / "docs" / "thesis.tex").read_text() == "precious"
+
+
+def test_failed_save_leaves_the_previous_model(fitted, copy, monkeypatch):
+    before = (copy / WEIGHTS).read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("seqclf.artifacts.save_file", broken)
+    with pytest.raises(OSError):
+        fitted.save(copy)
+    assert (copy / WEIGHTS).read_bytes() == before
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda d: (d / WEIGHTS).unlink(), "missing model.safetensors"),
+        (lambda d: (d / CONFIG).write_text("{not json"), r"config\.json: cannot read JSON"),
+        (lambda d: _edit_config(d, format_version=99), "unsupported format_version 99"),
+        (lambda d: _edit_config(d, model={"hidden_dim": 5}), r"field 'encoder\.layers\.0\.0\.weight_ih_l0': shape"),
+        (lambda d: _edit_config(d, model={"pooling": "sum"}), r"config\.json: field 'pooling': unknown value"),
+        (lambda d: (d / LABELS).write_text('["a", "b"]'), "labels.json has 2 classes, config says 3"),
+        (lambda d: (d / LABELS).write_text('["a", "a", "b"]'), "two or more distinct class names"),
+        (lambda d: (d / WEIGHTS).write_bytes((d / WEIGHTS).read_bytes()[:100]), "cannot read the weights"),
+        (lambda d: (d / TOKENIZER).write_text("{}"), "cannot read the tokenizer"),
+        (lambda d: _drop_tensor(d, "head.bias"), r"missing \['head\.bias'\]"),
+    ],
+)
+def test_damaged_directories_are_clear_errors(copy, damage, message):
+    damage(copy)
+    with pytest.raises(ModelDirError, match=message):
+        TextClassifier.load(copy)
+
+
+def test_directory_from_nowhere(tmp_path):
+    with pytest.raises(ModelDirError, match="model directory not found"):
+        TextClassifier.load(tmp_path / "nothing")
+    with pytest.raises(ModelDirError, match="missing config.json"):
+        TextClassifier.load(tmp_path)
+
+
+def _edit_config(directory, **changes):
+    config = json.loads((directory / CONFIG).read_text())
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            config[key].update(value)
+        else:
+            config[key] = value
+    (directory / CONFIG).write_text(json.dumps(config))
+
+
+def _drop_tensor(directory, name):
+    weights = load_file(str(directory / WEIGHTS))
+    del weights[name]
+    save_file(weights, str(directory / WEIGHTS))

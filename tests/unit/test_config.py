@@ -1,0 +1,75 @@
+import json
+
+import pytest
+
+from seqclf.config import Config, load_preset, preset_names, read_config_file
+from seqclf.errors import ConfigError
+
+
+def test_flat_and_sectioned_settings_set_the_same_fields():
+    flat = Config.from_dict({"embed_dim": 50, "epochs": 3})
+    sectioned = Config.from_dict({"model": {"embed_dim": 50}, "train": {"epochs": 3}})
+    assert flat == sectioned
+    assert flat.model.embed_dim == 50 and flat.train.epochs == 3
+
+
+def test_round_trip_through_dict():
+    config = Config().updated({"max_len": 17, "bidirectional": False})
+    assert Config.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ({"max_len": "auto"}, "auto"),
+        ({"max_len": "12"}, 12),
+        ({"max_size": "none"}, None),
+        ({"bidirectional": "false"}, False),
+        ({"lr": "0.01"}, 0.01),
+    ],
+)
+def test_strings_from_the_command_line_are_coerced(values, expected):
+    config = Config.from_dict(values)
+    (name,) = values
+    section = {"max_len": "tokenizer", "max_size": "tokenizer", "bidirectional": "model", "lr": "train"}[name]
+    assert getattr(getattr(config, section), name) == expected
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"embed_dims": 5}, r"field 'embed_dims': unknown setting .*did you mean 'embed_dim'"),
+        ({"max_len": "long"}, r"field 'max_len': expected an integer or 'auto'"),
+        ({"max_len": 0}, r"field 'max_len': must be >= 1"),
+        ({"epochs": 2.5}, r"field 'epochs': expected int"),
+        ({"encoder": "lsmt"}, r"field 'encoder': unknown value 'lsmt' \(choose one of: lstm"),
+        ({"pooling": "sum"}, r"field 'pooling': unknown value"),
+        ({"dropout": 1.0}, r"field 'dropout': must be in \[0, 1\)"),
+        ({"valid_fraction": 1.5}, r"field 'valid_fraction'"),
+        ({"model": 3}, r"field 'model': section must be a mapping"),
+    ],
+)
+def test_bad_settings_name_the_field(values, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.from_dict(values)
+
+
+def test_config_files(tmp_path):
+    (tmp_path / "c.yaml").write_text("embed_dim: 32\nmodel:\n  hidden_dim: 8\n")
+    (tmp_path / "c.json").write_text(json.dumps({"epochs": 2}))
+    assert Config.from_dict(read_config_file(tmp_path / "c.yaml")).model.hidden_dim == 8
+    assert read_config_file(tmp_path / "c.json") == {"epochs": 2}
+    (tmp_path / "bad.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        read_config_file(tmp_path / "bad.yaml")
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        read_config_file(tmp_path / "missing.yaml")
+
+
+def test_classic_preset_is_the_textbook_setup():
+    assert "classic" in preset_names()
+    config = Config.from_dict(load_preset("classic"))
+    assert (config.tokenizer.max_len, config.model.embed_dim, config.model.hidden_dim) == (10, 50, 64)
+    assert config.model.pooling == "last" and not config.model.bidirectional
+    with pytest.raises(ConfigError, match="unknown preset"):
+        load_preset("nope")

@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqclf.config import ModelConfig
+from seqclf.data.batching import EncodedCorpus, pad_batch
+from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.encoders import RECURRENT_CELLS, reverse_within_length
+from seqclf.config import ENCODERS
+from seqclf.nn.pooling import POOLINGS
+
+VOCAB, CLASSES = 40, 3
+VARIANTS = [
+    ModelConfig(embed_dim=50, hidden_dim=64, bidirectional=False, pooling="last"),  # the classic setup
+    ModelConfig(embed_dim=8, hidden_dim=6, bidirectional=True, pooling="last"),
+    ModelConfig(embed_dim=8, hidden_dim=6, bidirectional=True, pooling="max", num_layers=2),
+    ModelConfig(embed_dim=8, hidden_dim=6, bidirectional=False, pooling="mean", num_layers=2),
+]
+
+
+def model_for(config: ModelConfig) -> SequenceClassifier:
+    torch.manual_seed(0)
+    return SequenceClassifier(config, VOCAB, CLASSES).eval()
+
+
+def test_registry_matches_the_config_choices():
+    assert set(RECURRENT_CELLS) == set(ENCODERS)
+    from seqclf.config import POOLINGS as CONFIG_POOLINGS
+    assert set(POOLINGS) == set(CONFIG_POOLINGS)
+
+
+@pytest.mark.parametrize("config", VARIANTS, ids=lambda c: f"bi{c.bidirectional}-{c.pooling}-{c.num_layers}")
+def test_stage_shapes(config):
+    model = model_for(config)
+    ids = torch.randint(2, VOCAB, (5, 10))
+    stages = model.forward_stages(ids, torch.tensor([10, 3, 1, 7, 10]))
+    directions = 2 if config.bidirectional else 1
+    assert stages["embedded"].shape == (5, 10, config.embed_dim)
+    assert stages["encoded"].shape == (5, 10, config.hidden_dim * directions)
+    assert stages["pooled"].shape == (5, config.sequence_dim)
+    assert stages["logits"].shape == (5, CLASSES)
+    assert torch.equal(model(ids, torch.tensor([10, 3, 1, 7, 10])), stages["logits"])
+
+
+def test_reverse_within_length_keeps_padding_in_place_and_is_its_own_inverse():
+    x = torch.arange(1, 7, dtype=torch.float32).view(1, 6, 1).repeat(2, 1, 1)  # (2, 6, 1)
+    lengths = torch.tensor([4, 6])
+    reversed_x = reverse_within_length(x, lengths)
+    assert reversed_x[0, :, 0].tolist() == [4, 3, 2, 1, 5, 6]
+    assert reversed_x[1, :, 0].tolist() == [6, 5, 4, 3, 2, 1]
+    assert torch.equal(reverse_within_length(reversed_x, lengths), x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(lengths=st.lists(st.integers(1, 12), min_size=1, max_size=6), extra=st.integers(1, 50), seed=st.integers(0, 99))
+def test_padding_never_changes_the_output(lengths, extra, seed):
+    """Property: whatever the padding after a sequence, every variant gives the same probabilities."""
+    rng = np.random.default_rng(seed)
+    corpus = EncodedCorpus.from_sequences([rng.integers(2, VOCAB, size=n).tolist() for n in lengths])
+    index = np.arange(len(lengths))
+    short = pad_batch(corpus, index)
+    long = pad_batch(corpus, index, length=max(lengths) + extra)
+    for config in VARIANTS:
+        model = model_for(config)
+        with torch.no_grad():
+            a, b = torch.softmax(model(*short), 1), torch.softmax(model(*long), 1)
+        assert torch.allclose(a, b, atol=1e-6), config
+
+
+def test_classic_sentence_padded_to_10_and_60_gives_the_same_probabilities():
+    corpus = EncodedCorpus.from_sequences([[5, 9, 13, 2]])
+    model = model_for(VARIANTS[0])
+    with torch.no_grad():
+        p10 = torch.softmax(model(*pad_batch(corpus, np.array([0]), length=10)), 1)
+        p60 = torch.softmax(model(*pad_batch(corpus, np.array([0]), length=60)), 1)
+    assert (p10 - p60).abs().max().item() <= 1e-5
+
+
+@pytest.mark.parametrize("pooling", sorted(POOLINGS))
+@pytest.mark.parametrize("directions", [1, 2])
+def test_pooling_ignores_values_on_padding(pooling, directions):
+    outputs = torch.randn(3, 7, 4 * directions)
+    lengths = torch.tensor([7, 2, 5])
+    poisoned = outputs.clone()
+    for b, n in enumerate(lengths.tolist()):
+        poisoned[b, n:] = 1e6
+    pool = POOLINGS[pooling]
+    assert torch.equal(pool(outputs, lengths, directions), pool(poisoned, lengths, directions))
+
+
+def test_last_pooling_takes_forward_end_and_backward_start():
+    outputs = torch.arange(2 * 4 * 4, dtype=torch.float32).view(2, 4, 4)  # H = 2 per direction
+    pooled = POOLINGS["last"](outputs, torch.tensor([3, 1]), 2)
+    assert pooled[0].tolist() == outputs[0, 2, :2].tolist() + outputs[0, 0, 2:].tolist()
+    assert pooled[1].tolist() == outputs[1, 0, :2].tolist() + outputs[1, 0, 2:].tolist()
+
+
+def test_padding_embedding_is_zero_and_untrained():
+    model = model_for(VARIANTS[1])
+    assert torch.count_nonzero(model.embedding.weight[0]) == 0
+    model.train()
+    model(torch.tensor([[3, 4, 0, 0]]), torch.tensor([2])).sum().backward()
+    assert torch.count_nonzero(model.embedding.weight.grad[0]) == 0
