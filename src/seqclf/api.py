@@ -19,6 +19,7 @@ from seqclf.text.tokenizer import WordTokenizer
 from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
+from seqclf.training.optim import build_optimizer, build_scheduler
 from seqclf.training.trainer import Batch, Callback, KeepBest, Trainer
 
 Labeled = tuple[Sequence[str], Sequence[object]]
@@ -68,11 +69,14 @@ class TextClassifier:
         model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes))
         valid_corpus = tokenizer.encode(held_out.texts) if held_out is not None else None
 
+        steps = -(-len(corpus) // settings.batch_size)
+        optimizer = build_optimizer(model, settings)
         trainer = Trainer(
             model=model,
-            optimizer=torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay, fused=True),
+            optimizer=optimizer,
             loss_fn=nn.functional.cross_entropy,
             max_grad_norm=settings.max_grad_norm,
+            scheduler=build_scheduler(optimizer, settings, total_steps=steps * settings.epochs),
             callbacks=[*callbacks, KeepBest(model)],
         )
         rng = np.random.default_rng(settings.seed)
@@ -87,7 +91,6 @@ class TextClassifier:
             loss = nn.functional.cross_entropy(logits, valid_targets).item()
             return loss, (logits.argmax(dim=1) == valid_targets).float().mean().item()
 
-        steps = -(-len(corpus) // settings.batch_size)
         history = trainer.fit(settings.epochs, batches, steps, validate if valid_corpus is not None else None)
         model.eval()
         self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history

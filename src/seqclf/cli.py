@@ -46,8 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
     started = time.perf_counter()
     texts, labels = demo_corpus()
+    words = [len(text.split()) for text in texts]
     out.print(f"[bold]demo corpus[/bold]: {len(texts)} sentences in 3 classes (positive, negative, neutral), "
-              f"{min(map(len, map(str.split, texts)))}-{max(map(len, map(str.split, texts)))} words")
+              f"{min(words)}-{max(words)} words")
     clf = TextClassifier(Config.from_dict(load_preset("classic")), valid_fraction=0.2)
     out.print("[bold]training trace[/bold] (classic setup: max_len 10, embedding 50, LSTM 64)")
     clf.fit(texts, labels, callbacks=[ConsoleReport(out)])
@@ -180,13 +181,14 @@ def _print_data_flow(out: Console, flow: DataFlow) -> None:
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    defaults = {name: value for section in Config().to_dict().values() for name, value in section.items()}
     for name in names:
         flag = "--" + name.replace("_", "-")
+        text = f"{FIELD_HELP[name]} (default: {'none' if defaults[name] is None else defaults[name]})"
         if FIELD_TYPES[name] is bool:
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
-                                help=FIELD_HELP[name])
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
-            parser.add_argument(flag, dest=name, default=None, metavar=name.upper(), help=FIELD_HELP[name])
+            parser.add_argument(flag, dest=name, default=None, metavar=name.upper(), help=text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -198,8 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="runs/demo", help="where to save the demo model (default: runs/demo)")
     demo.set_defaults(run=_demo)
 
-    train = commands.add_parser("train", help="train a model on a data file",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    train = commands.add_parser("train", help="train a model on a data file")
     train.add_argument("data", help="training data (.csv, .tsv, .jsonl, or fastText .txt)")
     train.add_argument("--out", required=True, help="model directory to write")
     train.add_argument("--valid", help="validation data; default: hold out --valid-fraction of the training data")

@@ -21,6 +21,7 @@ from seqclf.errors import ConfigError
 FORMATS = ("csv", "tsv", "jsonl", "fasttext")
 ENCODERS = ("lstm",)
 POOLINGS = ("last", "max", "mean")
+LR_SCHEDULES = ("constant", "linear")
 
 
 def _help(text: str, **kwargs: Any) -> Any:
@@ -31,7 +32,7 @@ def _help(text: str, **kwargs: Any) -> Any:
 class DataConfig:
     """Stage 1: how raw text files are read."""
 
-    format: str | None = _help("csv | tsv | jsonl | fasttext; default: from the file extension", default=None)
+    format: str | None = _help("csv | tsv | jsonl | fasttext; none = from the file extension", default=None)
     text_column: str = _help("column (or JSON key) holding the text", default="text")
     label_column: str = _help("column (or JSON key) holding the label", default="label")
     label_order: str = _help("order of the classes: sorted | first-seen", default="sorted")
@@ -70,8 +71,8 @@ class ModelConfig:
     """Stages 3-5: embedding, sequence encoder, pooling, fully connected head."""
 
     encoder: str = _help("sequence encoder: " + " | ".join(ENCODERS), default="lstm")
-    embed_dim: int = _help("features per token (stage 3)", default=128)
-    hidden_dim: int = _help("encoder features per direction (stage 4)", default=128)
+    embed_dim: int = _help("features per token (stage 3)", default=300)
+    hidden_dim: int = _help("encoder features per direction (stage 4)", default=100)
     num_layers: int = _help("stacked encoder layers", default=1)
     bidirectional: bool = _help("read each sequence in both directions", default=True)
     pooling: str = _help("sequence vector from the encoder's steps: " + " | ".join(POOLINGS), default="max")
@@ -101,6 +102,7 @@ class TrainConfig:
     epochs: int = _help("passes over the training data", default=10)
     batch_size: int = _help("sequences per step", default=32)
     lr: float = _help("learning rate (AdamW)", default=2e-3)
+    lr_schedule: str = _help("learning rate over training: " + " | ".join(LR_SCHEDULES), default="constant")
     weight_decay: float = _help("AdamW weight decay", default=1e-4)
     max_grad_norm: float | None = _help("clip gradients to this norm; none = no clipping", default=5.0)
     seed: int = _help("random seed: the same seed gives the same metrics on CPU", default=13)
@@ -110,6 +112,7 @@ class TrainConfig:
     def validate(self) -> None:
         for name in ("epochs", "batch_size"):
             _at_least(name, getattr(self, name), 1)
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if self.lr <= 0:
             raise ConfigError(f"must be > 0, got {self.lr}", field="lr")
         if self.weight_decay < 0:

@@ -80,15 +80,15 @@ def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequ
         FlowRow("2 token ids", f"tokenize, pad/truncate to {tokenizer.max_len}", [n, tokenizer.max_len],
                 str(ids[0].tolist())),
         FlowRow("3 embedding", f"lookup, {config.embed_dim} features per token", [n, *stages["embedded"].shape[1:]],
-                "token 1: " + _preview(stages["embedded"][0, 0].tolist(), 4)),
+                "token 1: " + _preview(stages["embedded"][0, 0].tolist(), 3)),
         FlowRow("4 encoder", f"{encoder}, one vector per step", [n, *stages["encoded"].shape[1:]],
-                f"step {int(lengths[0])}: " + _preview(stages["encoded"][0, int(lengths[0]) - 1].tolist(), 4)),
+                f"step {int(lengths[0])}: " + _preview(stages["encoded"][0, int(lengths[0]) - 1].tolist(), 3)),
         FlowRow("4 pooling", f"{config.pooling} -> one vector per sequence", [n, *stages["pooled"].shape[1:]],
-                _preview(stages["pooled"][0].tolist(), 4)),
+                _preview(stages["pooled"][0].tolist(), 3)),
         FlowRow("5 fully connected", f"{stages['pooled'].shape[1]} -> {len(classes)} logits",
-                [n, *stages["logits"].shape[1:]], _preview(stages["logits"][0].tolist(), 4)),
+                [n, *stages["logits"].shape[1:]], _preview(stages["logits"][0].tolist(), 3)),
         FlowRow("5 softmax", "probabilities over " + ", ".join(classes), [n, len(classes)],
-                _preview(probabilities.tolist(), 4)),
+                _preview(probabilities.tolist(), 3)),
     ]
     return DataFlow(rows)
 

@@ -119,3 +119,11 @@ def test_validation_labels_must_be_known(demo_data):
     texts, labels = demo_data
     with pytest.raises(DataError, match="labels not seen in training: 'other'"):
         TextClassifier(**TINY).fit(texts, labels, valid=(["x"], ["other"]))
+
+
+def test_linear_schedule_lowers_the_learning_rate(demo_data):
+    texts, labels = demo_data
+    constant = TextClassifier(**TINY).fit(texts, labels).history.records
+    linear = TextClassifier(**TINY, lr_schedule="linear").fit(texts, labels).history.records
+    assert [r.learning_rate for r in constant] == [TextClassifier().config.train.lr] * 2
+    assert linear[1].learning_rate < linear[0].learning_rate < TextClassifier().config.train.lr

@@ -60,6 +60,7 @@ class Trainer:
     optimizer: torch.optim.Optimizer
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     max_grad_norm: float | None = None
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None  # stepped after every optimizer step
     callbacks: Sequence[Callback] = ()
 
     def fit(
@@ -98,6 +99,8 @@ class Trainer:
             if self.max_grad_norm is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
             self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
             size = len(batch.targets)
             loss_sum += loss.item() * size
             correct += int((logits.argmax(dim=1) == batch.targets).sum())
