@@ -26,7 +26,8 @@ DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "da
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    out = Console(highlight=False, soft_wrap=True)
+    width = None if sys.stdout.isatty() else 120  # logs and pipes get wide tables, not 80 columns
+    out = Console(highlight=False, soft_wrap=True, width=width)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return args.run(args, out, err) or 0

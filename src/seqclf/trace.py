@@ -23,6 +23,11 @@ def _preview(values: Sequence[float], n: int = PREVIEW) -> str:
     return f"[{shown}{', …' if len(values) > n else ''}]"
 
 
+def _ids_preview(ids: list[int], length: int, n: int = 8) -> str:
+    shown = ", ".join(map(str, ids[:n])) + (", …" if len(ids) > n else "")
+    return f"[{shown}] (length {length}, {len(ids) - length} padding)"
+
+
 def _round(array: torch.Tensor) -> list:
     return np.round(array.detach().cpu().double().numpy(), 4).tolist()
 
@@ -78,7 +83,7 @@ def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequ
         FlowRow("1 raw text", f"{n} texts, {min(words)}-{max(words)} tokens", [n, "variable"],
                 repr(first if len(first) <= 40 else first[:39] + "…")),
         FlowRow("2 token ids", f"tokenize, pad/truncate to {tokenizer.max_len}", [n, tokenizer.max_len],
-                str(ids[0].tolist())),
+                _ids_preview(ids[0].tolist(), int(lengths[0]))),
         FlowRow("3 embedding", f"lookup, {config.embed_dim} features per token", [n, *stages["embedded"].shape[1:]],
                 "token 1: " + _preview(stages["embedded"][0, 0].tolist(), 3)),
         FlowRow("4 encoder", f"{encoder}, one vector per step", [n, *stages["encoded"].shape[1:]],
