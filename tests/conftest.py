@@ -22,6 +22,12 @@ def pytest_collection_modifyitems(items):
             item.add_marker(getattr(pytest.mark, parts[0]))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Keep the encoded-data cache of every test (and subprocess) out of the home directory."""
+    os.environ["SEQCLF_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     assert SHARED_DATA.is_dir(), f"benchmark data not found at {SHARED_DATA} (set SEQCLF_SHARED_DATA)"

@@ -1,6 +1,7 @@
 """`TextClassifier`: the Python API, and the one predictor layer the CLI (and later HTTP) call."""
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from torch import nn
 from seqclf import artifacts
 from seqclf.config import Config
 from seqclf.data.batching import EncodedCorpus, length_bucketed_batches, pad_batch
-from seqclf.data.readers import Dataset, dataset_from_lists
+from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
+from seqclf.data.readers import dataset_from_lists
 from seqclf.errors import DataError, SeqclfError
 from seqclf.inference import predict_logits
 from seqclf.nn.classifier import SequenceClassifier
@@ -54,22 +56,36 @@ class TextClassifier:
         the configured valid_fraction. The weights of the best validation epoch are kept."""
         if epochs is not None:
             self.config = self.config.updated({"epochs": epochs})
-        train = dataset_from_lists(texts, labels, source="training data")
-        classes = self._classes(train.labels)
-        train, held_out = self._validation_split(train, valid)
-        targets = _targets(train, classes)
-        valid_targets = _targets(held_out, classes) if held_out is not None else None
+        tokenizer, train = encode_training_data(dataset_from_lists(texts, labels, source="training data"), self.config)
+        if isinstance(valid, tuple):
+            valid = encode_data(dataset_from_lists(valid[0], valid[1], source="validation data"), tokenizer)
+        return self.fit_encoded(tokenizer, train, valid, callbacks=callbacks)
 
+    def fit_encoded(
+        self,
+        tokenizer: WordTokenizer,
+        train: EncodedData,
+        valid: EncodedData | float | None = None,
+        *,
+        callbacks: Sequence[Callback] = (),
+    ) -> TextClassifier:
+        """Train on data already through stage 2 (`seqclf.data.encoded`: lists, or files via the cache)."""
         settings = self.config.train
-        if settings.threads is not None:
-            torch.set_num_threads(settings.threads)
+        classes = self._classes(train.label_names)
+        targets = _targets(train, classes)  # (N,)
+        train_indices, valid_indices = self._split(len(train), valid)
+        if isinstance(valid, EncodedData):
+            valid_corpus, valid_targets = valid.corpus, _targets(valid, classes)
+        elif valid_indices is not None:
+            valid_corpus, valid_targets = train.corpus, targets[valid_indices]
+        else:
+            valid_corpus = valid_targets = None
+
+        torch.set_num_threads(settings.threads or len(os.sched_getaffinity(0)))
         torch.manual_seed(settings.seed)
-        tokenizer, corpus = WordTokenizer.train(train.texts, self.config.tokenizer)
         self.config = self.config.updated({"max_len": tokenizer.max_len})
         model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes))
-        valid_corpus = tokenizer.encode(held_out.texts) if held_out is not None else None
-
-        steps = -(-len(corpus) // settings.batch_size)
+        steps = -(-len(train_indices) // settings.batch_size)
         optimizer = build_optimizer(model, settings)
         trainer = Trainer(
             model=model,
@@ -79,15 +95,17 @@ class TextClassifier:
             scheduler=build_scheduler(optimizer, settings, total_steps=steps * settings.epochs),
             callbacks=[*callbacks, KeepBest(model)],
         )
+        corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
         rng = np.random.default_rng(settings.seed)
 
         def batches(epoch: int):
-            for indices in length_bucketed_batches(corpus.lengths, settings.batch_size, rng):
-                ids, lengths = pad_batch(corpus, indices)  # (B, T), (B,)
-                yield Batch((ids, lengths), targets[indices], int(lengths.sum()))
+            for positions in length_bucketed_batches(lengths, settings.batch_size, rng):
+                indices = train_indices[positions]
+                ids, batch_lengths = pad_batch(corpus, indices)  # (B, T), (B,)
+                yield Batch((ids, batch_lengths), targets[indices], int(batch_lengths.sum()))
 
         def validate() -> tuple[float, float]:
-            logits = predict_logits(model, valid_corpus)  # (N, C)
+            logits = predict_logits(model, valid_corpus, valid_indices if valid_corpus is corpus else None)  # (N, C)
             loss = nn.functional.cross_entropy(logits, valid_targets).item()
             return loss, (logits.argmax(dim=1) == valid_targets).float().mean().item()
 
@@ -96,26 +114,26 @@ class TextClassifier:
         self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history
         return self
 
-    def _validation_split(self, train: Dataset, valid: Labeled | float | None) -> tuple[Dataset, Dataset | None]:
-        if isinstance(valid, tuple):
-            return train, dataset_from_lists(valid[0], valid[1], source="validation data")
+    def _split(self, n: int, valid: EncodedData | float | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Indices to train on and, when holding out a fraction, indices to validate on."""
+        if isinstance(valid, EncodedData):
+            return np.arange(n), None
         fraction = self.config.train.valid_fraction if valid is None else float(valid)
         if not 0 <= fraction < 1:
             raise DataError(f"a held-out fraction must be in [0, 1), got {fraction}", field="valid")
-        n_valid = int(round(len(train) * fraction))
+        n_valid = int(round(n * fraction))
         if n_valid == 0:
-            return train, None
-        order = np.random.default_rng(self.config.train.seed).permutation(len(train))
-        return train.select(order[n_valid:]), train.select(order[:n_valid], source="held-out validation data")
+            return np.arange(n), None
+        order = np.random.default_rng(self.config.train.seed).permutation(n)
+        return order[n_valid:], order[:n_valid]
 
-    def _classes(self, labels: list[str]) -> list[str]:
-        first_seen = list(dict.fromkeys(labels))
+    def _classes(self, first_seen: list[str]) -> list[str]:
         if not first_seen:
             raise DataError("no training examples", field="texts")
         if len(first_seen) < 2:
             raise DataError(f"the training data has only one class ({first_seen[0]!r})", field="labels",
                             hint="a classifier needs examples of at least two classes")
-        return sorted(first_seen) if self.config.data.label_order == "sorted" else first_seen
+        return sorted(first_seen) if self.config.data.label_order == "sorted" else list(first_seen)
 
     # -- prediction -----------------------------------------------------------------------------
 
@@ -140,10 +158,13 @@ class TextClassifier:
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
         """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
-        data = dataset_from_lists(texts, labels, source="evaluation data")
-        self._fitted()
+        model, tokenizer = self._fitted()
+        return self.evaluate_encoded(encode_data(dataset_from_lists(texts, labels, source="evaluation data"), tokenizer))
+
+    def evaluate_encoded(self, data: EncodedData) -> dict:
+        model, _ = self._fitted()
         targets = _targets(data, self.classes_).numpy()
-        predicted = self.predict_proba(data.texts).argmax(axis=1)
+        predicted = predict_logits(model, data.corpus).argmax(dim=1).numpy()
         return classification_report(targets, predicted, self.classes_)
 
     # -- views of the pipeline ------------------------------------------------------------------
@@ -160,7 +181,13 @@ class TextClassifier:
         data = dataset_from_lists(texts, None, source="texts")
         if len(data) == 0:
             raise DataError("no texts given", field="texts")
-        return data_flow(model, tokenizer, self.classes_, data.texts)
+        return data_flow(model, tokenizer, self.classes_, tokenizer.encode(data.texts), data.texts[0])
+
+    def data_flow_encoded(self, corpus: EncodedCorpus) -> DataFlow:
+        """The data-flow table of an encoded corpus (its first sequence is the example)."""
+        model, tokenizer = self._fitted()
+        example = " ".join(tokenizer.id_to_token(int(i)) for i in corpus.sequence(0))
+        return data_flow(model, tokenizer, self.classes_, corpus, example)
 
     # -- files ------------------------------------------------------------------------------------
 
@@ -176,10 +203,11 @@ class TextClassifier:
         return clf
 
 
-def _targets(data: Dataset, classes: list[str]) -> torch.Tensor:
+def _targets(data: EncodedData, classes: list[str]) -> torch.Tensor:
     index = {name: i for i, name in enumerate(classes)}
-    unknown = sorted(set(data.labels) - set(index))
+    unknown = [name for name in data.label_names if name not in index]
     if unknown:
         raise DataError(f"labels not seen in training: {', '.join(map(repr, unknown[:5]))}", path=data.source,
                         field="labels", hint="every class must appear in the training data")
-    return torch.tensor([index[label] for label in data.labels], dtype=torch.int64)  # (N,)
+    remap = np.array([index[name] for name in data.label_names], dtype=np.int64)
+    return torch.from_numpy(remap[data.label_ids])  # (N,)

@@ -14,7 +14,9 @@ from rich.table import Table
 from seqclf import __version__
 from seqclf.api import TextClassifier
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, load_preset, preset_names, read_config_file
+from seqclf.data.cache import CorpusCache, default_cache_dir
 from seqclf.data.demo import demo_corpus
+from seqclf.data.encoded import EncodedData, encode_file, encode_training_file
 from seqclf.data.readers import Dataset, read_dataset, read_lines
 from seqclf.errors import SeqclfError
 from seqclf.trace import DataFlow
@@ -65,19 +67,23 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
     config = _train_config(args)
-    train = _read(args.data, config, out)
-    valid_data = _read(args.valid, config, out) if args.valid else None
-    valid = (valid_data.texts, valid_data.labels) if valid_data else None
+    cache = CorpusCache(None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    tokenizer, train = encode_training_file(args.data, config, cache)
+    _report_data(out, train)
+    valid = encode_file(args.valid, config.data, tokenizer, cache) if args.valid else None
+    if valid is not None:
+        _report_data(out, valid)
     clf = TextClassifier(config)
     out.print("[bold]training trace[/bold]")
-    clf.fit(train.texts, train.labels, valid=valid, callbacks=[ConsoleReport(out)])
+    clf.fit_encoded(tokenizer, train, valid, callbacks=[ConsoleReport(out)])
     out.print()
-    _print_data_flow(out, clf.data_flow(train.texts))
+    _print_data_flow(out, clf.data_flow_encoded(train.corpus))
     saved = clf.save(args.out)
     out.print(f"model saved to {saved}")
     if args.test:
-        test = _read(args.test, config, out)
-        report = clf.evaluate(test.texts, test.labels)
+        test = encode_file(args.test, config.data, clf.tokenizer, cache)
+        _report_data(out, test)
+        report = clf.evaluate_encoded(test)
         out.print(f"test: accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f} "
                   f"on {report['examples']} examples")
 
@@ -161,11 +167,26 @@ def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
 def _read(path: str, config: Config, console: Console) -> Dataset:
     data = read_dataset(path, config.data)
     classes = sorted(set(data.labels))
-    console.print(f"read {len(data)} examples from {path} ({len(classes)} classes: {', '.join(classes[:8])}"
-                  f"{', …' if len(classes) > 8 else ''})", markup=False)
-    if data.skipped:
-        console.print(f"skipped {data.skipped} bad rows, e.g. " + "; ".join(data.skipped_examples[:3]), markup=False)
+    console.print(f"read {len(data)} examples from {path} ({_classes_text(classes)})", markup=False)
+    _report_skipped(console, data.skipped, data.skipped_examples)
     return data
+
+
+def _report_data(console: Console, data: EncodedData) -> None:
+    how = "loaded from the cache" if data.from_cache else "read and encoded"
+    console.print(f"{data.source}: {len(data)} examples, {data.tokens:,} tokens, "
+                  f"{_classes_text(sorted(data.label_names))}; {how} in {data.seconds:.2f} s "
+                  f"({data.tokens / max(data.seconds, 1e-9):,.0f} tokens/s)", markup=False)
+    _report_skipped(console, data.skipped, data.skipped_examples)
+
+
+def _classes_text(classes: list[str]) -> str:
+    return f"{len(classes)} classes: {', '.join(classes[:8])}{', …' if len(classes) > 8 else ''}"
+
+
+def _report_skipped(console: Console, skipped: int, examples: list[str]) -> None:
+    if skipped:
+        console.print(f"skipped {skipped} bad rows, e.g. " + "; ".join(examples[:3]), markup=False)
 
 
 def _data_config(config: Config, args: argparse.Namespace) -> Config:
@@ -208,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--test", help="test data to evaluate the saved model on")
     train.add_argument("--config", help="YAML or JSON file of settings (flags win over it)")
     train.add_argument("--preset", choices=preset_names(), help="named settings to start from")
+    train.add_argument("--cache-dir", help="where encoded data files are cached "
+                                           "(default: $SEQCLF_CACHE_DIR or ~/.cache/seqclf)")
+    train.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
     _add_config_flags(train, list(FIELD_SECTION))
     train.set_defaults(run=_train)
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from seqclf.data.batching import pad_batch
+from seqclf.data.batching import EncodedCorpus, pad_batch
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
 
@@ -32,10 +32,9 @@ def _round(array: torch.Tensor) -> list:
     return np.round(array.detach().cpu().double().numpy(), 4).tolist()
 
 
-def _stages(model: SequenceClassifier, tokenizer: WordTokenizer, texts: Sequence[str]) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """Every stage's output for `texts`, padded to max_len as in the classic picture."""
-    corpus = tokenizer.encode(texts)
-    ids, lengths = pad_batch(corpus, np.arange(len(texts)), length=tokenizer.max_len)  # (B, T), (B,)
+def _stages(model: SequenceClassifier, corpus: EncodedCorpus, max_len: int) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """Every stage's output for the corpus's first sequence, padded to max_len as in the classic picture."""
+    ids, lengths = pad_batch(corpus, np.arange(1), length=max_len)  # (1, T), (1,)
     was_training = model.training
     model.eval()
     try:
@@ -71,12 +70,13 @@ class DataFlow:
         return {"rows": [asdict(r) for r in self.rows], "summary": self.summary()}
 
 
-def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequence[str], texts: Sequence[str]) -> DataFlow:
-    n = len(texts)
-    stages, ids, lengths = _stages(model, tokenizer, texts[:1])
+def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequence[str], corpus: EncodedCorpus,
+              first: str) -> DataFlow:
+    """The table for a whole encoded data set; `first` is the text of its first sequence."""
+    n = len(corpus)
+    stages, ids, lengths = _stages(model, corpus, tokenizer.max_len)
     config = model.config
-    words = tokenizer.token_counts(texts)
-    first = texts[0]
+    words = np.diff(corpus.offsets)  # tokens before truncation
     probabilities = torch.softmax(stages["logits"][0], dim=0)
     encoder = f"{'bi' if config.bidirectional else ''}{config.encoder}, {config.num_layers} layer(s)"
     rows = [
@@ -149,7 +149,7 @@ class PredictionTrace:
 
 
 def prediction_trace(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequence[str], text: str) -> PredictionTrace:
-    stages, ids, lengths = _stages(model, tokenizer, [text])
+    stages, ids, lengths = _stages(model, tokenizer.encode([text]), tokenizer.max_len)
     probabilities = torch.softmax(stages["logits"][0], dim=0)  # (C,)
     return PredictionTrace(
         text=text,

@@ -160,3 +160,13 @@ def test_predict_without_texts(trained):
     out, _ = trained
     result = seqclf("predict", out)
     assert result.returncode == 2 and "no texts to classify" in result.stderr
+
+
+def test_second_training_run_uses_the_cache_and_gives_the_same_model(data_files, tmp_path):
+    cache = ["--cache-dir", tmp_path / "cache"]
+    first = seqclf("train", data_files / "train.csv", "--out", tmp_path / "a", *cache, *FLAGS)
+    second = seqclf("train", data_files / "train.csv", "--out", tmp_path / "b", *cache, *FLAGS)
+    assert "read and encoded" in first.stdout and "loaded from the cache" in second.stdout
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+    third = seqclf("train", data_files / "train.csv", "--out", tmp_path / "c", "--no-cache", *FLAGS)
+    assert "read and encoded" in third.stdout

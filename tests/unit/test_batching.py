@@ -12,8 +12,15 @@ def test_flat_storage_and_views():
     assert corpus.sequence(2).tolist() == [9, 10, 11, 12, 13]
     cut = corpus.truncated(2)
     assert [cut.sequence(i).tolist() for i in range(4)] == [[5, 6], [8], [9, 10], [14, 15]]
-    sub = corpus.subset(np.array([3, 0]))
-    assert [sub.sequence(i).tolist() for i in range(2)] == [[14, 15], [5, 6, 7]]
+    assert cut.ids is corpus.ids and cut.lengths.tolist() == [2, 1, 2, 2]  # a view, not a copy
+    joined = EncodedCorpus.concatenate([corpus, EncodedCorpus.from_sequences([[3, 4]])])
+    assert [joined.sequence(i).tolist() for i in range(5)] == SEQUENCES + [[3, 4]]
+
+
+def test_pad_batch_reads_truncated_sequences():
+    corpus = EncodedCorpus.from_sequences(SEQUENCES).truncated(2)
+    ids, lengths = pad_batch(corpus, np.array([2, 1]))
+    assert ids.tolist() == [[9, 10], [8, 0]] and lengths.tolist() == [2, 1]
 
 
 def test_pad_batch_pads_to_the_longest_or_a_given_length():

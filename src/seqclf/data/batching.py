@@ -6,8 +6,10 @@ same result as padding everything to max_len, at a fraction of the work.
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -17,46 +19,48 @@ PAD_ID = 0
 
 @dataclass(frozen=True)
 class EncodedCorpus:
-    """N ragged id sequences: sequence i is ids[offsets[i]:offsets[i + 1]]."""
+    """N ragged id sequences: sequence i is ids[offsets[i]:offsets[i + 1]], read cut to max_len.
+
+    The arrays may be read-only memory maps of a cached corpus; truncation is a view, not a copy.
+    """
 
     ids: np.ndarray  # (total_tokens,) int32
     offsets: np.ndarray  # (N + 1,) int64
+    max_len: int | None = None
 
     @classmethod
     def from_sequences(cls, sequences: list[list[int]]) -> EncodedCorpus:
         lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-        offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        ids = np.fromiter((i for s in sequences for i in s), dtype=np.int32, count=int(offsets[-1]))
-        return cls(ids, offsets)
+        ids = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int32, count=int(lengths.sum()))
+        return cls(ids, _offsets(lengths))
+
+    @classmethod
+    def concatenate(cls, parts: list[EncodedCorpus]) -> EncodedCorpus:
+        if not parts:
+            return cls(np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64))
+        lengths = np.concatenate([np.diff(p.offsets) for p in parts])
+        return cls(np.concatenate([p.ids for p in parts]), _offsets(lengths))
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    @property
-    def lengths(self) -> np.ndarray:  # (N,) int64
-        return np.diff(self.offsets)
+    @cached_property
+    def lengths(self) -> np.ndarray:  # (N,) int64, after truncation
+        lengths = np.diff(self.offsets)
+        return lengths if self.max_len is None else np.minimum(lengths, self.max_len)
 
     def sequence(self, i: int) -> np.ndarray:
-        return self.ids[self.offsets[i] : self.offsets[i + 1]]
+        return self.ids[self.offsets[i] : self.offsets[i] + self.lengths[i]]
 
     def truncated(self, max_len: int) -> EncodedCorpus:
-        """Keep the first max_len ids of every sequence."""
-        lengths = self.lengths
-        if len(lengths) == 0 or lengths.max() <= max_len:
-            return self
-        kept = np.minimum(lengths, max_len)
-        position = np.arange(len(self.ids)) - np.repeat(self.offsets[:-1], lengths)  # index within its sequence
-        offsets = np.zeros_like(self.offsets)
-        np.cumsum(kept, out=offsets[1:])
-        return EncodedCorpus(self.ids[position < max_len], offsets)
+        """The same sequences read cut to their first max_len ids (no copy)."""
+        return replace(self, max_len=max_len)
 
-    def subset(self, indices: np.ndarray) -> EncodedCorpus:
-        lengths = self.lengths[indices]
-        offsets = np.zeros(len(indices) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        starts = np.repeat(self.offsets[:-1][indices] - offsets[:-1], lengths)
-        return EncodedCorpus(self.ids[np.arange(offsets[-1]) + starts], offsets)
+
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return offsets
 
 
 def pad_batch(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -21,10 +21,10 @@ class SequenceClassifier(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID)
-        self.embed_dropout = nn.Dropout(config.embed_dropout)
+        self.embed_dropout = _dropout(config.embed_dropout)
         self.encoder = build_encoder(config)
         self.pool = POOLINGS[config.pooling]
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = _dropout(config.dropout)
         self.head = nn.Linear(self.encoder.output_dim, num_classes)
 
     def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -37,3 +37,7 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.forward_stages(ids, lengths)["logits"]  # (B, C)
+
+
+def _dropout(p: float) -> nn.Module:
+    return nn.Dropout(p) if p > 0 else nn.Identity()  # p = 0 costs nothing

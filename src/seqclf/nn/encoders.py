@@ -38,7 +38,7 @@ class RecurrentEncoder(nn.Module):
                 cell(input_dim, config.hidden_dim, batch_first=True) for _ in range(self.directions)
             ))
             input_dim = config.hidden_dim * self.directions
-        self.between_layers = nn.Dropout(config.dropout)
+        self.between_layers = nn.Dropout(config.dropout) if config.num_layers > 1 else nn.Identity()
         self.output_dim = input_dim
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ library alone turns text into exactly the ids the model reads.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ class WordTokenizer:
 
     @classmethod
     def train(cls, texts: Sequence[str], config: TokenizerConfig) -> tuple[WordTokenizer, EncodedCorpus]:
-        """Build the vocabulary on training texts; also returns those texts encoded (truncated)."""
+        """Build the vocabulary on training texts; also returns those texts encoded (read cut to max_len)."""
         hf = Tokenizer(models.WordLevel(unk_token=UNK))
         steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if config.lowercase else [])
         hf.normalizer = normalizers.Sequence(steps)
@@ -56,8 +57,8 @@ class WordTokenizer:
         )
         hf.train_from_iterator(texts, trainer)
         raw = _encode(hf, texts)
-        max_len = config.max_len if config.max_len != "auto" else auto_max_len(raw.lengths, config.max_len_percentile)
-        return cls(hf, max_len), raw.truncated(max_len)
+        tokenizer = cls(hf, resolve_max_len(config, raw.lengths))
+        return tokenizer, raw.truncated(tokenizer.max_len)
 
     @property
     def vocab_size(self) -> int:
@@ -66,10 +67,6 @@ class WordTokenizer:
     def encode(self, texts: Sequence[str]) -> EncodedCorpus:
         """Ids of each text, truncated to max_len, not padded."""
         return _encode(self._hf, texts).truncated(self.max_len)
-
-    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
-        """Tokens per text before truncation, (N,) int64."""
-        return _encode(self._hf, texts).lengths
 
     def tokens(self, text: str) -> list[Token]:
         """The tokens of one text (before truncation), each with the piece of text it came from."""
@@ -92,11 +89,32 @@ class WordTokenizer:
     def load(cls, path: Path, max_len: int) -> WordTokenizer:
         return cls(Tokenizer.from_file(str(path)), max_len)
 
+    def to_json(self) -> str:
+        """The vocabulary and text processing, without truncation or padding."""
+        return self._hf.to_str()
 
-def _encode(hf: Tokenizer, texts: Sequence[str]) -> EncodedCorpus:
-    encodings = hf.encode_batch_fast(list(texts), add_special_tokens=False)
-    # A text with no tokens at all (e.g. only symbols the normalizer drops) reads as one <unk>.
-    return EncodedCorpus.from_sequences([e.ids or [UNK_ID] for e in encodings])
+    @classmethod
+    def from_json(cls, text: str, max_len: int) -> WordTokenizer:
+        return cls(Tokenizer.from_str(text), max_len)
+
+    def fingerprint(self) -> str:
+        """Changes whenever the ids a text gets could change."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+def _encode(hf: Tokenizer, texts: Sequence[str], chunk: int = 50_000) -> EncodedCorpus:
+    """Bulk encoding in the Rust tokenizer, a chunk at a time so that its per-text objects stay few."""
+    parts = []
+    for start in range(0, len(texts), chunk):
+        encodings = hf.encode_batch_fast(list(texts[start : start + chunk]), add_special_tokens=False)
+        # A text with no tokens at all (only white space) reads as one <unk>.
+        parts.append(EncodedCorpus.from_sequences([e.ids or [UNK_ID] for e in encodings]))
+    return EncodedCorpus.concatenate(parts)
+
+
+def resolve_max_len(config: TokenizerConfig, lengths: np.ndarray) -> int:
+    """max_len as an integer: as configured, or for 'auto' from the training lengths."""
+    return config.max_len if config.max_len != "auto" else auto_max_len(lengths, config.max_len_percentile)
 
 
 def auto_max_len(lengths: np.ndarray, percentile: float) -> int:

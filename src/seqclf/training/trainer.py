@@ -87,23 +87,26 @@ class Trainer:
 
     def _epoch(self, epoch: int, batches: Iterable[Batch]) -> EpochRecord:
         self.model.train()
+        parameters = [p for p in self.model.parameters() if p.requires_grad]
         started = time.perf_counter()
-        loss_sum, correct, examples, tokens = 0.0, 0, 0, 0
+        loss_sum, correct = 0.0, torch.zeros((), dtype=torch.int64)
+        examples = tokens = 0
         for step, batch in enumerate(batches, start=1):
             logits = self.model(*batch.inputs)  # (B, C)
             loss = self.loss_fn(logits, batch.targets)
-            if not math.isfinite(loss.item()):
-                raise NonFiniteLoss(f"loss is {loss.item()} at epoch {epoch}, step {step}")
+            value = loss.item()
+            if not math.isfinite(value):
+                raise NonFiniteLoss(f"loss is {value} at epoch {epoch}, step {step}")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
-                nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+                clip_gradients(parameters, self.max_grad_norm)
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
             size = len(batch.targets)
-            loss_sum += loss.item() * size
-            correct += int((logits.argmax(dim=1) == batch.targets).sum())
+            loss_sum += value * size
+            correct += (logits.detach().argmax(dim=1) == batch.targets).sum()
             examples += size
             tokens += batch.tokens
             for callback in self.callbacks:
@@ -112,10 +115,19 @@ class Trainer:
         return EpochRecord(
             epoch=epoch,
             train_loss=loss_sum / max(examples, 1),
-            train_accuracy=correct / max(examples, 1),
+            train_accuracy=int(correct) / max(examples, 1),
             valid_loss=None,
             valid_accuracy=None,
             seconds=seconds,
             tokens_per_second=tokens / max(seconds, 1e-9),
             learning_rate=self.optimizer.param_groups[0]["lr"],
         )
+
+
+def clip_gradients(parameters: list[nn.Parameter], max_norm: float) -> None:
+    """Scale gradients down to `max_norm` in total; unlike clip_grad_norm_, no pass over them when
+    they are already within it (most steps)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total = nn.utils.get_total_norm(grads)
+    if total > max_norm:
+        nn.utils.clip_grads_with_norm_(parameters, max_norm, total)

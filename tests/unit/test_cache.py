@@ -1,0 +1,74 @@
+import csv
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+from seqclf.config import Config
+from seqclf.data.cache import CorpusCache
+from seqclf.data.demo import demo_corpus
+from seqclf.data.encoded import encode_file, encode_training_file
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    texts, labels = demo_corpus(200, seed=5)
+    path = tmp_path / "train.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([("text", "label"), *zip(texts, labels)])
+    return path
+
+
+CONFIG = Config.from_dict({"max_len": 8})
+
+
+def test_second_run_loads_memory_mapped_arrays(data_file, tmp_path):
+    cache = CorpusCache(tmp_path / "cache")
+    tokenizer, first = encode_training_file(data_file, CONFIG, cache)
+    again_tokenizer, second = encode_training_file(data_file, CONFIG, cache)
+    assert not first.from_cache and second.from_cache
+    assert isinstance(second.corpus.ids, np.memmap)
+    assert np.array_equal(first.corpus.ids, second.corpus.ids)
+    assert np.array_equal(first.corpus.lengths, second.corpus.lengths) and second.corpus.lengths.max() == 8
+    assert np.array_equal(first.label_ids, second.label_ids) and first.label_names == second.label_names
+    assert again_tokenizer.to_json() == tokenizer.to_json() and again_tokenizer.max_len == tokenizer.max_len
+    valid = encode_file(data_file, CONFIG.data, tokenizer, cache)
+    assert encode_file(data_file, CONFIG.data, tokenizer, cache).from_cache and not valid.from_cache
+
+
+def test_changed_file_or_settings_miss_the_cache(data_file, tmp_path):
+    cache = CorpusCache(tmp_path / "cache")
+    encode_training_file(data_file, CONFIG, cache)
+    assert not encode_training_file(data_file, CONFIG.updated({"min_freq": 2}), cache)[1].from_cache
+    assert not encode_training_file(data_file, CONFIG.updated({"lowercase": False}), cache)[1].from_cache
+    assert encode_training_file(data_file, CONFIG.updated({"max_len": 5}), cache)[1].from_cache  # a view
+    with open(data_file, "a") as handle:
+        handle.write("one more line,positive\n")
+    changed = encode_training_file(data_file, CONFIG, cache)[1]
+    assert not changed.from_cache and len(changed) == 201
+
+
+def test_damaged_entry_is_rebuilt(data_file, tmp_path):
+    cache = CorpusCache(tmp_path / "cache")
+    encode_training_file(data_file, CONFIG, cache)
+    (entry,) = (tmp_path / "cache").iterdir()
+    (entry / "offsets.npy").write_bytes(b"garbage")
+    _, rebuilt = encode_training_file(data_file, CONFIG, cache)
+    assert not rebuilt.from_cache
+    assert encode_training_file(data_file, CONFIG, cache)[1].from_cache
+
+
+def test_unwritable_cache_warns_and_goes_on(data_file, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.warns(UserWarning, match="could not write the corpus cache"):
+        _, data = encode_training_file(data_file, CONFIG, CorpusCache(blocker / "cache"))
+    assert len(data) == 200
+
+
+def test_disabled_cache_writes_nothing(data_file, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encode_training_file(data_file, CONFIG, CorpusCache(None))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
