@@ -13,9 +13,12 @@ def predict_logits(model: nn.Module, corpus: EncodedCorpus, indices: np.ndarray 
     """(N, C) logits for the corpus's sequences (or those at `indices`), in that order."""
     indices = np.arange(len(corpus)) if indices is None else np.asarray(indices)
     was_training = model.training
-    model.eval()
+    if was_training:  # switching modes walks every submodule: not on each call of a loaded model
+        model.eval()
     try:
         with torch.inference_mode():
+            if len(indices) <= batch_size:  # one batch (e.g. one text): no sorting or reordering
+                return model(*pad_batch(corpus, indices))  # (N, C)
             chunks, order = [], []
             for positions in sorted_batches(corpus.lengths[indices], batch_size):
                 ids, lengths = pad_batch(corpus, indices[positions])  # (B, T), (B,)
@@ -26,4 +29,5 @@ def predict_logits(model: nn.Module, corpus: EncodedCorpus, indices: np.ndarray 
             out[torch.cat(order)] = logits
             return out
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()

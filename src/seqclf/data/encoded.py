@@ -27,6 +27,7 @@ class EncodedData:
     skipped: int = 0
     skipped_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0  # to read and encode, or to load from the cache
+    read_seconds: float = 0.0  # of which reading and parsing the file
     from_cache: bool = False
 
     def __len__(self) -> int:
@@ -81,10 +82,13 @@ def encode_training_file(path: str | Path, config: Config, cache: CorpusCache) -
             return tokenizer, EncodedData(raw.truncated(tokenizer.max_len), arrays["label_ids"], meta["label_names"],
                                           str(path), meta["skipped"], meta["skipped_examples"],
                                           time.perf_counter() - started, from_cache=True)
-    tokenizer, encoded = encode_training_data(read_dataset(path, config.data), config)
+    data = read_dataset(path, config.data)
+    read_seconds = time.perf_counter() - started
+    tokenizer, encoded = encode_training_data(data, config)
+    del data  # the texts: only ids are kept
     if key is not None:
         _store(cache, key, encoded, tokenizer=tokenizer.to_json())
-    return tokenizer, replace(encoded, seconds=time.perf_counter() - started)
+    return tokenizer, replace(encoded, seconds=time.perf_counter() - started, read_seconds=read_seconds)
 
 
 def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, cache: CorpusCache) -> EncodedData:
@@ -101,10 +105,12 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
             corpus = EncodedCorpus(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
             return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), meta["skipped"],
                                meta["skipped_examples"], time.perf_counter() - started, from_cache=True)
-    encoded = encode_data(read_dataset(path, config), tokenizer)
+    data = read_dataset(path, config)
+    read_seconds = time.perf_counter() - started
+    encoded = encode_data(data, tokenizer)
     if key is not None:
         _store(cache, key, encoded)
-    return replace(encoded, seconds=time.perf_counter() - started)
+    return replace(encoded, seconds=time.perf_counter() - started, read_seconds=read_seconds)
 
 
 def _store(cache: CorpusCache, key: str, encoded: EncodedData, **extra: str) -> None:

@@ -109,7 +109,7 @@ def _encode(hf: Tokenizer, texts: Sequence[str], chunk: int = 50_000) -> Encoded
         encodings = hf.encode_batch_fast(list(texts[start : start + chunk]), add_special_tokens=False)
         # A text with no tokens at all (only white space) reads as one <unk>.
         parts.append(EncodedCorpus.from_sequences([e.ids or [UNK_ID] for e in encodings]))
-    return EncodedCorpus.concatenate(parts)
+    return parts[0] if len(parts) == 1 else EncodedCorpus.concatenate(parts)
 
 
 def resolve_max_len(config: TokenizerConfig, lengths: np.ndarray) -> int:

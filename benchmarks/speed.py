@@ -1,0 +1,290 @@
+"""Speed and memory of seqclf against the textbook loop and fastText, measured in one run.
+
+    python benchmarks/speed.py            # the full run (about 15 minutes on 2 cores)
+    python benchmarks/speed.py --quick    # a smaller run, to check that everything works
+
+Each measurement runs in its own subprocess so that its peak RSS is its own. Results are printed
+and written to benchmarks/results/speed.md. Ratios compare figures from this one run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
+RESULTS = HERE / "results" / "speed.md"
+CLASSIC = dict(embed_dim=50, hidden_dim=64, bidirectional=False, pooling="last", embed_dropout=0.0, dropout=0.0)
+MAX_LEN, LR, BATCH = 64, 1e-3, 32
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+def sst2(split: str) -> tuple[list[str], list[str]]:
+    from seqclf.data.readers import read_dataset
+
+    data = read_dataset(SHARED / "sst2" / f"{split}.tsv")
+    return data.texts, data.labels
+
+
+def repeated_train(minimum: int) -> tuple[list[str], list[str]]:
+    texts, labels = sst2("train")
+    times = -(-minimum // len(texts))
+    return texts * times, labels * times
+
+
+def write_generated_corpus(path: Path, sentences: int, seed: int = 0) -> None:
+    """Sentences of SST-2-like lengths over a Zipf vocabulary; each class has its own marker words."""
+    rng = np.random.default_rng(seed)
+    vocabulary = np.array([f"w{i}" for i in range(30_000)])
+    markers = {label: np.array([f"{label}{i}" for i in range(200)]) for label in ("pos", "neg", "neu")}
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("label\ttext\n")
+        for start in range(0, sentences, 100_000):
+            n = min(100_000, sentences - start)
+            lengths = np.clip(rng.gamma(4.0, 5.0, size=n).astype(int), 3, 60)
+            words = vocabulary[np.minimum(rng.zipf(1.3, size=int(lengths.sum())) - 1, len(vocabulary) - 1)]
+            labels = rng.choice(list(markers), size=n)
+            offsets = np.concatenate([[0], np.cumsum(lengths)])
+            for i in range(n):
+                sentence = list(words[offsets[i] : offsets[i + 1]])
+                sentence[rng.integers(len(sentence))] = rng.choice(markers[labels[i]])
+                handle.write(f"{labels[i]}\t{' '.join(sentence)}\n")
+
+
+# -- workers: each prints one JSON object ------------------------------------------------------------
+
+
+def worker_train_textbook(n: int, epochs: int) -> dict:
+    import torch
+
+    sys.path.insert(0, str(HERE))
+    import textbook
+
+    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    texts, labels = repeated_train(n)
+    dev_texts, dev_labels = sst2("dev")
+    classes = sorted(set(labels))
+    vocabulary = textbook.Vocabulary(texts)
+    ids, lengths = vocabulary.encode(texts, MAX_LEN)
+    targets = torch.tensor([classes.index(label) for label in labels])
+    torch.manual_seed(0)
+    model = textbook.TextbookLSTM(len(vocabulary.index), CLASSIC["embed_dim"], CLASSIC["hidden_dim"], len(classes))
+    records = textbook.train(model, ids, lengths, targets, epochs, LR, BATCH)
+    probabilities = textbook.predict(model, vocabulary, dev_texts, MAX_LEN)
+    accuracy = float(np.mean([classes[i] == label for i, label in zip(probabilities.argmax(1), dev_labels)]))
+    tokens_per_second = float(np.mean([r["tokens_per_second"] for r in records]))
+    return {"tokens_per_second": tokens_per_second, "valid_accuracy": accuracy, "peak_rss_mb": peak_rss_mb()}
+
+
+def worker_train_seqclf(n: int, epochs: int) -> dict:
+    from seqclf import TextClassifier
+
+    texts, labels = repeated_train(n)
+    clf = TextClassifier(**CLASSIC, max_len=MAX_LEN, lr=LR, batch_size=BATCH, epochs=epochs, lr_schedule="constant")
+    clf.fit(texts, labels, valid=sst2("dev"))
+    records = clf.history.records
+    return {"tokens_per_second": float(np.mean([r.tokens_per_second for r in records])),
+            "valid_accuracy": records[-1].valid_accuracy, "peak_rss_mb": peak_rss_mb()}
+
+
+def _latency(predict_one, texts: list[str]) -> tuple[float, float]:
+    for text in texts[:50]:
+        predict_one(text)
+    seconds = []
+    for text in texts:
+        started = time.perf_counter()
+        predict_one(text)
+        seconds.append(time.perf_counter() - started)
+    return float(np.percentile(seconds, 50) * 1e6), float(np.percentile(seconds, 99) * 1e6)
+
+
+def worker_predict(system: str, n: int, single: int) -> dict:
+    """Batched sentences/s over n texts, then single-text latency over `single` texts."""
+    import torch
+
+    texts, labels = repeated_train(n)
+    texts = texts[:n]
+    unique_texts = sst2("test")[0][:single]
+    if system == "textbook":
+        sys.path.insert(0, str(HERE))
+        import textbook
+
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        vocabulary = textbook.Vocabulary(texts)
+        model = textbook.TextbookLSTM(len(vocabulary.index), CLASSIC["embed_dim"], CLASSIC["hidden_dim"], 2)
+        batch = lambda: textbook.predict(model, vocabulary, texts, MAX_LEN)
+        one = lambda text: textbook.predict(model, vocabulary, [text], MAX_LEN)
+    elif system == "seqclf":
+        from seqclf import TextClassifier
+
+        clf = TextClassifier(**CLASSIC, max_len=MAX_LEN, epochs=1).fit(texts[:2000], labels[:2000])
+        batch = lambda: clf.predict_proba(texts)
+        one = lambda text: clf.predict_proba([text])
+    else:
+        import fasttext
+
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as handle:
+            handle.writelines(f"__label__{label} {text}\n" for text, label in zip(*sst2("train")))
+        model = fasttext.train_supervised(handle.name, epoch=5, wordNgrams=2, verbose=0, thread=2)
+        os.unlink(handle.name)
+        batch = lambda: model.predict(texts, k=-1)
+        one = lambda text: model.predict(text, k=-1)
+    batch()  # warm up
+    started = time.perf_counter()
+    batch()
+    seconds = time.perf_counter() - started
+    p50, p99 = _latency(one, unique_texts)
+    return {"sentences_per_second": len(texts) / seconds, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb()}
+
+
+def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
+    """Encode (or load from the cache) and train the classic model on a generated file."""
+    from seqclf import TextClassifier
+    from seqclf.config import Config
+    from seqclf.data.cache import CorpusCache
+    from seqclf.data.encoded import encode_training_file
+
+    config = Config.from_dict({**CLASSIC, "max_len": MAX_LEN, "lr": LR, "batch_size": BATCH, "epochs": max(epochs, 1),
+                               "valid_fraction": 0.01})
+    tokenizer, train = encode_training_file(path, config, CorpusCache(Path(cache_dir)))
+    encoded_rss = peak_rss_mb()
+    tokenize_seconds = train.seconds - train.read_seconds
+    result = {"sentences": len(train), "tokens": train.tokens, "read_seconds": train.read_seconds,
+              "tokenize_seconds": tokenize_seconds, "from_cache": train.from_cache,
+              "tokenize_tokens_per_second": train.tokens / max(tokenize_seconds, 1e-9),
+              "load_seconds": train.seconds, "encode_peak_rss_mb": encoded_rss}
+    if epochs:
+        clf = TextClassifier(config).fit_encoded(tokenizer, train)
+        result |= {"train_tokens_per_second": clf.history.records[0].tokens_per_second,
+                   "valid_accuracy": clf.history.records[0].valid_accuracy}
+    return result | {"peak_rss_mb": peak_rss_mb()}
+
+
+WORKERS = {"train-textbook": worker_train_textbook, "train-seqclf": worker_train_seqclf,
+           "predict": worker_predict, "scale": worker_scale}
+
+
+def run_worker(name: str, *args: object) -> dict:
+    command = [sys.executable, __file__, "--worker", name, *map(str, args)]
+    print("running", " ".join(command[2:]), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"worker {name} failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print("  ", result, flush=True)
+    return result
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a check, not a measurement")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        name, *values = args.worker
+        values = [int(v) if v.isdigit() else v for v in values]
+        print(json.dumps(WORKERS[name](*values)))
+        return
+
+    n, epochs, scale, single = (20_000, 1, 100_000, 200) if args.quick else (103_800, 1, 2_000_000, 1000)
+    started = time.time()
+    train = {system: run_worker(f"train-{system}", n, epochs) for system in ("textbook", "seqclf")}
+    predict = {system: run_worker("predict", system, n, single) for system in ("textbook", "seqclf", "fasttext")}
+    with tempfile.TemporaryDirectory() as folder:
+        corpus = Path(folder) / "generated.tsv"
+        write_generated_corpus(corpus, scale)
+        first = run_worker("scale", corpus, Path(folder) / "cache", 1)
+        second = run_worker("scale", corpus, Path(folder) / "cache", 0)
+    report = render(train, predict, first, second, n, epochs, scale, time.time() - started, args.quick)
+    print(report)
+    if not args.quick:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(report, encoding="utf-8")
+        print(f"written to {RESULTS}")
+
+
+def render(train, predict, first, second, n, epochs, scale, seconds, quick) -> str:
+    ratio = lambda a, b: f"{a / b:.2f}x"
+    t, s, f = predict["textbook"], predict["seqclf"], predict["fasttext"]
+    lines = [
+        "# Speed and memory" + (" (quick check, not a measurement)" if quick else ""),
+        "",
+        f"Measured by `python benchmarks/speed.py` on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, in one run of {seconds / 60:.1f} min. "
+        f"Model: the classic config (embedding 50, LSTM 64, last state), max_len {MAX_LEN}, batch {BATCH}, "
+        f"Adam lr {LR}. Training data: SST-2 train repeated to {n:,} sentences; validation: SST-2 dev.",
+        "",
+        "## Training",
+        "",
+        "| system | tokens/s | ratio to textbook | validation accuracy after "
+        f"{epochs} epoch(s) | peak RSS MB |",
+        "|---|---|---|---|---|",
+        f"| textbook loop (padded to {MAX_LEN}, DataLoader, pack_padded_sequence) | "
+        f"{train['textbook']['tokens_per_second']:,.0f} | 1.00x | {train['textbook']['valid_accuracy']:.4f} | "
+        f"{train['textbook']['peak_rss_mb']:.0f} |",
+        f"| seqclf (bucketed batches, padded fast path) | {train['seqclf']['tokens_per_second']:,.0f} | "
+        f"{ratio(train['seqclf']['tokens_per_second'], train['textbook']['tokens_per_second'])} | "
+        f"{train['seqclf']['valid_accuracy']:.4f} | {train['seqclf']['peak_rss_mb']:.0f} |",
+        "",
+        "## Prediction",
+        "",
+        f"Batched: all {n:,} texts in one call. Single text: one call per text, over distinct SST-2 test sentences.",
+        "",
+        "| system | sentences/s (batched) | ratio to fastText | single-text p50 µs | p99 µs | "
+        "p50 ratio to textbook | peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in (("textbook (batches of 32)", t), ("seqclf `predict_proba`", s), ("fastText `predict`", f)):
+        lines.append(f"| {name} | {row['sentences_per_second']:,.0f} | {ratio(row['sentences_per_second'], f['sentences_per_second'])} | "
+                     f"{row['p50_us']:.0f} | {row['p99_us']:.0f} | {ratio(row['p50_us'], t['p50_us'])} | "
+                     f"{row['peak_rss_mb']:.0f} |")
+    lines += [
+        "",
+        "## Scale",
+        "",
+        f"A generated corpus of {scale:,} sentences "
+        f"({first['tokens']:,} tokens after truncation to {MAX_LEN}), classic model, one epoch (1% held out).",
+        "",
+        "| run | read file | tokenize (vocabulary + ids) | tokenization tokens/s | training tokens/s | peak RSS MB |",
+        "|---|---|---|---|---|---|",
+        f"| first: read, tokenize, write the cache, train | {first['read_seconds']:.1f} s | {first['tokenize_seconds']:.1f} s | "
+        f"{first['tokenize_tokens_per_second']:,.0f} | {first['train_tokens_per_second']:,.0f} | {first['peak_rss_mb']:.0f} |",
+        f"| second: memory-map the cache | - | - (loaded in {second['load_seconds']:.2f} s) | - | (not trained) | "
+        f"{second['peak_rss_mb']:.0f} |",
+        "",
+        "## Targets",
+        "",
+        f"- training ≥ 5x the textbook loop: **{ratio(train['seqclf']['tokens_per_second'], train['textbook']['tokens_per_second'])}**, "
+        f"validation accuracy {train['seqclf']['valid_accuracy']:.4f} vs {train['textbook']['valid_accuracy']:.4f}",
+        f"- batched prediction ≥ 0.5x fastText: **{ratio(s['sentences_per_second'], f['sentences_per_second'])}**",
+        f"- single-text p50 ≤ 0.5x textbook: **{ratio(s['p50_us'], t['p50_us'])}**",
+        f"- tokenization ≥ 1M tokens/s: **{first['tokenize_tokens_per_second']:,.0f}** (vocabulary building included; "
+        f"reading and parsing the file took another {first['read_seconds']:.1f} s)",
+        f"- 2M-sentence epoch under 2 GB peak RSS: **{first['peak_rss_mb']:,.0f} MB**",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
