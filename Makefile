@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast bench install clean
 
 demo: $(STAMP)
 	$(VENV)/bin/seqclf demo
@@ -16,6 +16,11 @@ test: $(STAMP)
 # Unit tests only: seconds, not minutes.
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not integration and not e2e"
+
+# Speed and memory against the textbook loop and fastText (about 15 minutes).
+bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,bench]'
+	$(PY) benchmarks/speed.py
 
 install: $(STAMP)
 

@@ -160,6 +160,7 @@ def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
     from seqclf.config import Config
     from seqclf.data.cache import CorpusCache
     from seqclf.data.encoded import encode_training_file
+    from seqclf.data.readers import read_dataset
 
     config = Config.from_dict({**CLASSIC, "max_len": MAX_LEN, "lr": LR, "batch_size": BATCH, "epochs": max(epochs, 1),
                                "valid_fraction": 0.01})
@@ -170,6 +171,11 @@ def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
               "tokenize_seconds": tokenize_seconds, "from_cache": train.from_cache,
               "tokenize_tokens_per_second": train.tokens / max(tokenize_seconds, 1e-9),
               "load_seconds": train.seconds, "encode_peak_rss_mb": encoded_rss}
+    if train.from_cache:  # the vocabulary exists: time encoding alone on a sample of the file's texts
+        sample = read_dataset(path).texts[:200_000]
+        started = time.perf_counter()
+        tokens = int(tokenizer.encode(sample).lengths.sum())
+        result["encode_only_tokens_per_second"] = tokens / (time.perf_counter() - started)
     if epochs:
         clf = TextClassifier(config).fit_encoded(tokenizer, train)
         result |= {"train_tokens_per_second": clf.history.records[0].tokens_per_second,
@@ -242,7 +248,7 @@ def render(train, predict, first, second, n, epochs, scale, seconds, quick) -> s
         f"| textbook loop (padded to {MAX_LEN}, DataLoader, pack_padded_sequence) | "
         f"{train['textbook']['tokens_per_second']:,.0f} | 1.00x | {train['textbook']['valid_accuracy']:.4f} | "
         f"{train['textbook']['peak_rss_mb']:.0f} |",
-        f"| seqclf (bucketed batches, padded fast path) | {train['seqclf']['tokens_per_second']:,.0f} | "
+        f"| seqclf (bucketed batches, padded fast path, sparse embedding updates) | {train['seqclf']['tokens_per_second']:,.0f} | "
         f"{ratio(train['seqclf']['tokens_per_second'], train['textbook']['tokens_per_second'])} | "
         f"{train['seqclf']['valid_accuracy']:.4f} | {train['seqclf']['peak_rss_mb']:.0f} |",
         "",
@@ -272,14 +278,17 @@ def render(train, predict, first, second, n, epochs, scale, seconds, quick) -> s
         f"| second: memory-map the cache | - | - (loaded in {second['load_seconds']:.2f} s) | - | (not trained) | "
         f"{second['peak_rss_mb']:.0f} |",
         "",
+        f"Encoding alone, with the vocabulary built (as for validation, test and prediction data), on "
+        f"200,000 sentences of the same file: {second['encode_only_tokens_per_second']:,.0f} tokens/s.",
+        "",
         "## Targets",
         "",
         f"- training ≥ 5x the textbook loop: **{ratio(train['seqclf']['tokens_per_second'], train['textbook']['tokens_per_second'])}**, "
         f"validation accuracy {train['seqclf']['valid_accuracy']:.4f} vs {train['textbook']['valid_accuracy']:.4f}",
         f"- batched prediction ≥ 0.5x fastText: **{ratio(s['sentences_per_second'], f['sentences_per_second'])}**",
         f"- single-text p50 ≤ 0.5x textbook: **{ratio(s['p50_us'], t['p50_us'])}**",
-        f"- tokenization ≥ 1M tokens/s: **{first['tokenize_tokens_per_second']:,.0f}** (vocabulary building included; "
-        f"reading and parsing the file took another {first['read_seconds']:.1f} s)",
+        f"- tokenization ≥ 1M tokens/s: **{first['tokenize_tokens_per_second']:,.0f}** with vocabulary building "
+        f"(a second pass over the text), **{second['encode_only_tokens_per_second']:,.0f}** encoding alone",
         f"- 2M-sentence epoch under 2 GB peak RSS: **{first['peak_rss_mb']:,.0f} MB**",
         "",
     ]

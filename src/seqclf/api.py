@@ -21,7 +21,7 @@ from seqclf.text.tokenizer import WordTokenizer
 from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
-from seqclf.training.optim import build_optimizer, build_scheduler
+from seqclf.training.optim import build_optimizer, lr_multiplier
 from seqclf.training.trainer import Batch, Callback, KeepBest, Trainer
 
 Labeled = tuple[Sequence[str], Sequence[object]]
@@ -84,15 +84,15 @@ class TextClassifier:
         torch.set_num_threads(settings.threads or len(os.sched_getaffinity(0)))
         torch.manual_seed(settings.seed)
         self.config = self.config.updated({"max_len": tokenizer.max_len})
-        model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes))
+        model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes),
+                                   sparse_gradients=settings.sparse_embedding)
         steps = -(-len(train_indices) // settings.batch_size)
-        optimizer = build_optimizer(model, settings)
         trainer = Trainer(
             model=model,
-            optimizer=optimizer,
+            optimizer=build_optimizer(model, settings),
             loss_fn=nn.functional.cross_entropy,
             max_grad_norm=settings.max_grad_norm,
-            scheduler=build_scheduler(optimizer, settings, total_steps=steps * settings.epochs),
+            lr_multiplier=lr_multiplier(settings, total_steps=steps * settings.epochs),
             callbacks=[*callbacks, KeepBest(model)],
         )
         corpus, lengths = train.corpus, train.corpus.lengths[train_indices]

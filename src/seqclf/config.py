@@ -103,7 +103,9 @@ class TrainConfig:
     batch_size: int = _help("sequences per step", default=32)
     lr: float = _help("learning rate (AdamW)", default=2e-3)
     lr_schedule: str = _help("learning rate over training: " + " | ".join(LR_SCHEDULES), default="constant")
-    weight_decay: float = _help("AdamW weight decay", default=1e-4)
+    weight_decay: float = _help("AdamW weight decay (not applied to a sparse embedding)", default=1e-4)
+    sparse_embedding: bool = _help("update only the embedding rows each batch uses (lazy Adam): much faster "
+                                   "for large vocabularies", default=True)
     max_grad_norm: float | None = _help("clip gradients to this norm; none = no clipping", default=5.0)
     seed: int = _help("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = _help("share of the training data held out when no validation file is given", default=0.1)

@@ -17,10 +17,11 @@ STAGES = ("embedded", "encoded", "pooled", "logits")
 
 
 class SequenceClassifier(nn.Module):
-    def __init__(self, config: ModelConfig, vocab_size: int, num_classes: int) -> None:
+    def __init__(self, config: ModelConfig, vocab_size: int, num_classes: int, sparse_gradients: bool = False) -> None:
         super().__init__()
         self.config = config
-        self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID)
+        # sparse_gradients: the embedding's gradient holds only the rows a batch uses (for training).
+        self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID, sparse=sparse_gradients)
         self.embed_dropout = _dropout(config.embed_dropout)
         self.encoder = build_encoder(config)
         self.pool = POOLINGS[config.pooling]

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from seqclf.training.history import EpochRecord, History
+from seqclf.training.optim import Optimizers
 
 
 @dataclass
@@ -57,10 +58,10 @@ class NonFiniteLoss(RuntimeError):
 @dataclass
 class Trainer:
     model: nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizer: Optimizers
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     max_grad_norm: float | None = None
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None  # stepped after every optimizer step
+    lr_multiplier: Callable[[int], float] = lambda step: 1.0  # of each group's initial lr, by global step
     callbacks: Sequence[Callback] = ()
 
     def fit(
@@ -72,6 +73,8 @@ class Trainer:
     ) -> History:
         """Train for `epochs`; `train_batches(epoch)` gives that epoch's batches; `validate()` -> (loss, accuracy)."""
         history = History()
+        self._base_lrs = [group["lr"] for group in self.optimizer.param_groups]
+        self._global_step = 0
         for epoch in range(1, epochs + 1):
             for callback in self.callbacks:
                 callback.on_epoch_begin(epoch, steps_per_epoch)
@@ -101,9 +104,11 @@ class Trainer:
             loss.backward()
             if self.max_grad_norm is not None:
                 clip_gradients(parameters, self.max_grad_norm)
+            multiplier = self.lr_multiplier(self._global_step)
+            for group, base in zip(self.optimizer.param_groups, self._base_lrs):
+                group["lr"] = base * multiplier
             self.optimizer.step()
-            if self.scheduler is not None:
-                self.scheduler.step()
+            self._global_step += 1
             size = len(batch.targets)
             loss_sum += value * size
             correct += (logits.detach().argmax(dim=1) == batch.targets).sum()
@@ -125,9 +130,20 @@ class Trainer:
 
 
 def clip_gradients(parameters: list[nn.Parameter], max_norm: float) -> None:
-    """Scale gradients down to `max_norm` in total; unlike clip_grad_norm_, no pass over them when
-    they are already within it (most steps)."""
-    grads = [p.grad for p in parameters if p.grad is not None]
-    total = nn.utils.get_total_norm(grads)
+    """Scale gradients down to `max_norm` in total (sparse ones included); unlike clip_grad_norm_,
+    no pass over them when they are already within it (most steps)."""
+    norms = []
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if p.grad.is_sparse:
+            p.grad = p.grad.coalesce()  # repeated rows are summed before the norm
+            norms.append(torch.linalg.vector_norm(p.grad.values()))
+        else:
+            norms.append(torch.linalg.vector_norm(p.grad))
+    total = torch.linalg.vector_norm(torch.stack(norms))
     if total > max_norm:
-        nn.utils.clip_grads_with_norm_(parameters, max_norm, total)
+        scale = max_norm / (float(total) + 1e-6)
+        for p in parameters:
+            if p.grad is not None:
+                p.grad.mul_(scale)
