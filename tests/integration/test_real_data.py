@@ -1,6 +1,5 @@
 """Default settings on real data (../shared/data), and the demo's promises."""
 import numpy as np
-import pytest
 
 from seqclf import TextClassifier
 from seqclf.config import Config, load_preset

@@ -1,5 +1,4 @@
 import csv
-import shutil
 import warnings
 
 import numpy as np
