@@ -19,8 +19,9 @@ import yaml
 from seqclf.errors import ConfigError
 
 FORMATS = ("csv", "tsv", "jsonl", "fasttext")
-ENCODERS = ("lstm",)
-POOLINGS = ("last", "max", "mean")
+RECURRENT = ("lstm", "gru", "rnn")
+ENCODERS = (*RECURRENT, "cnn", "transformer")
+POOLINGS = ("last", "max", "mean", "attention")
 LR_SCHEDULES = ("constant", "linear")
 
 
@@ -78,21 +79,34 @@ class ModelConfig:
     pooling: str = _help("sequence vector from the encoder's steps: " + " | ".join(POOLINGS), default="max")
     embed_dropout: float = _help("dropout on the embeddings", default=0.3)
     dropout: float = _help("dropout on the sequence vector (and between layers)", default=0.3)
+    kernel_sizes: str = _help("cnn: comma-separated convolution widths", default="3,4,5")
+    num_heads: int = _help("transformer: attention heads (hidden_dim must divide by it)", default=4)
 
     def validate(self) -> None:
         _choice("encoder", self.encoder, ENCODERS)
         _choice("pooling", self.pooling, POOLINGS)
-        for name in ("embed_dim", "hidden_dim", "num_layers"):
+        for name in ("embed_dim", "hidden_dim", "num_layers", "num_heads"):
             _at_least(name, getattr(self, name), 1)
+        if not all(part.strip().isdigit() and int(part) >= 1 for part in self.kernel_sizes.split(",")):
+            raise ConfigError(f"expected widths like '3,4,5', got {self.kernel_sizes!r}", field="kernel_sizes")
+        if self.encoder not in RECURRENT:
+            if self.bidirectional:
+                raise ConfigError(f"the {self.encoder} encoder reads both directions at once", field="bidirectional",
+                                  hint="pass --no-bidirectional")
+            if self.pooling == "last":
+                raise ConfigError(f"'last' pooling needs a recurrent encoder, not {self.encoder}", field="pooling",
+                                  hint="use max, mean or attention")
+        if self.encoder == "transformer" and self.hidden_dim % self.num_heads:
+            raise ConfigError(f"hidden_dim {self.hidden_dim} does not divide into {self.num_heads} heads",
+                              field="num_heads")
         for name in ("embed_dropout", "dropout"):
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise ConfigError(f"must be in [0, 1), got {value}", field=name)
 
     @property
-    def sequence_dim(self) -> int:
-        """Features of the pooled sequence vector."""
-        return self.hidden_dim * (2 if self.bidirectional else 1)
+    def widths(self) -> list[int]:
+        return [int(part) for part in self.kernel_sizes.split(",")]
 
 
 @dataclass

@@ -127,3 +127,18 @@ def test_linear_schedule_lowers_the_learning_rate(demo_data):
     linear = TextClassifier(**TINY, lr_schedule="linear").fit(texts, labels).history.records
     assert [r.learning_rate for r in constant] == [TextClassifier().config.train.lr] * 2
     assert linear[1].learning_rate < linear[0].learning_rate < TextClassifier().config.train.lr
+
+
+@pytest.mark.parametrize("settings", [
+    dict(encoder="gru", bidirectional=True, pooling="attention"),
+    dict(encoder="rnn", bidirectional=False, pooling="mean"),
+    dict(encoder="cnn", bidirectional=False, pooling="max"),
+    dict(encoder="transformer", bidirectional=False, pooling="attention", hidden_dim=8, num_heads=2),
+], ids=lambda s: s["encoder"])
+def test_every_encoder_trains_saves_and_loads(demo_data, tmp_path, settings):
+    texts, labels = demo_data
+    clf = TextClassifier(**{**TINY, **settings}).fit(texts, labels, epochs=1)
+    loaded = TextClassifier.load(clf.save(tmp_path / "m"))
+    assert np.array_equal(loaded.predict_proba(texts[:30]), clf.predict_proba(texts[:30]))
+    trace = loaded.trace(texts[0])
+    assert np.allclose(trace.probabilities, clf.predict_proba([texts[0]])[0], atol=1e-6)

@@ -47,6 +47,11 @@ def test_strings_from_the_command_line_are_coerced(values, expected):
         ({"dropout": 1.0}, r"field 'dropout': must be in \[0, 1\)"),
         ({"valid_fraction": 1.5}, r"field 'valid_fraction'"),
         ({"model": 3}, r"field 'model': section must be a mapping"),
+        ({"encoder": "cnn", "bidirectional": True}, r"field 'bidirectional': the cnn encoder reads both"),
+        ({"encoder": "transformer", "bidirectional": False, "pooling": "last"}, r"field 'pooling': 'last' pooling"),
+        ({"encoder": "transformer", "bidirectional": False, "hidden_dim": 10, "num_heads": 4},
+         r"field 'num_heads': hidden_dim 10 does not divide"),
+        ({"kernel_sizes": "3,x"}, r"field 'kernel_sizes': expected widths"),
     ],
 )
 def test_bad_settings_name_the_field(values, message):

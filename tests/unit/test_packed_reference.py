@@ -7,18 +7,18 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqclf.config import ModelConfig
-from seqclf.nn.encoders import RecurrentEncoder
+from seqclf.nn.encoders import RECURRENT_CELLS, RecurrentEncoder
 from seqclf.nn.pooling import pool_last, valid_steps
 
 E, H = 7, 5
 
 
-def pair(layers: int, bidirectional: bool) -> tuple[RecurrentEncoder, nn.LSTM]:
-    """Our encoder and an nn.LSTM with the same weights."""
+def pair(layers: int, bidirectional: bool, cell: str = "lstm") -> tuple[RecurrentEncoder, nn.RNNBase]:
+    """Our encoder and PyTorch's own recurrent module with the same weights."""
     torch.manual_seed(1)
-    ours = RecurrentEncoder(ModelConfig(embed_dim=E, hidden_dim=H, num_layers=layers, bidirectional=bidirectional,
-                                        dropout=0.0)).double()
-    reference = nn.LSTM(E, H, num_layers=layers, bidirectional=bidirectional, batch_first=True).double()
+    ours = RecurrentEncoder(ModelConfig(encoder=cell, embed_dim=E, hidden_dim=H, num_layers=layers,
+                                        bidirectional=bidirectional, dropout=0.0)).double()
+    reference = RECURRENT_CELLS[cell](E, H, num_layers=layers, bidirectional=bidirectional, batch_first=True).double()
     with torch.no_grad():
         for layer, directions in enumerate(ours.layers):
             for direction, cell in enumerate(directions):
@@ -28,11 +28,11 @@ def pair(layers: int, bidirectional: bool) -> tuple[RecurrentEncoder, nn.LSTM]:
     return ours, reference
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(lengths=st.lists(st.integers(1, 9), min_size=1, max_size=5), layers=st.integers(1, 2),
-       bidirectional=st.booleans(), seed=st.integers(0, 999))
-def test_fast_path_matches_packed_reference(lengths, layers, bidirectional, seed):
-    ours, reference = pair(layers, bidirectional)
+       bidirectional=st.booleans(), seed=st.integers(0, 999), cell=st.sampled_from(sorted(RECURRENT_CELLS)))
+def test_fast_path_matches_packed_reference(lengths, layers, bidirectional, seed, cell):
+    ours, reference = pair(layers, bidirectional, cell)
     generator = torch.Generator().manual_seed(seed)
     steps = max(lengths) + 2  # trailing padding on every sequence
     x = torch.randn(len(lengths), steps, E, dtype=torch.float64, generator=generator)
@@ -46,7 +46,8 @@ def test_fast_path_matches_packed_reference(lengths, layers, bidirectional, seed
 
     x_ref = x.clone().requires_grad_()
     packed = pack_padded_sequence(x_ref, lengths, batch_first=True, enforce_sorted=False)
-    ref_packed, (hidden, _) = reference(packed)
+    ref_packed, state = reference(packed)
+    hidden = state[0] if isinstance(state, tuple) else state  # LSTM: (h, c); GRU and RNN: h
     ref_outputs, _ = pad_packed_sequence(ref_packed, batch_first=True, total_length=steps)
     ref_last = torch.cat([hidden[-2], hidden[-1]], dim=1) if bidirectional else hidden[-1]
 

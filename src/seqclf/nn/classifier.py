@@ -11,7 +11,7 @@ from torch import nn
 from seqclf.config import ModelConfig
 from seqclf.data.batching import PAD_ID
 from seqclf.nn.encoders import build_encoder
-from seqclf.nn.pooling import POOLINGS
+from seqclf.nn.pooling import build_pooling
 
 STAGES = ("embedded", "encoded", "pooled", "logits")
 
@@ -24,7 +24,7 @@ class SequenceClassifier(nn.Module):
         self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID, sparse=sparse_gradients)
         self.embed_dropout = _dropout(config.embed_dropout)
         self.encoder = build_encoder(config)
-        self.pool = POOLINGS[config.pooling]
+        self.pool = build_pooling(config.pooling, self.encoder.output_dim)
         self.dropout = _dropout(config.dropout)
         self.head = nn.Linear(self.encoder.output_dim, num_classes)
 

@@ -1,5 +1,7 @@
 """Stage 4, sequence encoders, chosen by name: (B, T, E) embeddings -> (B, T, H) step features.
 
+Every encoder's features at a sequence's real steps are independent of the padding after it.
+
 Recurrent encoders run on the padded tensor (PyTorch's fast CPU kernel; a PackedSequence skips
 it). That is exact for the forward direction, whose step t never sees steps after t. The backward
 direction reads each sequence reversed *within its own length*, so it starts at the sequence's
@@ -7,13 +9,16 @@ last real token, never at padding.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
 from seqclf.config import ModelConfig
 from seqclf.errors import ConfigError
+from seqclf.nn.pooling import valid_steps
 
-RECURRENT_CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM}
+RECURRENT_CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
 def reverse_within_length(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -54,8 +59,68 @@ class RecurrentEncoder(nn.Module):
         return x
 
 
-def build_encoder(config: ModelConfig) -> RecurrentEncoder:
-    if config.encoder in RECURRENT_CELLS:
-        return RecurrentEncoder(config)
-    raise ConfigError(f"unknown encoder {config.encoder!r}", field="encoder",
-                      hint="choose one of: " + ", ".join(RECURRENT_CELLS))
+class ConvolutionEncoder(nn.Module):
+    """Parallel 1-D convolutions of several widths over the tokens (Kim, 2014), ReLU.
+
+    Padding steps are zeroed first, so a window that reaches past a sequence's end sees zeros,
+    exactly as it would past the end of the tensor; with max pooling this is max-over-time.
+    """
+
+    directions = 1
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.convolutions = nn.ModuleList(
+            nn.Conv1d(config.embed_dim, config.hidden_dim, width, padding=width // 2) for width in config.widths
+        )
+        self.output_dim = config.hidden_dim * len(config.widths)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, E)
+        steps = x.size(1)
+        x = (x * valid_steps(lengths, steps).unsqueeze(2)).transpose(1, 2)  # (B, E, T), padding zeroed
+        features = [torch.relu(conv(x))[:, :, :steps] for conv in self.convolutions]  # each (B, H, T)
+        return torch.cat(features, dim=1).transpose(1, 2)  # (B, T, H * widths)
+
+
+class TransformerEncoder(nn.Module):
+    """A small transformer encoder: sinusoidal positions, padded keys masked out of attention."""
+
+    directions = 1
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.project = nn.Linear(config.embed_dim, config.hidden_dim)
+        layer = nn.TransformerEncoderLayer(config.hidden_dim, config.num_heads, dim_feedforward=2 * config.hidden_dim,
+                                           dropout=config.dropout, batch_first=True)
+        self.layers = nn.TransformerEncoder(layer, config.num_layers, enable_nested_tensor=False)
+        self.output_dim = config.hidden_dim
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        # x: (B, T, E)
+        steps = x.size(1)
+        h = self.project(x) + sinusoidal_positions(steps, self.output_dim, x.device)  # (B, T, H)
+        return self.layers(h, src_key_padding_mask=~valid_steps(lengths, steps))  # (B, T, H)
+
+
+def sinusoidal_positions(steps: int, dim: int, device: torch.device) -> torch.Tensor:
+    position = torch.arange(steps, device=device, dtype=torch.float32).unsqueeze(1)  # (T, 1)
+    frequency = torch.exp(torch.arange(0, dim, 2, device=device) * (-math.log(10000.0) / dim))  # (H/2,)
+    table = torch.zeros(steps, dim, device=device)  # (T, H)
+    table[:, 0::2] = torch.sin(position * frequency)
+    table[:, 1::2] = torch.cos(position * frequency[: dim // 2])
+    return table
+
+
+ENCODERS: dict[str, type[nn.Module]] = {
+    **{name: RecurrentEncoder for name in RECURRENT_CELLS},
+    "cnn": ConvolutionEncoder,
+    "transformer": TransformerEncoder,
+}
+
+
+def build_encoder(config: ModelConfig) -> nn.Module:
+    if config.encoder not in ENCODERS:
+        raise ConfigError(f"unknown encoder {config.encoder!r}", field="encoder",
+                          hint="choose one of: " + ", ".join(ENCODERS))
+    return ENCODERS[config.encoder](config)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 
 def valid_steps(lengths: torch.Tensor, steps: int) -> torch.Tensor:
@@ -29,4 +30,24 @@ def pool_mean(outputs: torch.Tensor, lengths: torch.Tensor, directions: int) -> 
     return (outputs * mask).sum(dim=1) / lengths.unsqueeze(1).to(outputs.dtype)  # (B, F)
 
 
-POOLINGS = {"last": pool_last, "max": pool_max, "mean": pool_mean}
+class AttentionPooling(nn.Module):
+    """A learned query scores each real step; the sequence vector is the softmax-weighted sum."""
+
+    def __init__(self, features: int) -> None:
+        super().__init__()
+        self.score = nn.Linear(features, 1)
+
+    def forward(self, outputs: torch.Tensor, lengths: torch.Tensor, directions: int) -> torch.Tensor:
+        scores = self.score(outputs).squeeze(2)  # (B, T)
+        scores = scores.masked_fill(~valid_steps(lengths, outputs.size(1)), float("-inf"))
+        weights = torch.softmax(scores, dim=1).unsqueeze(2)  # (B, T, 1)
+        return (weights * outputs).sum(dim=1)  # (B, F)
+
+
+POOLINGS = {"last": pool_last, "max": pool_max, "mean": pool_mean, "attention": AttentionPooling}
+
+
+def build_pooling(name: str, features: int):
+    """A pooling function, or a module when the pooling has weights of its own."""
+    pooling = POOLINGS[name]
+    return pooling(features) if isinstance(pooling, type) else pooling
