@@ -1,6 +1,7 @@
 """`TextClassifier`: the Python API, and the one predictor layer the CLI (and later HTTP) call."""
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ import torch
 from torch import nn
 
 from seqclf import artifacts
-from seqclf.config import Config
+from seqclf.config import Config, TrainConfig
 from seqclf.data.batching import EncodedCorpus, length_bucketed_batches, pad_batch
 from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.readers import dataset_from_lists
@@ -22,7 +23,7 @@ from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
 from seqclf.training.optim import build_optimizer, lr_multiplier
-from seqclf.training.trainer import Batch, Callback, KeepBest, Trainer
+from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, Trainer
 
 Labeled = tuple[Sequence[str], Sequence[object]]
 
@@ -87,13 +88,15 @@ class TextClassifier:
         model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes),
                                    sparse_gradients=settings.sparse_embedding)
         steps = -(-len(train_indices) // settings.batch_size)
+        stopping = [EarlyStopping(settings.patience)] if settings.patience and valid_corpus is not None else []
         trainer = Trainer(
             model=model,
             optimizer=build_optimizer(model, settings),
-            loss_fn=nn.functional.cross_entropy,
+            loss_fn=functools.partial(nn.functional.cross_entropy, label_smoothing=settings.label_smoothing,
+                                      weight=_class_weights(targets[train_indices], len(classes), settings)),
             max_grad_norm=settings.max_grad_norm,
             lr_multiplier=lr_multiplier(settings, total_steps=steps * settings.epochs),
-            callbacks=[*callbacks, KeepBest(model)],
+            callbacks=[*callbacks, KeepBest(model), *stopping],
         )
         corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
         rng = np.random.default_rng(settings.seed)
@@ -201,6 +204,15 @@ class TextClassifier:
         clf = cls(parts.config)
         clf.tokenizer, clf.model, clf.classes_, clf.history = parts.tokenizer, parts.model, parts.classes, parts.history
         return clf
+
+
+def _class_weights(targets: torch.Tensor, num_classes: int, settings: TrainConfig) -> torch.Tensor | None:
+    """`balanced`: n / (C * count of the class), as scikit-learn computes it; absent classes get 0."""
+    if settings.class_weight == "none":
+        return None
+    counts = torch.bincount(targets, minlength=num_classes).float()  # (C,)
+    weights = len(targets) / (num_classes * counts)
+    return torch.where(counts > 0, weights, torch.zeros_like(weights))
 
 
 def _targets(data: EncodedData, classes: list[str]) -> torch.Tensor:

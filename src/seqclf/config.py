@@ -120,6 +120,11 @@ class TrainConfig:
     weight_decay: float = _help("AdamW weight decay (not applied to a sparse embedding)", default=1e-4)
     sparse_embedding: bool = _help("update only the embedding rows each batch uses (lazy Adam): much faster "
                                    "for large vocabularies", default=True)
+    warmup: float = _help("share of the steps over which the learning rate rises linearly from 0", default=0.0)
+    label_smoothing: float = _help("share of each target spread over the other classes", default=0.0)
+    class_weight: str = _help("loss weight per class: none | balanced (inverse to class frequency)", default="none")
+    patience: int | None = _help("stop after this many epochs without a better validation accuracy; "
+                                 "none = run every epoch", default=None)
     max_grad_norm: float | None = _help("clip gradients to this norm; none = no clipping", default=5.0)
     seed: int = _help("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = _help("share of the training data held out when no validation file is given", default=0.1)
@@ -129,6 +134,12 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             _at_least(name, getattr(self, name), 1)
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _choice("class_weight", self.class_weight, ("none", "balanced"))
+        for name in ("warmup", "label_smoothing"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"must be in [0, 1), got {getattr(self, name)}", field=name)
+        if self.patience is not None:
+            _at_least("patience", self.patience, 1)
         if self.lr <= 0:
             raise ConfigError(f"must be > 0, got {self.lr}", field="lr")
         if self.weight_decay < 0:

@@ -142,3 +142,15 @@ def test_every_encoder_trains_saves_and_loads(demo_data, tmp_path, settings):
     assert np.array_equal(loaded.predict_proba(texts[:30]), clf.predict_proba(texts[:30]))
     trace = loaded.trace(texts[0])
     assert np.allclose(trace.probabilities, clf.predict_proba([texts[0]])[0], atol=1e-6)
+
+
+def test_regularization_settings_take_effect(demo_data):
+    texts, labels = demo_data
+    plain = TextClassifier(**TINY).fit(texts, labels).history.records[0].train_loss
+    smoothed = TextClassifier(**TINY, label_smoothing=0.3).fit(texts, labels).history.records[0].train_loss
+    assert smoothed != plain
+    stopped = TextClassifier(**{**TINY, "epochs": 30}, patience=2).fit(texts, labels)
+    history = stopped.history
+    assert len(history.records) == history.best_epoch + 2 < 30  # two epochs past the best, then stop
+    weighted = TextClassifier(**TINY, class_weight="balanced").fit(texts[:150], labels[:150])
+    assert len(weighted.history.records) == 2

@@ -50,3 +50,31 @@ def test_linear_multiplier():
     schedule = lr_multiplier(TrainConfig(lr_schedule="linear"), total_steps=4)
     assert [schedule(s) for s in range(4)] == [1.0, 0.75, 0.5, 0.25]
     assert lr_multiplier(TrainConfig(), 4)(3) == 1.0
+
+
+def test_warmup_then_schedule():
+    schedule = lr_multiplier(TrainConfig(warmup=0.5, lr_schedule="linear"), total_steps=8)
+    assert [schedule(s) for s in range(8)] == [0.25, 0.5, 0.75, 1.0, 1.0, 0.75, 0.5, 0.25]
+    constant = lr_multiplier(TrainConfig(warmup=0.25), total_steps=8)
+    assert [constant(s) for s in range(4)] == [0.5, 1.0, 1.0, 1.0]
+
+
+def test_early_stopping_after_patience_epochs_without_improvement():
+    from seqclf.training.history import EpochRecord, History
+    from seqclf.training.trainer import EarlyStopping
+
+    stopping, history = EarlyStopping(patience=2), History()
+    for epoch, accuracy in enumerate([0.6, 0.7, 0.69, 0.7, 0.65], start=1):
+        history.records.append(EpochRecord(epoch, 1.0, 0.5, 1.0, accuracy, 1.0, 1.0, 1e-3))
+        stopping.on_epoch_end(history.records[-1], history)
+        if stopping.stop:
+            break
+    assert epoch == 4  # best at epoch 2; epochs 3 and 4 did not beat it
+
+
+def test_balanced_class_weights_are_inverse_to_frequency():
+    from seqclf.api import _class_weights
+
+    weights = _class_weights(torch.tensor([0, 0, 0, 1]), 3, TrainConfig(class_weight="balanced"))
+    assert weights.tolist() == pytest.approx([4 / 9, 4 / 3, 0.0])
+    assert _class_weights(torch.tensor([0, 1]), 2, TrainConfig()) is None

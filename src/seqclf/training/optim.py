@@ -43,7 +43,15 @@ def build_optimizer(model: nn.Module, settings: TrainConfig) -> Optimizers:
 
 
 def lr_multiplier(settings: TrainConfig, total_steps: int) -> Callable[[int], float]:
-    """Learning rate at a step, as a fraction of lr: `linear` falls from 1 to 1/total_steps."""
-    if settings.lr_schedule == "constant":
-        return lambda step: 1.0
-    return lambda step: 1.0 - step / total_steps
+    """Learning rate at a step, as a fraction of lr: a linear warm-up over `warmup` of the steps,
+    then constant, or (`linear`) falling to 1/total_steps at the last step."""
+    warm = int(settings.warmup * total_steps)
+
+    def multiplier(step: int) -> float:
+        if step < warm:
+            return (step + 1) / warm
+        if settings.lr_schedule == "constant":
+            return 1.0
+        return 1.0 - (step - warm) / (total_steps - warm)
+
+    return multiplier

@@ -24,7 +24,9 @@ class Batch:
 
 
 class Callback:
-    """Hooks into the loop; every method is optional."""
+    """Hooks into the loop; every method is optional. Setting `stop` ends training after the epoch."""
+
+    stop = False
 
     def on_epoch_begin(self, epoch: int, steps: int) -> None: ...
 
@@ -49,6 +51,17 @@ class KeepBest(Callback):
     def on_train_end(self, history: History) -> None:
         if self.state is not None:
             self.model.load_state_dict(self.state)
+
+
+class EarlyStopping(Callback):
+    """Stops when validation accuracy has not improved for `patience` epochs."""
+
+    def __init__(self, patience: int) -> None:
+        self.patience = patience
+
+    def on_epoch_end(self, record: EpochRecord, history: History) -> None:
+        best = history.best_epoch
+        self.stop = best is not None and record.valid_accuracy is not None and record.epoch - best >= self.patience
 
 
 class NonFiniteLoss(RuntimeError):
@@ -84,6 +97,8 @@ class Trainer:
             history.records.append(record)
             for callback in self.callbacks:
                 callback.on_epoch_end(record, history)
+            if any(callback.stop for callback in self.callbacks):
+                break
         for callback in self.callbacks:
             callback.on_train_end(history)
         return history
