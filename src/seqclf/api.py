@@ -12,13 +12,14 @@ from torch import nn
 
 from seqclf import artifacts
 from seqclf.config import Config, TrainConfig
-from seqclf.data.batching import EncodedCorpus, length_bucketed_batches, pad_batch
+from seqclf.data.batching import PAD_ID, EncodedCorpus, length_bucketed_batches, pad_batch
 from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.readers import dataset_from_lists
-from seqclf.errors import DataError, SeqclfError
+from seqclf.errors import ConfigError, DataError, SeqclfError
 from seqclf.inference import predict_logits
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
+from seqclf.text.vectors import VectorCoverage, read_vectors
 from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
@@ -41,6 +42,7 @@ class TextClassifier:
         self.model: SequenceClassifier | None = None
         self.classes_: list[str] = []
         self.history = History()
+        self.vectors_coverage: VectorCoverage | None = None
 
     # -- training -------------------------------------------------------------------------------
 
@@ -87,6 +89,7 @@ class TextClassifier:
         self.config = self.config.updated({"max_len": tokenizer.max_len})
         model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes),
                                    sparse_gradients=settings.sparse_embedding)
+        self.vectors_coverage = self._load_vectors(model, tokenizer) if settings.vectors else None
         steps = -(-len(train_indices) // settings.batch_size)
         stopping = [EarlyStopping(settings.patience)] if settings.patience and valid_corpus is not None else []
         trainer = Trainer(
@@ -116,6 +119,20 @@ class TextClassifier:
         model.eval()
         self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history
         return self
+
+    def _load_vectors(self, model: SequenceClassifier, tokenizer: WordTokenizer) -> VectorCoverage:
+        """Start the embedding from pretrained vectors where the vocabulary has them."""
+        settings = self.config.train
+        table, found, coverage = read_vectors(settings.vectors, tokenizer.vocabulary(), tokenizer.vocab_size)
+        if coverage.dimension != self.config.model.embed_dim:
+            raise ConfigError(f"the vectors have dimension {coverage.dimension}, embed_dim is "
+                              f"{self.config.model.embed_dim}", field="embed_dim",
+                              hint=f"pass --embed-dim {coverage.dimension}")
+        found[PAD_ID] = False  # <pad> stays zero
+        with torch.no_grad():
+            model.embedding.weight[torch.from_numpy(found)] = torch.from_numpy(table[found])
+        model.embedding.weight.requires_grad_(not settings.freeze_vectors)
+        return coverage
 
     def _split(self, n: int, valid: EncodedData | float | None) -> tuple[np.ndarray, np.ndarray | None]:
         """Indices to train on and, when holding out a fraction, indices to validate on."""

@@ -76,6 +76,8 @@ def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
     clf = TextClassifier(config)
     out.print("[bold]training trace[/bold]")
     clf.fit_encoded(tokenizer, train, valid, callbacks=[ConsoleReport(out)])
+    if clf.vectors_coverage is not None:
+        out.print(f"pretrained vectors ({config.train.vectors}): {clf.vectors_coverage}", markup=False)
     out.print()
     _print_data_flow(out, clf.data_flow_encoded(train.corpus))
     saved = clf.save(args.out)

@@ -126,6 +126,9 @@ class TrainConfig:
     patience: int | None = _help("stop after this many epochs without a better validation accuracy; "
                                  "none = run every epoch", default=None)
     max_grad_norm: float | None = _help("clip gradients to this norm; none = no clipping", default=5.0)
+    vectors: str | None = _help("pretrained word vectors to start the embedding from (GloVe / word2vec / "
+                                "fastText .vec text, .gz too); their dimension must be embed_dim", default=None)
+    freeze_vectors: bool = _help("keep the pretrained vectors fixed instead of fine-tuning them", default=False)
     seed: int = _help("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = _help("share of the training data held out when no validation file is given", default=0.1)
     threads: int | None = _help("CPU threads for torch; none = torch's default", default=None)

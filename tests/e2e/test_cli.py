@@ -170,3 +170,13 @@ def test_second_training_run_uses_the_cache_and_gives_the_same_model(data_files,
     assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
     third = seqclf("train", data_files / "train.csv", "--out", tmp_path / "c", "--no-cache", *FLAGS)
     assert "read and encoded" in third.stdout
+
+
+def test_pretrained_vectors_report_their_coverage(data_files, tmp_path):
+    (tmp_path / "v.txt").write_text("movie " + " ".join(["0.1"] * 16) + "\nzzz " + " ".join(["0.2"] * 16) + "\n")
+    result = seqclf("train", data_files / "train.csv", "--out", tmp_path / "m", "--vectors", tmp_path / "v.txt",
+                    "--epochs", "1", *FLAGS[2:])
+    assert result.returncode == 0, result.stderr
+    assert "1 of" in result.stdout and "vocabulary words found" in result.stdout
+    bad = seqclf("train", data_files / "train.csv", "--out", tmp_path / "n", "--vectors", tmp_path / "none.txt", *FLAGS)
+    assert bad.returncode == 2 and "vectors file not found" in bad.stderr and not (tmp_path / "n").exists()

@@ -75,6 +75,9 @@ class WordTokenizer:
             Token(text, UNK_ID)
         ]
 
+    def vocabulary(self) -> dict[str, int]:
+        return self._hf.get_vocab()
+
     def id_to_token(self, token_id: int) -> str:
         return self._hf.id_to_token(token_id)
 

@@ -35,9 +35,10 @@ def build_optimizer(model: nn.Module, settings: TrainConfig) -> Optimizers:
     only the rows a batch uses, instead of a pass over the whole table every step.
     """
     embedding = model.get_submodule("embedding")
-    dense = [p for p in model.parameters() if p is not embedding.weight or not embedding.sparse]
+    sparse = embedding.sparse and embedding.weight.requires_grad  # frozen vectors: not optimized at all
+    dense = [p for p in model.parameters() if p.requires_grad and not (sparse and p is embedding.weight)]
     optimizers = [torch.optim.AdamW(dense, lr=settings.lr, weight_decay=settings.weight_decay, fused=True)]
-    if embedding.sparse:
+    if sparse:
         optimizers.append(torch.optim.SparseAdam([embedding.weight], lr=settings.lr))
     return Optimizers(*optimizers)
 
