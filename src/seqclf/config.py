@@ -20,7 +20,7 @@ from seqclf.errors import ConfigError
 
 FORMATS = ("csv", "tsv", "jsonl", "fasttext")
 RECURRENT = ("lstm", "gru", "rnn")
-ENCODERS = (*RECURRENT, "cnn", "transformer")
+ENCODERS = (*RECURRENT, "cnn", "transformer", "bag")
 POOLINGS = ("last", "max", "mean", "attention")
 LR_SCHEDULES = ("constant", "linear")
 
@@ -79,6 +79,8 @@ class ModelConfig:
     pooling: str = _help("sequence vector from the encoder's steps: " + " | ".join(POOLINGS), default="max")
     embed_dropout: float = _help("dropout on the embeddings", default=0.3)
     dropout: float = _help("dropout on the sequence vector (and between layers)", default=0.3)
+    ngram_buckets: int = _help("hashed bigram embeddings added to the token embeddings (fastText style); "
+                               "0 = none", default=0)
     kernel_sizes: str = _help("cnn: comma-separated convolution widths", default="3,4,5")
     num_heads: int = _help("transformer: attention heads (hidden_dim must divide by it)", default=4)
 
@@ -87,6 +89,7 @@ class ModelConfig:
         _choice("pooling", self.pooling, POOLINGS)
         for name in ("embed_dim", "hidden_dim", "num_layers", "num_heads"):
             _at_least(name, getattr(self, name), 1)
+        _at_least("ngram_buckets", self.ngram_buckets, 0)
         if not all(part.strip().isdigit() and int(part) >= 1 for part in self.kernel_sizes.split(",")):
             raise ConfigError(f"expected widths like '3,4,5', got {self.kernel_sizes!r}", field="kernel_sizes")
         if self.encoder not in RECURRENT:

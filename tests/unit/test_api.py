@@ -134,6 +134,7 @@ def test_linear_schedule_lowers_the_learning_rate(demo_data):
     dict(encoder="rnn", bidirectional=False, pooling="mean"),
     dict(encoder="cnn", bidirectional=False, pooling="max"),
     dict(encoder="transformer", bidirectional=False, pooling="attention", hidden_dim=8, num_heads=2),
+    dict(encoder="bag", bidirectional=False, pooling="mean", ngram_buckets=1000),
 ], ids=lambda s: s["encoder"])
 def test_every_encoder_trains_saves_and_loads(demo_data, tmp_path, settings):
     texts, labels = demo_data

@@ -23,6 +23,8 @@ VARIANTS = [
     ModelConfig(encoder="transformer", embed_dim=8, hidden_dim=8, num_heads=2, bidirectional=False,
                 pooling="attention", num_layers=2),
     ModelConfig(encoder="transformer", embed_dim=8, hidden_dim=8, num_heads=2, bidirectional=False, pooling="mean"),
+    ModelConfig(encoder="bag", embed_dim=8, bidirectional=False, pooling="mean", ngram_buckets=97),
+    ModelConfig(embed_dim=8, hidden_dim=6, bidirectional=True, pooling="last", ngram_buckets=97),
 ]
 
 
@@ -49,6 +51,8 @@ def test_stage_shapes(config):
     stages = model.forward_stages(ids, torch.tensor([10, 3, 1, 7, 10]))
     directions = 2 if config.bidirectional else 1
     features = config.hidden_dim * (len(config.widths) if config.encoder == "cnn" else directions)
+    if config.encoder == "bag":
+        features = config.embed_dim
     assert model.encoder.output_dim == features
     assert stages["embedded"].shape == (5, 10, config.embed_dim)
     assert stages["encoded"].shape == (5, 10, features)
@@ -116,3 +120,13 @@ def test_padding_embedding_is_zero_and_untrained():
     model.train()
     model(torch.tensor([[3, 4, 0, 0]]), torch.tensor([2])).sum().backward()
     assert torch.count_nonzero(model.embedding.weight.grad[0]) == 0
+
+
+def test_bigrams_are_hashed_per_step_and_never_formed_with_padding():
+    model = model_for(ModelConfig(encoder="bag", embed_dim=4, bidirectional=False, pooling="mean", ngram_buckets=11))
+    ids = torch.tensor([[3, 5, 7, 0], [3, 5, 9, 4]])
+    with torch.no_grad():
+        bigrams = model.bigrams(ids, torch.tensor([3, 4]))  # (2, 4, 4)
+    assert torch.equal(bigrams[0, 0], bigrams[1, 0])  # the same bigram (3, 5) in both rows
+    assert torch.count_nonzero(bigrams[0, 2:]) == 0  # (7, <pad>) and padding: no bigram
+    assert torch.count_nonzero(bigrams[1, 2]) > 0 and torch.count_nonzero(bigrams[1, 3]) == 0

@@ -11,7 +11,7 @@ from torch import nn
 from seqclf.config import ModelConfig
 from seqclf.data.batching import PAD_ID
 from seqclf.nn.encoders import build_encoder
-from seqclf.nn.pooling import build_pooling
+from seqclf.nn.pooling import build_pooling, valid_steps
 
 STAGES = ("embedded", "encoded", "pooled", "logits")
 
@@ -22,6 +22,8 @@ class SequenceClassifier(nn.Module):
         self.config = config
         # sparse_gradients: the embedding's gradient holds only the rows a batch uses (for training).
         self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID, sparse=sparse_gradients)
+        self.bigrams = (BigramEmbedding(config.ngram_buckets, config.embed_dim, sparse_gradients)
+                        if config.ngram_buckets else None)
         self.embed_dropout = _dropout(config.embed_dropout)
         self.encoder = build_encoder(config)
         self.pool = build_pooling(config.pooling, self.encoder.output_dim)
@@ -31,6 +33,8 @@ class SequenceClassifier(nn.Module):
     def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         # ids: (B, T) int64, lengths: (B,) int64, 1 <= lengths <= T
         embedded = self.embedding(ids)  # (B, T, E)
+        if self.bigrams is not None:
+            embedded = embedded + self.bigrams(ids, lengths)  # (B, T, E)
         encoded = self.encoder(self.embed_dropout(embedded), lengths)  # (B, T, H * directions)
         pooled = self.pool(encoded, lengths, self.encoder.directions)  # (B, H * directions)
         logits = self.head(self.dropout(pooled))  # (B, C)
@@ -42,3 +46,19 @@ class SequenceClassifier(nn.Module):
 
 def _dropout(p: float) -> nn.Module:
     return nn.Dropout(p) if p > 0 else nn.Identity()  # p = 0 costs nothing
+
+
+class BigramEmbedding(nn.Module):
+    """A hashed embedding of the bigram (token t, token t + 1) at each step t; zero at a sequence's
+    last step, so padding never forms a bigram."""
+
+    def __init__(self, buckets: int, dim: int, sparse_gradients: bool) -> None:
+        super().__init__()
+        self.table = nn.Embedding(buckets, dim, sparse=sparse_gradients)
+        nn.init.uniform_(self.table.weight, -1.0 / dim, 1.0 / dim)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        following = nn.functional.pad(ids[:, 1:], (0, 1))  # (B, T): the next token, 0 after the end
+        buckets = (ids * 1_000_003 + following) % self.table.num_embeddings  # (B, T)
+        formed = valid_steps(lengths - 1, ids.size(1)).unsqueeze(2)  # (B, T, 1): t + 1 < length
+        return self.table(buckets) * formed  # (B, T, E)

@@ -112,10 +112,24 @@ def sinusoidal_positions(steps: int, dim: int, device: torch.device) -> torch.Te
     return table
 
 
+class BagEncoder(nn.Module):
+    """No sequence model: each step is its (token + bigram) embedding; pooling makes the bag (fastText)."""
+
+    directions = 1
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.output_dim = config.embed_dim
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return x  # (B, T, E)
+
+
 ENCODERS: dict[str, type[nn.Module]] = {
     **{name: RecurrentEncoder for name in RECURRENT_CELLS},
     "cnn": ConvolutionEncoder,
     "transformer": TransformerEncoder,
+    "bag": BagEncoder,
 }
 
 
