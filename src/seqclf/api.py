@@ -178,7 +178,7 @@ class TextClassifier:
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
         """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
-        model, tokenizer = self._fitted()
+        _, tokenizer = self._fitted()
         return self.evaluate_encoded(encode_data(dataset_from_lists(texts, labels, source="evaluation data"), tokenizer))
 
     def evaluate_encoded(self, data: EncodedData) -> dict:
