@@ -24,7 +24,7 @@ from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
 from seqclf.training.optim import build_optimizer, lr_multiplier
-from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, Trainer
+from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, ReduceOnPlateau, Trainer
 
 Labeled = tuple[Sequence[str], Sequence[object]]
 
@@ -92,14 +92,16 @@ class TextClassifier:
         self.vectors_coverage = self._load_vectors(model, tokenizer) if settings.vectors else None
         steps = -(-len(train_indices) // settings.batch_size)
         stopping = [EarlyStopping(settings.patience)] if settings.patience and valid_corpus is not None else []
+        schedule = lr_multiplier(settings, total_steps=steps * settings.epochs)
+        plateau = ReduceOnPlateau()
         trainer = Trainer(
             model=model,
             optimizer=build_optimizer(model, settings),
             loss_fn=functools.partial(nn.functional.cross_entropy, label_smoothing=settings.label_smoothing,
                                       weight=_class_weights(targets[train_indices], len(classes), settings)),
             max_grad_norm=settings.max_grad_norm,
-            lr_multiplier=lr_multiplier(settings, total_steps=steps * settings.epochs),
-            callbacks=[*callbacks, KeepBest(model), *stopping],
+            lr_multiplier=lambda step: schedule(step) * plateau.scale,
+            callbacks=[*callbacks, KeepBest(model), *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
         )
         corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
         rng = np.random.default_rng(settings.seed)

@@ -22,7 +22,7 @@ FORMATS = ("csv", "tsv", "jsonl", "fasttext")
 RECURRENT = ("lstm", "gru", "rnn")
 ENCODERS = (*RECURRENT, "cnn", "transformer", "bag")
 POOLINGS = ("last", "max", "mean", "attention")
-LR_SCHEDULES = ("constant", "linear")
+LR_SCHEDULES = ("constant", "linear", "plateau")
 
 
 def _help(text: str, **kwargs: Any) -> Any:
@@ -119,7 +119,8 @@ class TrainConfig:
     epochs: int = _help("passes over the training data", default=10)
     batch_size: int = _help("sequences per step", default=32)
     lr: float = _help("learning rate (AdamW)", default=2e-3)
-    lr_schedule: str = _help("learning rate over training: " + " | ".join(LR_SCHEDULES), default="constant")
+    lr_schedule: str = _help("learning rate after warm-up: constant | linear (down to 0 at the end) | plateau "
+                             "(halved after each epoch without a better validation accuracy)", default="constant")
     weight_decay: float = _help("AdamW weight decay (not applied to a sparse embedding)", default=1e-4)
     sparse_embedding: bool = _help("update only the embedding rows each batch uses (lazy Adam): much faster "
                                    "for large vocabularies", default=True)

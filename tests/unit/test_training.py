@@ -4,8 +4,9 @@ from torch import nn
 
 from seqclf.config import ModelConfig, TrainConfig
 from seqclf.nn.classifier import SequenceClassifier
-from seqclf.training.optim import build_optimizer, lr_multiplier
-from seqclf.training.trainer import clip_gradients
+from seqclf.training.history import EpochRecord, History
+from seqclf.training.optim import LazyAdam, build_optimizer, lr_multiplier
+from seqclf.training.trainer import ReduceOnPlateau, clip_gradients
 
 
 def test_clipping_counts_sparse_gradients_like_dense_ones():
@@ -46,6 +47,32 @@ def test_optimizer_updates_only_used_rows_when_sparse(sparse):
     assert model.embedding.weight.grad.is_sparse == sparse
 
 
+def test_lazy_adam_matches_torch_sparse_adam():
+    torch.manual_seed(0)
+    ours, reference = nn.Embedding(50, 4, sparse=True), nn.Embedding(50, 4, sparse=True)
+    reference.load_state_dict(ours.state_dict())
+    initial = ours.weight.detach().clone()
+    optimizers = LazyAdam(ours.parameters(), lr=0.01), torch.optim.SparseAdam(reference.parameters(), lr=0.01)
+    for _ in range(20):
+        ids, weights = torch.randint(0, 50, (8, 5)), torch.randn(8, 5, 4)  # repeated ids included
+        for embedding, optimizer in zip((ours, reference), optimizers):
+            optimizer.zero_grad()
+            (embedding(ids) * weights).sum().backward()
+            optimizer.step()
+    assert not torch.equal(ours.weight, initial)
+    assert torch.allclose(ours.weight, reference.weight, atol=1e-6)
+
+
+def test_reduce_on_plateau_halves_after_each_epoch_without_a_new_best():
+    plateau, history = ReduceOnPlateau(), History()
+    scales = []
+    for epoch, accuracy in enumerate([0.6, 0.7, 0.69, 0.68, 0.75], start=1):
+        history.records.append(EpochRecord(epoch, 1.0, 0.5, 1.0, accuracy, 1.0, 1.0, 1e-3))
+        plateau.on_epoch_end(history.records[-1], history)
+        scales.append(plateau.scale)
+    assert scales == [1.0, 1.0, 0.5, 0.25, 0.25]
+
+
 def test_linear_multiplier():
     schedule = lr_multiplier(TrainConfig(lr_schedule="linear"), total_steps=4)
     assert [schedule(s) for s in range(4)] == [1.0, 0.75, 0.5, 0.25]
@@ -60,7 +87,6 @@ def test_warmup_then_schedule():
 
 
 def test_early_stopping_after_patience_epochs_without_improvement():
-    from seqclf.training.history import EpochRecord, History
     from seqclf.training.trainer import EarlyStopping
 
     stopping, history = EarlyStopping(patience=2), History()

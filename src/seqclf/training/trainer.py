@@ -64,6 +64,18 @@ class EarlyStopping(Callback):
         self.stop = best is not None and record.valid_accuracy is not None and record.epoch - best >= self.patience
 
 
+class ReduceOnPlateau(Callback):
+    """Multiplies `scale` by `factor` after each epoch whose validation accuracy is not a new best."""
+
+    def __init__(self, factor: float = 0.5) -> None:
+        self.factor = factor
+        self.scale = 1.0
+
+    def on_epoch_end(self, record: EpochRecord, history: History) -> None:
+        if record.valid_accuracy is not None and history.best_epoch != record.epoch:
+            self.scale *= self.factor
+
+
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite."""
 
