@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo test test-fast bench bench-accuracy install clean
 
 demo: $(STAMP)
 	$(VENV)/bin/seqclf demo
@@ -21,6 +21,11 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,bench]'
 	$(PY) benchmarks/speed.py
+
+# Test accuracy of the presets against fastText and TF-IDF + linear models (about 15 minutes).
+bench-accuracy: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,bench]'
+	$(PY) benchmarks/accuracy.py
 
 install: $(STAMP)
 

@@ -77,6 +77,8 @@ class ModelConfig:
     num_layers: int = _help("stacked encoder layers", default=1)
     bidirectional: bool = _help("read each sequence in both directions", default=True)
     pooling: str = _help("sequence vector from the encoder's steps: " + " | ".join(POOLINGS), default="max")
+    word_dropout: float = _help("share of training tokens replaced by <unk>, so unseen words get a trained "
+                                "embedding", default=0.0)
     embed_dropout: float = _help("dropout on the embeddings", default=0.3)
     dropout: float = _help("dropout on the sequence vector (and between layers)", default=0.3)
     ngram_buckets: int = _help("hashed bigram embeddings added to the token embeddings (fastText style); "
@@ -102,7 +104,7 @@ class ModelConfig:
         if self.encoder == "transformer" and self.hidden_dim % self.num_heads:
             raise ConfigError(f"hidden_dim {self.hidden_dim} does not divide into {self.num_heads} heads",
                               field="num_heads")
-        for name in ("embed_dropout", "dropout"):
+        for name in ("word_dropout", "embed_dropout", "dropout"):
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise ConfigError(f"must be in [0, 1), got {value}", field=name)

@@ -6,6 +6,7 @@ import torch
 
 from seqclf import DataError, NotFittedError, TextClassifier
 from seqclf.data.batching import pad_batch
+from seqclf.training.history import History
 
 from helpers import TINY
 
@@ -155,3 +156,13 @@ def test_regularization_settings_take_effect(demo_data):
     assert len(history.records) == history.best_epoch + 2 < 30  # two epochs past the best, then stop
     weighted = TextClassifier(**TINY, class_weight="balanced").fit(texts[:150], labels[:150])
     assert len(weighted.history.records) == 2
+
+
+def test_plateau_schedule_halves_the_rate_after_an_epoch_without_improvement(demo_data):
+    texts, labels = demo_data
+    records = TextClassifier(**{**TINY, "epochs": 6}, lr_schedule="plateau").fit(texts, labels).history.records
+    assert records[0].learning_rate == TextClassifier().config.train.lr
+    for n, (before, after) in enumerate(zip(records, records[1:]), start=1):
+        improved = History(records[:n]).best_epoch == n
+        assert after.learning_rate == pytest.approx(before.learning_rate * (1.0 if improved else 0.5))
+    assert records[-1].learning_rate < records[0].learning_rate

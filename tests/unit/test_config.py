@@ -78,3 +78,10 @@ def test_classic_preset_is_the_textbook_setup():
     assert config.model.pooling == "last" and not config.model.bidirectional
     with pytest.raises(ConfigError, match="unknown preset"):
         load_preset("nope")
+
+
+def test_every_preset_is_a_valid_documented_configuration():
+    assert {"classic", "fast", "accurate"} <= set(preset_names())
+    for name in preset_names():
+        Config.from_dict(load_preset(name), source=f"preset {name}")  # validates
+    assert Config.from_dict(load_preset("fast")).model.encoder == "bag"

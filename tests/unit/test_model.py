@@ -130,3 +130,19 @@ def test_bigrams_are_hashed_per_step_and_never_formed_with_padding():
     assert torch.equal(bigrams[0, 0], bigrams[1, 0])  # the same bigram (3, 5) in both rows
     assert torch.count_nonzero(bigrams[0, 2:]) == 0  # (7, <pad>) and padding: no bigram
     assert torch.count_nonzero(bigrams[1, 2]) > 0 and torch.count_nonzero(bigrams[1, 3]) == 0
+
+
+def test_word_dropout_turns_real_tokens_into_unk_only_while_training():
+    from seqclf.data.batching import PAD_ID, UNK_ID
+    from seqclf.nn.classifier import drop_words
+
+    torch.manual_seed(0)
+    ids = torch.tensor([[5, 6, 7, PAD_ID], [8, 9, PAD_ID, PAD_ID]])
+    dropped = drop_words(ids, 0.5)
+    assert ((dropped == ids) | (dropped == UNK_ID)).all()
+    assert (dropped[ids == PAD_ID] == PAD_ID).all()
+    assert (drop_words(ids, 0.999999)[ids != PAD_ID] == UNK_ID).all()
+
+    model = SequenceClassifier(ModelConfig(word_dropout=0.5, embed_dropout=0.0, dropout=0.0), 10, 2).eval()
+    lengths = torch.tensor([3, 2])
+    assert torch.equal(model(ids, lengths), model(ids, lengths))  # no randomness at prediction time

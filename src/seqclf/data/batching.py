@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 PAD_ID = 0
+UNK_ID = 1  # words outside the vocabulary
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from seqclf.config import ModelConfig
-from seqclf.data.batching import PAD_ID
+from seqclf.data.batching import PAD_ID, UNK_ID
 from seqclf.nn.encoders import build_encoder
 from seqclf.nn.pooling import build_pooling, valid_steps
 
@@ -22,6 +22,8 @@ class SequenceClassifier(nn.Module):
         self.config = config
         # sparse_gradients: the embedding's gradient holds only the rows a batch uses (for training).
         self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID, sparse=sparse_gradients)
+        if config.encoder == "bag":  # no encoder weights to scale the features: start small, as fastText does
+            _small_uniform(self.embedding.weight)
         self.bigrams = (BigramEmbedding(config.ngram_buckets, config.embed_dim, sparse_gradients)
                         if config.ngram_buckets else None)
         self.embed_dropout = _dropout(config.embed_dropout)
@@ -32,6 +34,8 @@ class SequenceClassifier(nn.Module):
 
     def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         # ids: (B, T) int64, lengths: (B,) int64, 1 <= lengths <= T
+        if self.training and self.config.word_dropout > 0:
+            ids = drop_words(ids, self.config.word_dropout)  # (B, T)
         embedded = self.embedding(ids)  # (B, T, E)
         if self.bigrams is not None:
             embedded = embedded + self.bigrams(ids, lengths)  # (B, T, E)
@@ -42,6 +46,20 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.forward_stages(ids, lengths)["logits"]  # (B, C)
+
+
+def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:
+    """Each real token becomes <unk> with probability p, so <unk> learns what unseen words mean."""
+    dropped = (torch.rand(ids.shape, device=ids.device) < p) & (ids != PAD_ID)  # (B, T)
+    return ids.masked_fill(dropped, UNK_ID)
+
+
+@torch.no_grad()
+def _small_uniform(table: torch.Tensor) -> None:
+    """Uniform in +-1/dim, keeping an all-zero padding row zero."""
+    padding = (table == 0).all(dim=1)  # (V,)
+    nn.init.uniform_(table, -1.0 / table.size(1), 1.0 / table.size(1))
+    table[padding] = 0.0
 
 
 def _dropout(p: float) -> nn.Module:
@@ -55,7 +73,7 @@ class BigramEmbedding(nn.Module):
     def __init__(self, buckets: int, dim: int, sparse_gradients: bool) -> None:
         super().__init__()
         self.table = nn.Embedding(buckets, dim, sparse=sparse_gradients)
-        nn.init.uniform_(self.table.weight, -1.0 / dim, 1.0 / dim)
+        _small_uniform(self.table.weight)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         following = nn.functional.pad(ids[:, 1:], (0, 1))  # (B, T): the next token, 0 after the end

@@ -16,10 +16,9 @@ import numpy as np
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
 from seqclf.config import TokenizerConfig
-from seqclf.data.batching import PAD_ID, EncodedCorpus
+from seqclf.data.batching import PAD_ID, UNK_ID, EncodedCorpus
 
 PAD, UNK = "<pad>", "<unk>"
-UNK_ID = 1
 _UNLIMITED = 1 << 40
 
 

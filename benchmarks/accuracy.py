@@ -1,0 +1,303 @@
+"""Test accuracy of seqclf's presets against fastText and TF-IDF + linear models, in one run.
+
+    python benchmarks/accuracy.py                      # the full table (about 25 minutes on 2 cores)
+    python benchmarks/accuracy.py --datasets trec --presets fast --peers fasttext --seeds 13
+
+Every system trains on the same training split, chooses its settings or its best epoch on the same
+dev split, and is scored once on the test split. SST-2 has a dev file; TREC's dev split is carved
+from its training file with a fixed seed. Nothing is tuned on test. Results are printed and written
+to benchmarks/results/accuracy.md (unless --no-write or --set is given).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqclf import TextClassifier
+from seqclf.config import Config, load_preset
+from seqclf.data.readers import read_dataset
+from seqclf.training.metrics import classification_report
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
+RESULTS = HERE / "results" / "accuracy.md"
+DEV_SHARE, DEV_SEED = 0.1, 0
+PEERS = ("tfidf-logreg", "tfidf-linearsvc", "fasttext")
+THREADS = len(os.sched_getaffinity(0))
+
+Texts = list[str]
+
+
+@dataclass
+class Split:
+    texts: Texts
+    labels: Texts
+
+
+@dataclass
+class Corpus:
+    name: str
+    train: Split
+    dev: Split
+    test: Split
+    dev_source: str
+
+
+@dataclass
+class Runs:
+    """Every run of one system on one data set."""
+
+    system: str
+    settings: str = ""
+    accuracy: list[float] = field(default_factory=list)
+    dev_accuracy: list[float] = field(default_factory=list)
+    macro_f1: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, report: dict, seconds: float, dev_accuracy: float) -> None:
+        self.accuracy.append(report["accuracy"])
+        self.dev_accuracy.append(dev_accuracy)
+        self.macro_f1.append(report["macro_f1"])
+        self.seconds.append(seconds)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.accuracy)
+
+    @property
+    def train_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+    def row(self) -> str:
+        spread = f" ± {statistics.stdev(self.accuracy) * 100:.2f}" if len(self.accuracy) > 1 else ""
+        return (f"| {self.system} | {statistics.fmean(self.dev_accuracy) * 100:.2f} | {self.mean * 100:.2f}{spread} "
+                f"| {statistics.fmean(self.macro_f1) * 100:.2f} "
+                f"| {self.train_seconds:.1f} | {len(self.accuracy)} | {self.settings} |")
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+def read_split(path: Path) -> Split:
+    data = read_dataset(path)
+    return Split(data.texts, data.labels)
+
+
+def load_corpus(name: str) -> Corpus:
+    folder = SHARED / name
+    train, test = read_split(folder / "train.tsv"), read_split(folder / "test.tsv")
+    if (folder / "dev.tsv").exists():
+        return Corpus(name, train, read_split(folder / "dev.tsv"), test, "dev.tsv")
+    order = np.random.default_rng(DEV_SEED).permutation(len(train.texts))
+    n_dev = int(round(DEV_SHARE * len(order)))
+    pick = lambda rows: Split([train.texts[i] for i in rows], [train.labels[i] for i in rows])  # noqa: E731
+    return Corpus(name, pick(order[n_dev:]), pick(order[:n_dev]), test,
+                  f"{n_dev} sentences of train.tsv (seed {DEV_SEED})")
+
+
+def score(classes: list[str], truth: Texts, predicted: Texts) -> dict:
+    index = {name: i for i, name in enumerate(classes)}
+    return classification_report(np.array([index[t] for t in truth]), np.array([index[p] for p in predicted]), classes)
+
+
+def timed(fn: Callable[[], object]) -> tuple[object, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+# -- seqclf ----------------------------------------------------------------------------------------
+
+
+def run_seqclf(corpus: Corpus, preset: str, seeds: list[int], overrides: dict) -> Runs:
+    config = Config.from_dict(load_preset(preset)).updated(overrides)
+    runs = Runs(f"seqclf --preset {preset}", ", ".join(f"{k}={v}" for k, v in overrides.items()))
+    for seed in seeds:
+        clf = TextClassifier(config, seed=seed)
+        _, seconds = timed(lambda: clf.fit(corpus.train.texts, corpus.train.labels,
+                                           valid=(corpus.dev.texts, corpus.dev.labels)))
+        runs.add(clf.evaluate(corpus.test.texts, corpus.test.labels), seconds,
+                 clf.history.records[clf.history.best_epoch - 1].valid_accuracy)
+        print(f"  {runs.system} seed {seed}: {runs.accuracy[-1]:.4f} in {seconds:.1f} s "
+              f"(best epoch {clf.history.best_epoch})", flush=True)
+    return runs
+
+
+# -- peers -----------------------------------------------------------------------------------------
+
+
+def run_tfidf(corpus: Corpus, model: str) -> Runs:
+    """TF-IDF of word 1-2 grams (sublinear tf) + a linear model; C chosen on dev."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    def build(c: float):
+        if model == "logreg":
+            return LogisticRegression(C=c, max_iter=2000)
+        return LinearSVC(C=c)
+
+    def fit(c: float):
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, lowercase=True)
+        classifier = build(c).fit(vectorizer.fit_transform(corpus.train.texts), corpus.train.labels)
+        return vectorizer, classifier
+
+    def predict(fitted, texts: Texts) -> Texts:
+        vectorizer, classifier = fitted
+        return list(classifier.predict(vectorizer.transform(texts)))
+
+    grid = [0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100]
+    dev_accuracy = {c: np.mean(np.array(predict(fit(c), corpus.dev.texts)) == np.array(corpus.dev.labels))
+                    for c in grid}
+    best = max(grid, key=lambda c: (dev_accuracy[c], -c))
+    fitted, seconds = timed(lambda: fit(best))
+    runs = Runs(f"TF-IDF 1-2 grams + {'LogisticRegression' if model == 'logreg' else 'LinearSVC'}",
+                f"C={best} (dev {dev_accuracy[best]:.3f})")
+    runs.add(score(sorted(set(corpus.train.labels)), corpus.test.labels, predict(fitted, corpus.test.texts)), seconds,
+             dev_accuracy[best])
+    print(f"  {runs.system}: {runs.accuracy[-1]:.4f} ({runs.settings})", flush=True)
+    return runs
+
+
+def write_fasttext_file(path: Path, split: Split) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for text, label in zip(split.texts, split.labels):
+            handle.write(f"__label__{label} {' '.join(text.lower().split())}\n")
+
+
+def run_fasttext(corpus: Corpus, seeds: list[int]) -> Runs:
+    """fastText supervised with word bigrams, lowercased; lr and epochs chosen on dev (seed 0)."""
+    import fasttext
+
+    with tempfile.TemporaryDirectory() as folder:
+        train_file = Path(folder) / "train.txt"
+        write_fasttext_file(train_file, corpus.train)
+
+        def fit(lr: float, epoch: int, seed: int):
+            return fasttext.train_supervised(input=str(train_file), lr=lr, epoch=epoch, wordNgrams=2, dim=100,
+                                             seed=seed, thread=THREADS, verbose=0)
+
+        def predict(model, texts: Texts) -> Texts:
+            labels, _ = model.predict([" ".join(t.lower().split()) for t in texts])
+            return [found[0].removeprefix("__label__") for found in labels]
+
+        grid = [(lr, epoch) for lr in (0.05, 0.1, 0.25, 0.5, 1.0) for epoch in (5, 10, 25, 50)]
+        dev_accuracy = {setting: np.mean(np.array(predict(fit(*setting, 0), corpus.dev.texts))
+                                         == np.array(corpus.dev.labels)) for setting in grid}
+        lr, epoch = max(grid, key=lambda s: (dev_accuracy[s], -s[1], -s[0]))
+        runs = Runs("fastText (bigrams)", f"lr={lr}, epoch={epoch} (dev {dev_accuracy[(lr, epoch)]:.3f})")
+        classes = sorted(set(corpus.train.labels))
+        for seed in seeds:
+            model, seconds = timed(lambda: fit(lr, epoch, seed))
+            dev = np.mean(np.array(predict(model, corpus.dev.texts)) == np.array(corpus.dev.labels))
+            runs.add(score(classes, corpus.test.labels, predict(model, corpus.test.texts)), seconds, dev)
+    print(f"  {runs.system}: {runs.mean:.4f} ({runs.settings})", flush=True)
+    return runs
+
+
+# -- the report ------------------------------------------------------------------------------------
+
+
+def targets(runs: dict[str, Runs]) -> list[str]:
+    peers = [r for key, r in runs.items() if key in PEERS]
+    if not peers:
+        return []
+    best = max(peers, key=lambda r: r.mean)
+    lines = [f"Best peer: {best.system}, {best.mean * 100:.2f}."]
+    if "accurate" in runs:
+        gap = (runs["accurate"].mean - best.mean) * 100
+        lines.append(f"`accurate` − best peer: {gap:+.2f} points (target ≥ +0.50: {'met' if gap >= 0.5 else 'missed'}).")
+    if "fast" in runs:
+        gap = (runs["fast"].mean - best.mean) * 100
+        lines.append(f"`fast` − best peer: {gap:+.2f} points (target ≥ −1.00: {'met' if gap >= -1 else 'missed'}).")
+        if "fasttext" in runs:
+            ratio = runs["fast"].train_seconds / runs["fasttext"].train_seconds
+            lines.append(f"`fast` train time / fastText's: {ratio:.2f}x (target < 3x: {'met' if ratio < 3 else 'missed'}).")
+    return lines
+
+
+def report(results: dict[str, dict[str, Runs]], corpora: dict[str, Corpus], seeds: list[int], command: str) -> str:
+    lines = [
+        "# Accuracy: seqclf presets against fastText and TF-IDF + linear models",
+        "",
+        f"`{command}` on {platform.processor() or platform.machine()}, {THREADS} CPU threads, "
+        f"Python {platform.python_version()}. seqclf and fastText: seeds {', '.join(map(str, seeds))} "
+        "(means; ± is the standard deviation of test accuracy); the TF-IDF models are deterministic (one run). "
+        "Dev accuracy: of the kept epoch (seqclf) or the chosen settings (peers). "
+        "Train seconds: median wall time of one training run, tokenization included, "
+        "settings search excluded. No pretrained vectors.",
+    ]
+    for name, runs in results.items():
+        corpus = corpora[name]
+        classes = len(set(corpus.train.labels))
+        lines += [
+            "",
+            f"## {name}: {len(corpus.train.texts)} train, {len(corpus.dev.texts)} dev ({corpus.dev_source}), "
+            f"{len(corpus.test.texts)} test, {classes} classes",
+            "",
+            "| system | dev accuracy % | test accuracy % | test macro-F1 % | train s | runs | settings chosen on dev |",
+            "|---|---|---|---|---|---|---|",
+            *(r.row() for r in runs.values()),
+            "",
+            *targets(runs),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    import yaml
+
+    overrides = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        overrides[key] = yaml.safe_load(value)
+    return overrides
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default="sst2,trec")
+    parser.add_argument("--presets", default="fast,accurate,classic")
+    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--seeds", default="13,1,2")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a seqclf setting (for experiments; the table is then not written)")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    overrides = parse_overrides(args.set)
+    presets = [p for p in args.presets.split(",") if p]
+    peers = [p for p in args.peers.split(",") if p]
+
+    corpora, results = {}, {}
+    for name in args.datasets.split(","):
+        corpora[name] = corpus = load_corpus(name)
+        print(f"{name}: {len(corpus.train.texts)} train, {len(corpus.dev.texts)} dev, {len(corpus.test.texts)} test",
+              flush=True)
+        runs: dict[str, Runs] = {}
+        for peer in peers:
+            runs[peer] = run_fasttext(corpus, seeds) if peer == "fasttext" else run_tfidf(corpus, peer.split("-")[1])
+        for preset in presets:
+            runs[preset] = run_seqclf(corpus, preset, seeds, overrides)
+        results[name] = runs
+
+    text = report(results, corpora, seeds, "python benchmarks/accuracy.py " + " ".join(sys.argv[1:]))
+    print(text)
+    if not (args.no_write or overrides):
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text, encoding="utf-8")
+        print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
