@@ -1,6 +1,7 @@
 """Save and load a model directory. Writes are atomic; loading never unpickles.
 
-    config.json        every setting (resolved), format_version, vocabulary and class counts
+    config.json        every setting (resolved), format_version, vocabulary and class counts, and the
+                       SHA-256 of tokenizer.json, labels.json and model.safetensors (checked on load)
     tokenizer.json     Hugging Face tokenizers format, with truncation/padding to max_len
     labels.json        class names, in the order of the model's outputs
     model.safetensors  weights only
@@ -9,8 +10,10 @@
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import stat
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -26,10 +29,18 @@ from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import History
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: config.json holds checksums of the other files
+READABLE_VERSIONS = (1, 2)
 CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
     "config.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl", "training_curve.png")
 REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
+CHECKSUMMED = (TOKENIZER, LABELS, WEIGHTS)
+KNOWN_FILES = (*REQUIRED, METRICS, CURVE)
+# Files that can run code when loaded by other tools (pickle) or by a shell; never part of a model.
+UNSAFE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz",
+                   ".py", ".pyc", ".sh", ".so", ".exe", ".dll")
+PICKLE_MAGIC = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
+EXECUTABLE_MAGIC = (b"\x7fELF", b"#!", b"MZ")
 
 
 @dataclass
@@ -48,16 +59,17 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
     try:
-        _write_json(staging / CONFIG, {
-            "format_version": FORMAT_VERSION,
-            "vocab_size": parts.tokenizer.vocab_size,
-            "num_classes": len(parts.classes),
-            **parts.config.to_dict(),
-        })
         parts.tokenizer.save(staging / TOKENIZER)
         _write_json(staging / LABELS, parts.classes)
         weights = {name: t.detach().contiguous() for name, t in parts.model.state_dict().items()}
         save_file(weights, str(staging / WEIGHTS), metadata={"format": "pt"})
+        _write_json(staging / CONFIG, {
+            "format_version": FORMAT_VERSION,
+            "vocab_size": parts.tokenizer.vocab_size,
+            "num_classes": len(parts.classes),
+            "checksums": {name: sha256_of(staging / name) for name in CHECKSUMMED},
+            **parts.config.to_dict(),
+        })
         (staging / METRICS).write_text(parts.history.to_jsonl(), encoding="utf-8")
         if len(parts.history):
             parts.history.save_png(staging / CURVE)
@@ -94,6 +106,14 @@ def _swap_in(staging: Path, directory: Path) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
 def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -117,11 +137,16 @@ def load(directory: str | Path) -> ModelParts:
     for name in REQUIRED:
         if not (directory / name).is_file():
             raise ModelDirError(f"missing {name}: not a complete seqclf model directory", path=directory)
+    refuse_unsafe_files(directory)
     raw = _read_json(directory / CONFIG, dict)
     version = raw.pop("format_version", None)
-    if version != FORMAT_VERSION:
-        raise ModelDirError(f"unsupported format_version {version!r} (this seqclf reads {FORMAT_VERSION})",
-                            path=directory / CONFIG, field="format_version")
+    if version not in READABLE_VERSIONS:
+        raise ModelDirError(f"unsupported format_version {version!r} (this seqclf reads "
+                            f"{', '.join(map(str, READABLE_VERSIONS))})", path=directory / CONFIG,
+                            field="format_version")
+    checksums = raw.pop("checksums", None)
+    if version >= 2:
+        _verify_checksums(directory, checksums)
     vocab_size, num_classes = raw.pop("vocab_size", None), raw.pop("num_classes", None)
     try:
         config = Config.from_dict(raw, source=str(directory / CONFIG))
@@ -160,6 +185,43 @@ def load(directory: str | Path) -> ModelParts:
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
     return ModelParts(config, tokenizer, classes, model, history)
+
+
+def refuse_unsafe_files(directory: Path) -> None:
+    """A model directory holds data only: no pickles, nothing executable, whatever its name.
+
+    `.safetensors` files are exempt from the magic-byte checks: their first bytes are a length, and
+    only the safetensors parser (which cannot run code) ever reads them.
+    """
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink():
+            raise ModelDirError("contains a symbolic link; refusing to follow it", path=path,
+                                hint="copy the real file into the model directory")
+        if not path.is_file():
+            continue
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+        data_only = path.suffix == ".safetensors"
+        if path.suffix.lower() in UNSAFE_SUFFIXES or (not data_only and head.startswith(PICKLE_MAGIC)):
+            raise ModelDirError("a pickle or code file in a model directory; refusing to load it", path=path,
+                                hint="seqclf never writes such files: remove it if you trust its origin, "
+                                     "or do not use this directory")
+        known = path.parent == directory and path.name in KNOWN_FILES
+        executable = path.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH) and not known
+        if executable or (not data_only and head.startswith(EXECUTABLE_MAGIC)):
+            raise ModelDirError("an executable file in a model directory; refusing to load it", path=path,
+                                hint="seqclf never writes executables: remove it or do not use this directory")
+
+
+def _verify_checksums(directory: Path, checksums: object) -> None:
+    if not isinstance(checksums, dict) or set(checksums) != set(CHECKSUMMED):
+        raise ModelDirError(f"must list the SHA-256 of {', '.join(CHECKSUMMED)}", path=directory / CONFIG,
+                            field="checksums")
+    for name in CHECKSUMMED:
+        if sha256_of(directory / name) != checksums[name]:
+            raise ModelDirError("checksum mismatch: the file was changed or damaged after it was saved",
+                                path=directory / name, field="checksums",
+                                hint="re-save the model, or copy the directory again from its source")
 
 
 def _read_json(path: Path, kind: type) -> object:

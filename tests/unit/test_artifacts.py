@@ -5,7 +5,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from seqclf import ModelDirError, TextClassifier
-from seqclf.artifacts import CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS
+from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, sha256_of
 
 
 @pytest.fixture
@@ -19,7 +19,8 @@ def test_directory_holds_the_documented_files(model_dir):
     names = {p.name for p in model_dir.iterdir()}
     assert {CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, "training_curve.png"} <= names
     config = json.loads((model_dir / CONFIG).read_text())
-    assert config["format_version"] == 1
+    assert config["format_version"] == 2
+    assert set(config["checksums"]) == {"tokenizer.json", "labels.json", "model.safetensors"}
     assert config["tokenizer"]["max_len"] == 12  # resolved, never "auto"
     assert json.loads((model_dir / LABELS).read_text()) == ["negative", "neutral", "positive"]
     assert len((model_dir / METRICS).read_text().splitlines()) == 2
@@ -69,7 +70,9 @@ def test_failed_save_leaves_the_previous_model(fitted, copy, monkeypatch):
     ],
 )
 def test_damaged_directories_are_clear_errors(copy, damage, message):
+    """Each check behind the checksums: files swapped together with their recorded checksums."""
     damage(copy)
+    _record_checksums(copy)
     with pytest.raises(ModelDirError, match=message):
         TextClassifier.load(copy)
 
@@ -91,7 +94,58 @@ def _edit_config(directory, **changes):
     (directory / CONFIG).write_text(json.dumps(config))
 
 
+def _record_checksums(directory):
+    if (directory / CONFIG).is_file() and all((directory / name).is_file() for name in CHECKSUMMED):
+        try:
+            _edit_config(directory, checksums={name: sha256_of(directory / name) for name in CHECKSUMMED})
+        except (ValueError, KeyError):
+            pass  # config.json itself is the damage
+
+
 def _drop_tensor(directory, name):
     weights = load_file(str(directory / WEIGHTS))
     del weights[name]
     save_file(weights, str(directory / WEIGHTS))
+
+
+@pytest.mark.parametrize("name", CHECKSUMMED)
+def test_a_changed_file_fails_its_checksum(copy, name):
+    data = bytearray((copy / name).read_bytes())
+    data[-2] ^= 1  # one bit, anywhere a parser might not notice
+    (copy / name).write_bytes(bytes(data))
+    with pytest.raises(ModelDirError, match=f"{name}.*checksum mismatch"):
+        TextClassifier.load(copy)
+
+
+def test_missing_checksums_are_an_error(copy):
+    config = json.loads((copy / CONFIG).read_text())
+    del config["checksums"]
+    (copy / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(ModelDirError, match="field 'checksums'"):
+        TextClassifier.load(copy)
+
+
+@pytest.mark.parametrize("name, content, mode", [
+    ("extra.pkl", b"\x80\x04K\x01.", 0o644),
+    ("notes.txt", b"\x80\x04\x95 pickle bytes under an innocent name", 0o644),
+    ("weights.pt", b"PK\x03\x04 a zip of pickles", 0o644),
+    ("run.sh", b"echo hi", 0o644),
+    ("helper", b"#!/bin/sh\necho hi", 0o644),
+    ("tool", b"plain bytes", 0o755),
+    ("sub/deep.pickle", b"data", 0o644),
+])
+def test_pickles_and_executables_are_refused(copy, name, content, mode):
+    path = copy / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(content)
+    path.chmod(mode)
+    with pytest.raises(ModelDirError, match="refusing to load it"):
+        TextClassifier.load(copy)
+
+
+def test_format_version_1_directories_still_load(copy, fitted):
+    config = json.loads((copy / CONFIG).read_text())
+    del config["checksums"]
+    config["format_version"] = 1
+    (copy / CONFIG).write_text(json.dumps(config))
+    assert TextClassifier.load(copy).classes_ == fitted.classes_
