@@ -12,7 +12,7 @@ from torch import nn
 
 from seqclf import artifacts
 from seqclf.config import Config, TrainConfig
-from seqclf.data.batching import PAD_ID, EncodedCorpus, length_bucketed_batches, pad_batch
+from seqclf.data.batching import PAD_ID, BucketSampler, EncodedCorpus, pad_batch
 from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.readers import dataset_from_lists
 from seqclf.errors import ConfigError, DataError, SeqclfError
@@ -21,6 +21,7 @@ from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage, read_vectors
 from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
+from seqclf.training.checkpoint import Checkpointing, training_fingerprint
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
 from seqclf.training.optim import build_optimizer, lr_multiplier
@@ -54,15 +55,21 @@ class TextClassifier:
         *,
         epochs: int | None = None,
         callbacks: Sequence[Callback] = (),
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
     ) -> TextClassifier:
         """Train on texts and labels. `valid`: (texts, labels), a fraction to hold out, or None for
-        the configured valid_fraction. The weights of the best validation epoch are kept."""
+        the configured valid_fraction. The weights of the best validation epoch are kept.
+
+        With `checkpoint_dir`, a resume checkpoint is written there after every epoch (and every
+        `checkpoint_every` steps); `resume=True` continues from it."""
         if epochs is not None:
             self.config = self.config.updated({"epochs": epochs})
         tokenizer, train = encode_training_data(dataset_from_lists(texts, labels, source="training data"), self.config)
         if isinstance(valid, tuple):
             valid = encode_data(dataset_from_lists(valid[0], valid[1], source="validation data"), tokenizer)
-        return self.fit_encoded(tokenizer, train, valid, callbacks=callbacks)
+        return self.fit_encoded(tokenizer, train, valid, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+                                resume=resume)
 
     def fit_encoded(
         self,
@@ -71,6 +78,8 @@ class TextClassifier:
         valid: EncodedData | float | None = None,
         *,
         callbacks: Sequence[Callback] = (),
+        checkpoint_dir: str | Path | None = None,
+        resume: bool = False,
     ) -> TextClassifier:
         """Train on data already through stage 2 (`seqclf.data.encoded`: lists, or files via the cache)."""
         settings = self.config.train
@@ -93,21 +102,31 @@ class TextClassifier:
         steps = -(-len(train_indices) // settings.batch_size)
         stopping = [EarlyStopping(settings.patience)] if settings.patience and valid_corpus is not None else []
         schedule = lr_multiplier(settings, total_steps=steps * settings.epochs)
-        plateau = ReduceOnPlateau()
+        plateau, keep_best = ReduceOnPlateau(), KeepBest(model)
+        optimizer = build_optimizer(model, settings)
+        corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
+        sampler = BucketSampler(lengths, settings.batch_size, settings.seed)
+        run = Checkpointing(Path(checkpoint_dir), self.config, training_fingerprint(tokenizer, train, train_indices,
+                                                                                    valid, valid_indices),
+                            model, optimizer, sampler, keep_best, plateau) if checkpoint_dir is not None else None
+        progress = run.restore() if run is not None and resume else None
         trainer = Trainer(
             model=model,
-            optimizer=build_optimizer(model, settings),
+            optimizer=optimizer,
             loss_fn=functools.partial(nn.functional.cross_entropy, label_smoothing=settings.label_smoothing,
                                       weight=_class_weights(targets[train_indices], len(classes), settings)),
             max_grad_norm=settings.max_grad_norm,
             lr_multiplier=lambda step: schedule(step) * plateau.scale,
-            callbacks=[*callbacks, KeepBest(model), *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
+            callbacks=[*callbacks, keep_best, *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
+            checkpoint=run.save if run is not None else None,
+            checkpoint_every=settings.checkpoint_every,
         )
-        corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
-        rng = np.random.default_rng(settings.seed)
+        if progress is not None:
+            for callback in (*callbacks, *stopping):
+                callback.on_resume(progress)
 
         def batches(epoch: int):
-            for positions in length_bucketed_batches(lengths, settings.batch_size, rng):
+            for positions in sampler.epoch():
                 indices = train_indices[positions]
                 ids, batch_lengths = pad_batch(corpus, indices)  # (B, T), (B,)
                 yield Batch((ids, batch_lengths), targets[indices], int(batch_lengths.sum()))
@@ -117,7 +136,8 @@ class TextClassifier:
             loss = nn.functional.cross_entropy(logits, valid_targets).item()
             return loss, (logits.argmax(dim=1) == valid_targets).float().mean().item()
 
-        history = trainer.fit(settings.epochs, batches, steps, validate if valid_corpus is not None else None)
+        history = trainer.fit(settings.epochs, batches, steps, validate if valid_corpus is not None else None,
+                              progress)
         model.eval()
         self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history
         return self

@@ -27,6 +27,7 @@ from seqclf.config import Config
 from seqclf.errors import ConfigError, ModelDirError
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
+from seqclf.training.checkpoint import CHECKPOINT
 from seqclf.training.history import History
 
 FORMAT_VERSION = 2  # 2: config.json holds checksums of the other files
@@ -55,7 +56,7 @@ class ModelParts:
 def save(directory: str | Path, parts: ModelParts) -> Path:
     """Write the model directory next to its final place, then swap it in: never half-written."""
     directory = Path(directory)
-    _check_replaceable(directory)
+    check_replaceable(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
     try:
@@ -81,12 +82,14 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
     return directory
 
 
-def _check_replaceable(directory: Path) -> None:
+def check_replaceable(directory: Path) -> None:
+    """Only a model directory, an empty one, or one holding just a resume checkpoint may be replaced."""
     if not directory.exists():
         return
     if not directory.is_dir():
         raise ModelDirError("exists and is not a directory", path=directory, hint="choose another --out")
-    if any(directory.iterdir()) and not (directory / CONFIG).is_file():
+    contents = {p.name for p in directory.iterdir()} - {CHECKPOINT, f".{CHECKPOINT}.tmp"}
+    if contents and not (directory / CONFIG).is_file():
         raise ModelDirError("exists, is not empty and is not a seqclf model directory", path=directory,
                             hint="choose another --out; seqclf only replaces its own model directories")
 

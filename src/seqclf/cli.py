@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from seqclf import __version__
+from seqclf import __version__, artifacts
 from seqclf.api import TextClassifier
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, load_preset, preset_names, read_config_file
 from seqclf.data.cache import CorpusCache, default_cache_dir
@@ -20,6 +20,7 @@ from seqclf.data.encoded import EncodedData, encode_file, encode_training_file
 from seqclf.data.readers import Dataset, read_dataset, read_lines
 from seqclf.errors import SeqclfError
 from seqclf.trace import DataFlow
+from seqclf.training.checkpoint import CHECKPOINT, has_checkpoint
 from seqclf.training.report import ConsoleReport
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
@@ -36,6 +37,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeqclfError as exc:
         err.print(f"error: {exc}", markup=False)
         return 2
+    except OSError as exc:  # the disk, not the input: a full disk, an unwritable directory
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"error: {where}{exc.strerror or exc} (nothing was replaced: the previous model directory and the "
+                  "last checkpoint are as they were)", markup=False)
+        return 1
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
@@ -67,6 +73,14 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
     config = _train_config(args)
+    checkpoint_dir = Path(args.out)
+    if has_checkpoint(checkpoint_dir) and not args.resume:
+        raise SeqclfError("holds the checkpoint of an unfinished training run", path=checkpoint_dir,
+                          hint=f"pass --resume to continue it, or delete {checkpoint_dir / CHECKPOINT} to start afresh")
+    if args.resume and not has_checkpoint(checkpoint_dir):
+        raise SeqclfError("no checkpoint to resume from", path=checkpoint_dir,
+                          hint="train without --resume to start afresh")
+    artifacts.check_replaceable(checkpoint_dir)
     cache = CorpusCache(None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     tokenizer, train = encode_training_file(args.data, config, cache)
     _report_data(out, train)
@@ -75,7 +89,8 @@ def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
         _report_data(out, valid)
     clf = TextClassifier(config)
     out.print("[bold]training trace[/bold]")
-    clf.fit_encoded(tokenizer, train, valid, callbacks=[ConsoleReport(out)])
+    clf.fit_encoded(tokenizer, train, valid, callbacks=[ConsoleReport(out)], checkpoint_dir=checkpoint_dir,
+                    resume=args.resume)
     if clf.vectors_coverage is not None:
         out.print(f"pretrained vectors ({config.train.vectors}): {clf.vectors_coverage}", markup=False)
     out.print()
@@ -234,6 +249,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--cache-dir", help="where encoded data files are cached "
                                            "(default: $SEQCLF_CACHE_DIR or ~/.cache/seqclf)")
     train.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run whose checkpoint is in --out, where it stopped")
     _add_config_flags(train, list(FIELD_SECTION))
     train.set_defaults(run=_train)
 

@@ -135,6 +135,8 @@ class TrainConfig:
     vectors: str | None = _help("pretrained word vectors to start the embedding from (GloVe / word2vec / "
                                 "fastText .vec text, .gz too); their dimension must be embed_dim", default=None)
     freeze_vectors: bool = _help("keep the pretrained vectors fixed instead of fine-tuning them", default=False)
+    checkpoint_every: int | None = _help("also write the resume checkpoint every this many steps (it is always "
+                                         "written after each epoch); none = epochs only", default=None)
     seed: int = _help("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = _help("share of the training data held out when no validation file is given", default=0.1)
     threads: int | None = _help("CPU threads for torch; none = torch's default", default=None)
@@ -157,8 +159,9 @@ class TrainConfig:
             raise ConfigError(f"must be > 0 or none, got {self.max_grad_norm}", field="max_grad_norm")
         if not 0 <= self.valid_fraction < 1:
             raise ConfigError(f"must be in [0, 1), got {self.valid_fraction}", field="valid_fraction")
-        if self.threads is not None:
-            _at_least("threads", self.threads, 1)
+        for name in ("threads", "checkpoint_every"):
+            if getattr(self, name) is not None:
+                _at_least(name, getattr(self, name), 1)
 
 
 SECTIONS: dict[str, type] = {

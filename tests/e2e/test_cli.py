@@ -117,6 +117,11 @@ BAD_TRAINING_FILES = {
     "latin.csv": (b"text,label\nok,a\ncaf\xe9,b\n", "latin.csv:3: not valid UTF-8"),
     "one.csv": ("text,label\nhi,a\nho,a\n", "only one class"),
     "blank.csv": ("text,label\nhi,a\n  ,b\n", "blank.csv:3: field 'text': empty text"),
+    "header.tsv": ("label\ttext\n", "no usable rows"),
+    "random.jsonl": (bytes(range(256)) * 4, "not valid UTF-8"),
+    "columns.csv": ("label,text\na,hi\nb,ho,extra\n", "columns.csv:3: 3 fields, the header has 2"),
+    "quote.csv": ('label,text\na,hi\nb,"never closed\n', "quote.csv:3"),
+    "nul.jsonl": ('{"text": "a\\u0000", "label": "x"}\n{"text": 5, "label": "y"}\n', "text is int"),
 }
 
 
@@ -130,6 +135,14 @@ def test_bad_training_input_is_one_line_and_exit_2_and_writes_nothing(tmp_path, 
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unwritable_output_is_one_line_not_a_traceback(data_files, tmp_path):
+    blocker = write(tmp_path / "a-file", "not a directory")
+    result = seqclf("train", data_files / "train.csv", "--out", blocker / "model", *FLAGS)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "a-file" in result.stderr and "nothing was replaced" in result.stderr
 
 
 def test_bad_flag_values_exit_2(data_files, tmp_path):

@@ -97,6 +97,27 @@ def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random
         yield batches[b]
 
 
+class BucketSampler:
+    """`length_bucketed_batches`, epoch after epoch, from one seeded generator whose state at the
+    start of the current epoch can be saved and restored (to resume mid-epoch exactly)."""
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int) -> None:
+        self.lengths, self.batch_size = lengths, batch_size
+        self.rng = np.random.default_rng(seed)
+        self.epoch_start = self.rng.bit_generator.state
+
+    def epoch(self) -> Iterator[np.ndarray]:
+        self.epoch_start = self.rng.bit_generator.state
+        return length_bucketed_batches(self.lengths, self.batch_size, self.rng)
+
+    def state(self, mid_epoch: bool) -> dict:
+        """JSON-able: the generator at the start of the epoch in progress, or of the next one."""
+        return self.epoch_start if mid_epoch else self.rng.bit_generator.state
+
+    def restore(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
 def sorted_batches(lengths: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
     """Batches in length order, for inference: least padding; callers restore input order."""
     order = np.argsort(lengths, kind="stable")

@@ -6,13 +6,18 @@ Every problem names the file, the line and the field. Malformed rows stop the re
 from __future__ import annotations
 
 import csv
+import io
 import json
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from seqclf.config import FORMATS, DataConfig
 from seqclf.errors import DataError
+
+# A text may be megabytes long; the csv module's default limit (128 KiB per field) would refuse it.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -89,7 +94,7 @@ def read_dataset(path: str | Path, config: DataConfig | None = None, *, require_
 def read_lines(path: str | Path) -> list[str]:
     """Unlabeled texts, one per non-blank line (for `predict --input file.txt` and stdin)."""
     path = Path(path)
-    return [line for line in _read_utf8(path).splitlines() if line.strip()]
+    return [line for line in _lines(_read_utf8(path)) if line.strip()]
 
 
 def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, source: str = "input") -> Dataset:
@@ -173,7 +178,8 @@ def _checked(line: int, text: object, label: object, text_field: str, label_fiel
 
 def _delimited_rows(delimiter: str):
     def read(content: str, config: DataConfig, require_labels: bool, path: Path) -> Iterator[_Row | _BadRow]:
-        reader = csv.reader(content.splitlines(keepends=True), delimiter=delimiter, strict=True)
+        # newline="": rows end at \n, \r\n or \r only, never at U+2028 and the like inside a text
+        reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except csv.Error as exc:
@@ -207,8 +213,16 @@ def _delimited_rows(delimiter: str):
     return read
 
 
+def _lines(content: str) -> list[str]:
+    """Lines end at \n (or \r\n) only: U+2028, U+0085 and friends may sit inside a JSON string or a text."""
+    lines = content.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def _jsonl_rows(content: str, config: DataConfig, require_labels: bool, path: Path) -> Iterator[_Row | _BadRow]:
-    for line, raw in enumerate(content.splitlines(), start=1):
+    for line, raw in enumerate(_lines(content), start=1):
         if not raw.strip():
             continue
         try:
@@ -227,7 +241,7 @@ def _jsonl_rows(content: str, config: DataConfig, require_labels: bool, path: Pa
 
 
 def _fasttext_rows(content: str, config: DataConfig, require_labels: bool, path: Path) -> Iterator[_Row | _BadRow]:
-    for line, raw in enumerate(content.splitlines(), start=1):
+    for line, raw in enumerate(_lines(content), start=1):
         if not raw.strip():
             continue
         words = raw.split()

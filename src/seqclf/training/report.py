@@ -6,6 +6,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from seqclf.training.history import TRACE_COLUMNS, EpochRecord, History, trace_row
 from seqclf.training.trainer import Callback
+from seqclf.training.trainer import Progress as TrainingProgress
 
 _WIDTHS = (7, 11, 10, 11, 10, 8, 10)
 
@@ -21,10 +22,23 @@ class ConsoleReport(Callback):
         self.console = console
         self.progress: Progress | None = None
         self.task = None
+        self.header_shown = False
+
+    def _header(self) -> None:
+        if not self.header_shown:
+            self.console.print(_line(TRACE_COLUMNS), style="bold", highlight=False)
+            self.header_shown = True
+
+    def on_resume(self, progress: TrainingProgress) -> None:
+        self.console.print(f"resuming from the checkpoint: epoch {progress.epoch}, after step {progress.step} "
+                           f"(the epochs before it as they were recorded)", highlight=False)
+        self._header()
+        history = progress.history
+        for record in history.records:
+            self.console.print(_line(trace_row(record, best=history.best_epoch == record.epoch)), highlight=False)
 
     def on_epoch_begin(self, epoch: int, steps: int) -> None:
-        if epoch == 1:
-            self.console.print(_line(TRACE_COLUMNS), style="bold", highlight=False)
+        self._header()
         if not self.console.is_terminal:
             return  # a log file gets the trace rows only
         self.progress = Progress(

@@ -4,14 +4,16 @@ Progress bars, the printed trace and best-epoch selection are callbacks.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
+from seqclf.errors import SeqclfError
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.optim import Optimizers
 
@@ -35,6 +37,8 @@ class Callback:
     def on_epoch_end(self, record: EpochRecord, history: History) -> None: ...
 
     def on_train_end(self, history: History) -> None: ...
+
+    def on_resume(self, progress: Progress) -> None: ...
 
 
 class KeepBest(Callback):
@@ -63,6 +67,10 @@ class EarlyStopping(Callback):
         best = history.best_epoch
         self.stop = best is not None and record.valid_accuracy is not None and record.epoch - best >= self.patience
 
+    def on_resume(self, progress: Progress) -> None:
+        if progress.history.records:
+            self.on_epoch_end(progress.history.records[-1], progress.history)
+
 
 class ReduceOnPlateau(Callback):
     """Multiplies `scale` by `factor` after each epoch whose validation accuracy is not a new best."""
@@ -76,8 +84,23 @@ class ReduceOnPlateau(Callback):
             self.scale *= self.factor
 
 
-class NonFiniteLoss(RuntimeError):
+class NonFiniteLoss(SeqclfError):
     """The loss became NaN or infinite."""
+
+
+@dataclass
+class Progress:
+    """Where training stands; with the model, optimizer and sampler states, enough to continue exactly."""
+
+    epoch: int = 1  # the epoch in progress (or about to start)
+    step: int = 0  # its batches already done
+    global_step: int = 0
+    loss_sum: float = 0.0  # sums over the epoch's batches so far
+    correct: int = 0
+    examples: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    history: History = field(default_factory=History)
 
 
 @dataclass
@@ -88,6 +111,8 @@ class Trainer:
     max_grad_norm: float | None = None
     lr_multiplier: Callable[[int], float] = lambda step: 1.0  # of each group's initial lr, by global step
     callbacks: Sequence[Callback] = ()
+    checkpoint: Callable[[Progress], None] | None = None  # called after every epoch, and every checkpoint_every steps
+    checkpoint_every: int | None = None
 
     def fit(
         self,
@@ -95,63 +120,80 @@ class Trainer:
         train_batches: Callable[[int], Iterable[Batch]],
         steps_per_epoch: int,
         validate: Callable[[], tuple[float, float]] | None = None,
+        progress: Progress | None = None,
     ) -> History:
-        """Train for `epochs`; `train_batches(epoch)` gives that epoch's batches; `validate()` -> (loss, accuracy)."""
-        history = History()
-        self._base_lrs = [group["lr"] for group in self.optimizer.param_groups]
-        self._global_step = 0
-        for epoch in range(1, epochs + 1):
+        """Train for `epochs`; `train_batches(epoch)` gives that epoch's batches; `validate()` -> (loss, accuracy).
+
+        With `progress` (from a checkpoint), training continues where it stopped: the epoch's first
+        `progress.step` batches are skipped, so `train_batches` must give the same batches again."""
+        progress = progress or Progress()
+        history = progress.history
+        self._base_lrs = [group["initial_lr"] if "initial_lr" in group else group["lr"]
+                          for group in self.optimizer.param_groups]
+        for group, base in zip(self.optimizer.param_groups, self._base_lrs):
+            group["initial_lr"] = base
+        stopped = any(callback.stop for callback in self.callbacks)
+        while progress.epoch <= epochs and not stopped:
             for callback in self.callbacks:
-                callback.on_epoch_begin(epoch, steps_per_epoch)
-            record = self._epoch(epoch, train_batches(epoch))
+                callback.on_epoch_begin(progress.epoch, steps_per_epoch)
+            record = self._epoch(progress, train_batches(progress.epoch))
             if validate is not None:
                 record.valid_loss, record.valid_accuracy = validate()
             history.records.append(record)
             for callback in self.callbacks:
                 callback.on_epoch_end(record, history)
-            if any(callback.stop for callback in self.callbacks):
-                break
+            progress.epoch, progress.step = progress.epoch + 1, 0
+            progress.loss_sum, progress.correct, progress.examples, progress.tokens, progress.seconds = 0.0, 0, 0, 0, 0.0
+            if self.checkpoint is not None:
+                self.checkpoint(progress)
+            stopped = any(callback.stop for callback in self.callbacks)
         for callback in self.callbacks:
             callback.on_train_end(history)
         return history
 
-    def _epoch(self, epoch: int, batches: Iterable[Batch]) -> EpochRecord:
+    def _epoch(self, progress: Progress, batches: Iterable[Batch]) -> EpochRecord:
         self.model.train()
         parameters = [p for p in self.model.parameters() if p.requires_grad]
-        started = time.perf_counter()
-        loss_sum, correct = 0.0, torch.zeros((), dtype=torch.int64)
-        examples = tokens = 0
-        for step, batch in enumerate(batches, start=1):
+        started = time.perf_counter() - progress.seconds
+        correct = torch.tensor(progress.correct, dtype=torch.int64)
+        for batch in itertools.islice(batches, progress.step, None):
             logits = self.model(*batch.inputs)  # (B, C)
             loss = self.loss_fn(logits, batch.targets)
             value = loss.item()
             if not math.isfinite(value):
-                raise NonFiniteLoss(f"loss is {value} at epoch {epoch}, step {step}")
+                raise NonFiniteLoss(f"the training loss became {value} at epoch {progress.epoch}, step "
+                                    f"{progress.step + 1}; training stopped",
+                                    hint="lower --lr, keep --max-grad-norm on, or check the data; "
+                                         "the last checkpoint is kept")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if self.max_grad_norm is not None:
                 clip_gradients(parameters, self.max_grad_norm)
-            multiplier = self.lr_multiplier(self._global_step)
+            multiplier = self.lr_multiplier(progress.global_step)
             for group, base in zip(self.optimizer.param_groups, self._base_lrs):
                 group["lr"] = base * multiplier
             self.optimizer.step()
-            self._global_step += 1
             size = len(batch.targets)
-            loss_sum += value * size
             correct += (logits.detach().argmax(dim=1) == batch.targets).sum()
-            examples += size
-            tokens += batch.tokens
+            progress.step += 1
+            progress.global_step += 1
+            progress.loss_sum += value * size
+            progress.examples += size
+            progress.tokens += batch.tokens
             for callback in self.callbacks:
-                callback.on_step_end(step, loss_sum / examples)
+                callback.on_step_end(progress.step, progress.loss_sum / progress.examples)
+            if self.checkpoint is not None and self.checkpoint_every and progress.global_step % self.checkpoint_every == 0:
+                progress.correct, progress.seconds = int(correct), time.perf_counter() - started
+                self.checkpoint(progress)
         seconds = time.perf_counter() - started
         return EpochRecord(
-            epoch=epoch,
-            train_loss=loss_sum / max(examples, 1),
-            train_accuracy=int(correct) / max(examples, 1),
+            epoch=progress.epoch,
+            train_loss=progress.loss_sum / max(progress.examples, 1),
+            train_accuracy=int(correct) / max(progress.examples, 1),
             valid_loss=None,
             valid_accuracy=None,
             seconds=seconds,
-            tokens_per_second=tokens / max(seconds, 1e-9),
+            tokens_per_second=progress.tokens / max(seconds, 1e-9),
             learning_rate=self.optimizer.param_groups[0]["lr"],
         )
 

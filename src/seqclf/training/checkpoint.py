@@ -1,0 +1,187 @@
+"""Resume checkpoints: one safetensors file, written atomically; no pickle anywhere.
+
+Tensors (weights, optimizer moments, the best epoch's weights, torch's RNG state) are the file's
+tensors; everything else (epoch, step, sums so far, history, sampler state, settings, a fingerprint
+of the training data) is JSON in its metadata. Nested states are flattened: each tensor leaves a
+`{"tensor": key}` marker where it was, and dictionaries keep their key types.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from seqclf.config import Config
+from seqclf.data.batching import BucketSampler
+from seqclf.data.encoded import EncodedData
+from seqclf.errors import ModelDirError
+from seqclf.text.tokenizer import WordTokenizer
+from seqclf.training.history import EpochRecord, History
+from seqclf.training.optim import Optimizers
+from seqclf.training.trainer import KeepBest, Progress, ReduceOnPlateau
+
+CHECKPOINT = "checkpoint.safetensors"
+METADATA_KEY = "seqclf_checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def flatten(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """JSON-able form of `value`; its tensors go to `tensors` under keys built from `key`."""
+    if isinstance(value, torch.Tensor):
+        tensors[key] = value.detach().contiguous().clone()
+        return {"tensor": key}
+    if isinstance(value, dict):
+        return {"dict": [[k, flatten(v, f"{key}.{k}", tensors)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"list": [flatten(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]}
+    if isinstance(value, float) and value != value:
+        return {"nan": True}
+    return value
+
+
+def unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    if isinstance(value, dict):
+        if "tensor" in value:
+            return tensors[value["tensor"]]
+        if "dict" in value:
+            return {k: unflatten(v, tensors) for k, v in value["dict"]}
+        if "list" in value:
+            return [unflatten(v, tensors) for v in value["list"]]
+        if "nan" in value:
+            return float("nan")
+    return value
+
+
+def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:
+    """Write `state` to directory/checkpoint.safetensors: temporary file, fsync, rename, fsync directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors: dict[str, torch.Tensor] = {}
+    flat = flatten(state, "state", tensors)
+    metadata = {METADATA_KEY: json.dumps({"version": CHECKPOINT_VERSION, "state": flat})}
+    target = directory / CHECKPOINT
+    temporary = directory / f".{CHECKPOINT}.tmp"
+    try:
+        save_file(tensors, str(temporary), metadata=metadata)
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return target
+
+
+def load_checkpoint(directory: Path) -> dict[str, Any]:
+    path = directory / CHECKPOINT
+    if not path.is_file():
+        raise ModelDirError("no checkpoint to resume from", path=directory,
+                            hint="train without --resume to start afresh")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+        raw = json.loads(metadata[METADATA_KEY])
+    except (SafetensorError, OSError, KeyError, ValueError) as exc:
+        raise ModelDirError(f"cannot read the checkpoint: {exc}", path=path,
+                            hint="it is damaged; train without --resume to start afresh") from None
+    if raw.get("version") != CHECKPOINT_VERSION:
+        raise ModelDirError(f"unsupported checkpoint version {raw.get('version')!r}", path=path)
+    try:
+        return unflatten(raw["state"], tensors)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelDirError(f"cannot read the checkpoint: {exc}", path=path) from None
+
+
+def has_checkpoint(directory: Path) -> bool:
+    return (directory / CHECKPOINT).is_file()
+
+
+def remove_checkpoint(directory: Path) -> None:
+    (directory / CHECKPOINT).unlink(missing_ok=True)
+
+
+# Settings that may differ between a run and its resumption without changing the result.
+FREE_ON_RESUME = ("threads", "checkpoint_every")
+
+
+def training_fingerprint(tokenizer: WordTokenizer, train: EncodedData, train_indices: np.ndarray,
+                         valid: object, valid_indices: np.ndarray | None) -> str:
+    """Changes whenever the training or validation data, their split or the vocabulary change."""
+    digest = hashlib.sha256(tokenizer.fingerprint().encode())
+    digest.update(json.dumps([train.label_names, getattr(valid, "label_names", None)]).encode())
+    parts = [train.corpus.ids, train.corpus.offsets, train.label_ids, train_indices]
+    if isinstance(valid, EncodedData):
+        parts += [valid.corpus.ids, valid.corpus.offsets, valid.label_ids]
+    if valid_indices is not None:
+        parts.append(valid_indices)
+    for array in parts:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class Checkpointing:
+    """Saves and restores everything a training run needs to continue bit for bit."""
+
+    directory: Path
+    config: Config
+    data_fingerprint: str
+    model: nn.Module
+    optimizer: Optimizers
+    sampler: BucketSampler
+    keep_best: KeepBest
+    plateau: ReduceOnPlateau
+
+    def save(self, progress: Progress) -> None:
+        save_checkpoint(self.directory, {
+            "config": self.config.to_dict(),
+            "data": self.data_fingerprint,
+            "progress": {f.name: getattr(progress, f.name) for f in dataclasses.fields(Progress) if f.name != "history"},
+            "history": [dataclasses.asdict(r) for r in progress.history.records],
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "sampler": self.sampler.state(mid_epoch=progress.step > 0),
+            "torch_rng": torch.get_rng_state(),
+            "best": self.keep_best.state,
+            "plateau_scale": self.plateau.scale,
+        })
+
+    def restore(self) -> Progress:
+        state = load_checkpoint(self.directory)
+        path = self.directory / CHECKPOINT
+        changed = _changed_settings(state["config"], self.config.to_dict())
+        if changed:
+            raise ModelDirError(f"the checkpoint was made with other settings: {', '.join(changed)}", path=path,
+                                hint="resume with the settings of the interrupted run, or train without --resume "
+                                     "into another --out")
+        if state["data"] != self.data_fingerprint:
+            raise ModelDirError("the checkpoint was made with other data (or another split or vocabulary)", path=path,
+                                hint="resume with the same files as the interrupted run")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.sampler.restore(state["sampler"])
+        torch.set_rng_state(state["torch_rng"])
+        self.keep_best.state = state["best"]
+        self.plateau.scale = state["plateau_scale"]
+        history = History([EpochRecord(**record) for record in state["history"]])
+        return Progress(**state["progress"], history=history)
+
+
+def _changed_settings(saved: dict, current: dict) -> list[str]:
+    return [name for section in current for name in current[section]
+            if name not in FREE_ON_RESUME and saved.get(section, {}).get(name) != current[section][name]]

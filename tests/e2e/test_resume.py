@@ -1,0 +1,73 @@
+"""A training run killed with SIGKILL mid-epoch and resumed ends exactly as an uninterrupted run;
+resuming with other settings, or training over a checkpoint without --resume, is refused."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import torch
+from safetensors.torch import load_file
+
+from seqclf.data.demo import demo_corpus
+from seqclf.training.checkpoint import has_checkpoint, load_checkpoint
+
+SETTINGS = ["--epochs", "3", "--embed-dim", "32", "--hidden-dim", "16", "--checkpoint-every", "3",
+            "--word-dropout", "0.1", "--lr-schedule", "plateau", "--no-cache"]
+
+
+def command(data, out, *extra):
+    return [sys.executable, "-m", "seqclf", "train", str(data), "--out", str(out), *SETTINGS, *extra]
+
+
+def comparable(metrics_file):
+    """Each epoch's metrics without its wall-clock fields."""
+    rows = [json.loads(line) for line in metrics_file.read_text().splitlines()]
+    return [{k: v for k, v in row.items() if k not in ("seconds", "tokens_per_second")} for row in rows]
+
+
+def kill_mid_epoch(process, out, epoch):
+    """SIGKILL the run once its checkpoint is inside `epoch` (some steps done); True if that happened."""
+    deadline = time.monotonic() + 240
+    while process.poll() is None and time.monotonic() < deadline:
+        if has_checkpoint(out):
+            progress = load_checkpoint(out)["progress"]
+            if progress["epoch"] == epoch and progress["step"] > 0:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+                return True
+        time.sleep(0.002)
+    return False
+
+
+def test_sigkill_mid_epoch_then_resume_gives_identical_weights_and_metrics(tmp_path):
+    texts, labels = demo_corpus(3000, seed=5)
+    data = tmp_path / "train.tsv"
+    data.write_text("label\ttext\n" + "".join(f"{l}\t{t}\n" for t, l in zip(texts, labels)))
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    subprocess.run(command(data, reference), check=True, capture_output=True, timeout=300)
+
+    process = subprocess.Popen(command(data, interrupted), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert kill_mid_epoch(process, interrupted, epoch=2), "the run ended before it could be killed mid-epoch"
+    assert process.returncode == -signal.SIGKILL
+    assert not (interrupted / "config.json").exists()  # no model yet, only the checkpoint
+
+    refused = subprocess.run(command(data, interrupted), capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2
+    assert "unfinished training run" in refused.stderr and "--resume" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    changed = subprocess.run([*command(data, interrupted, "--resume"), "--lr", "0.1"], capture_output=True,
+                             text=True, timeout=300)
+    assert changed.returncode == 2
+    assert "other settings: lr" in changed.stderr and "Traceback" not in changed.stderr
+
+    resumed = subprocess.run(command(data, interrupted, "--resume"), capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from the checkpoint: epoch 2" in resumed.stdout
+
+    ours, theirs = load_file(str(interrupted / "model.safetensors")), load_file(str(reference / "model.safetensors"))
+    assert ours.keys() == theirs.keys()
+    assert all(torch.equal(ours[name], theirs[name]) for name in ours)
+    assert comparable(interrupted / "metrics.jsonl") == comparable(reference / "metrics.jsonl")
+    assert not has_checkpoint(interrupted)  # the finished model replaced it
