@@ -198,6 +198,18 @@ class TextClassifier:
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.classes_[i] for i in self.predict_proba(texts).argmax(axis=1)]
 
+    def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
+        """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default),
+        most probable first. The CLI and the HTTP API answer with this."""
+        probabilities = self.predict_proba(texts)  # (N, C)
+        k = len(self.classes_) if top_k is None else max(1, min(top_k, len(self.classes_)))
+        results = []
+        for row in probabilities:
+            top = row.argsort()[::-1][:k]
+            results.append({"label": self.classes_[top[0]],
+                            "probabilities": {self.classes_[i]: float(row[i]) for i in top}})
+        return results
+
     def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
         """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
         _, tokenizer = self._fitted()

@@ -67,7 +67,7 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
         out.print()
         out.print(clf.trace(text).render(), markup=False)
     saved = clf.save(args.out)
-    out.print(f"\nmodel saved to {saved}; try: seqclf trace {saved} \"what a wonderful film\"")
+    out.print(f"\nmodel saved to {saved}; try: seqclf trace {saved} \"what a wonderful film\", or seqclf serve {saved}")
     out.print(f"demo finished in {time.perf_counter() - started:.1f} s")
 
 
@@ -143,12 +143,7 @@ def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:
     if not texts:
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
     clf = TextClassifier.load(args.model)
-    probabilities = clf.predict_proba(texts)
-    k = len(clf.classes_) if args.top_k is None else max(1, min(args.top_k, len(clf.classes_)))
-    results = []
-    for text, row in zip(texts, probabilities):
-        top = row.argsort()[::-1][:k]
-        results.append((text, clf.classes_[top[0]], {clf.classes_[i]: float(row[i]) for i in top}))
+    results = [(text, r["label"], r["probabilities"]) for text, r in zip(texts, clf.predict_top(texts, args.top_k))]
     if args.format == "json":
         for text, label, probs in results:
             print(json.dumps({"text": text, "label": label, "probabilities": probs}, ensure_ascii=False))
@@ -167,6 +162,21 @@ def _input_texts(path: Path, args: argparse.Namespace) -> list[str]:
         fields = {"format": args.input_format, "text_column": args.text_column}
         return read_dataset(path, Config().updated(fields).data, require_labels=False).texts
     return read_lines(path)
+
+
+def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
+    try:
+        from seqclf.server import ServeLimits, create_app, serve
+    except ImportError as exc:
+        raise SeqclfError(f"serving needs FastAPI and uvicorn ({exc.name} is missing)",
+                          hint="pip install 'seqclf[serve]'") from None
+    for name in ("port", "workers", "max_texts", "max_chars", "max_body_bytes"):
+        if getattr(args, name) < (0 if name == "port" else 1):
+            raise SeqclfError(f"must be positive, got {getattr(args, name)}", field=name.replace("_", "-"))
+    limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes)
+    app = create_app(args.model, limits)  # a bad model directory is a clear error here, before the server starts
+    out.print(f"serving {args.model} on http://{args.host}:{args.port}/ (API docs: /docs; Ctrl-C stops)")
+    serve(app, args.model, args.host, args.port, args.workers, limits)
 
 
 def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
@@ -279,4 +289,14 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("text", help="the text to trace")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.set_defaults(run=_trace)
+
+    serve = commands.add_parser("serve", help="HTTP API and web page for a saved model (needs seqclf[serve])")
+    serve.add_argument("model", help="model directory")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes, each with its own model copy")
+    serve.add_argument("--max-texts", type=int, default=256, help="most texts in one /v1/predict request")
+    serve.add_argument("--max-chars", type=int, default=10_000, help="most characters in one text")
+    serve.add_argument("--max-body-bytes", type=int, default=4_000_000, help="largest request body")
+    serve.set_defaults(run=_serve)
     return parser

@@ -1,0 +1,183 @@
+"""`seqclf serve`: a JSON API and a web page over the one predictor layer, `TextClassifier`.
+
+    GET  /health       liveness, the model's name and format version
+    GET  /v1/model     labels, config, data-flow shapes, training history
+    POST /v1/predict   {"texts": [...], "top_k": k} -> one {"label", "probabilities"} per text
+    POST /v1/trace     {"text": "..."} -> the prediction trace (what `seqclf trace --json` prints)
+    GET  /             the web page (static files in seqclf/web, no build step, no CDN)
+
+(No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
+Bad requests get a 4xx with {"error": {"message", "field"}}; inference runs in a worker thread,
+never on the event loop. Needs the `serve` extra (FastAPI, uvicorn).
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from seqclf import __version__, artifacts
+from seqclf.api import TextClassifier
+from seqclf.errors import SeqclfError
+
+WEB = resources.files("seqclf") / "web"
+EXAMPLE = "I love this movie"
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    max_texts: int = 256  # per /v1/predict request
+    max_chars: int = 10_000  # per text
+    max_body_bytes: int = 4_000_000  # per request body
+
+
+def error(status: int, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "field": field}}, status_code=status)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over `limit` bytes gets 413 before it is parsed."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        too_large = error(413, f"request body over {self.limit} bytes", "body")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await too_large(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:  # read it all (chunked bodies included), counting
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await too_large(scope, receive, send)
+                return
+            chunks.append(message)
+            if not message.get("more_body", False):
+                break
+        replay = iter(chunks)
+
+        async def replayed() -> Message:
+            # the body once, then the real channel (which waits for the client to disconnect)
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+
+def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits()) -> FastAPI:
+    """The app for one saved model; loading errors surface here, before any request."""
+    model_dir = Path(model_dir)
+    clf = TextClassifier.load(model_dir)
+    format_version = json.loads((model_dir / artifacts.CONFIG).read_text("utf-8"))["format_version"]
+    flow = clf.data_flow([EXAMPLE]).to_dict()
+    for row in flow["rows"]:
+        row["shape"] = ["N", *row["shape"][1:]]  # the batch axis: any number of texts
+    flow["summary"] = " -> ".join(" x ".join(map(str, row["shape"])) for row in flow["rows"])
+
+    Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.max_chars)]
+
+    class PredictRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        texts: list[Text] = Field(min_length=1, max_length=limits.max_texts,
+                                  description=f"1 to {limits.max_texts} texts of 1 to {limits.max_chars} characters")
+        top_k: int | None = Field(default=None, ge=1, description="the k most probable classes (default: all)")
+
+    class TraceRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        text: Text
+
+    class Prediction(BaseModel):
+        label: str
+        probabilities: dict[str, float]
+
+    class PredictResponse(BaseModel):
+        predictions: list[Prediction]
+
+    app = FastAPI(title="seqclf", version=__version__,
+                  description=f"Sequence classifier `{model_dir.name}`: predictions and the pipeline trace.")
+    app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        location = [str(part) for part in first.get("loc", ()) if part != "body"]
+        field = ".".join(location) or "body"
+        if first.get("type") == "json_invalid":
+            return error(400, f"malformed JSON: {first.get('msg')}", "body")
+        return error(422, first.get("msg", "invalid request"), field)
+
+    @app.exception_handler(SeqclfError)
+    async def unusable_input(request: Request, exc: SeqclfError) -> JSONResponse:
+        return error(422, exc.problem, exc.field)
+
+    @app.get("/health")
+    def health() -> dict:
+        return {"status": "ok", "model": model_dir.name, "format_version": format_version, "seqclf": __version__}
+
+    @app.get("/v1/model")
+    def model() -> dict:
+        return {
+            "name": model_dir.name,
+            "labels": clf.classes_,
+            "config": clf.config.to_dict(),
+            "data_flow": flow,
+            "history": [asdict(record) for record in clf.history.records],
+        }
+
+    @app.post("/v1/predict", response_model=PredictResponse)
+    async def predict(request: PredictRequest) -> dict:
+        predictions = await run_in_threadpool(clf.predict_top, request.texts, request.top_k)
+        return {"predictions": predictions}
+
+    @app.post("/v1/trace")
+    async def trace(request: TraceRequest) -> dict:
+        try:
+            result = await run_in_threadpool(clf.trace, request.text)
+        except SeqclfError as exc:
+            return error(422, exc.problem, "text")
+        return result.to_dict()
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(WEB / "index.html"))
+
+    app.mount("/static", StaticFiles(directory=str(WEB)), name="static")
+    return app
+
+
+# -- several worker processes: uvicorn imports the app by name, settings come by environment -------
+
+ENV_DIR, ENV_LIMITS = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS"
+
+
+def app_from_environment() -> FastAPI:
+    return create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))))
+
+
+def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits) -> None:
+    """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own."""
+    import uvicorn
+
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    os.environ[ENV_DIR], os.environ[ENV_LIMITS] = str(model_dir), json.dumps(asdict(limits))
+    uvicorn.run("seqclf.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="info")
