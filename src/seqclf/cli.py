@@ -77,9 +77,6 @@ def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
     if has_checkpoint(checkpoint_dir) and not args.resume:
         raise SeqclfError("holds the checkpoint of an unfinished training run", path=checkpoint_dir,
                           hint=f"pass --resume to continue it, or delete {checkpoint_dir / CHECKPOINT} to start afresh")
-    if args.resume and not has_checkpoint(checkpoint_dir):
-        raise SeqclfError("no checkpoint to resume from", path=checkpoint_dir,
-                          hint="train without --resume to start afresh")
     artifacts.check_replaceable(checkpoint_dir)
     cache = CorpusCache(None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir())
     tokenizer, train = encode_training_file(args.data, config, cache)

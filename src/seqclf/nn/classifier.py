@@ -23,7 +23,7 @@ class SequenceClassifier(nn.Module):
         # sparse_gradients: the embedding's gradient holds only the rows a batch uses (for training).
         self.embedding = nn.Embedding(vocab_size, config.embed_dim, padding_idx=PAD_ID, sparse=sparse_gradients)
         if config.encoder == "bag":  # no encoder weights to scale the features: start small, as fastText does
-            _small_uniform(self.embedding.weight)
+            _small_uniform(self.embedding.weight, padding_row=PAD_ID)
         self.bigrams = (BigramEmbedding(config.ngram_buckets, config.embed_dim, sparse_gradients)
                         if config.ngram_buckets else None)
         self.embed_dropout = _dropout(config.embed_dropout)
@@ -55,11 +55,11 @@ def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:
 
 
 @torch.no_grad()
-def _small_uniform(table: torch.Tensor) -> None:
-    """Uniform in +-1/dim, keeping an all-zero padding row zero."""
-    padding = (table == 0).all(dim=1)  # (V,)
+def _small_uniform(table: torch.Tensor, padding_row: int | None = None) -> None:
+    """Uniform in +-1/dim; the padding row, if any, stays zero."""
     nn.init.uniform_(table, -1.0 / table.size(1), 1.0 / table.size(1))
-    table[padding] = 0.0
+    if padding_row is not None:
+        table[padding_row] = 0.0
 
 
 def _dropout(p: float) -> nn.Module:

@@ -44,9 +44,7 @@ def flatten(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
         return {"dict": [[k, flatten(v, f"{key}.{k}", tensors)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
         return {"list": [flatten(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]}
-    if isinstance(value, float) and value != value:
-        return {"nan": True}
-    return value
+    return value  # json writes and reads NaN and infinities itself
 
 
 def unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
@@ -57,8 +55,6 @@ def unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
             return {k: unflatten(v, tensors) for k, v in value["dict"]}
         if "list" in value:
             return [unflatten(v, tensors) for v in value["list"]]
-        if "nan" in value:
-            return float("nan")
     return value
 
 
@@ -109,10 +105,6 @@ def load_checkpoint(directory: Path) -> dict[str, Any]:
 
 def has_checkpoint(directory: Path) -> bool:
     return (directory / CHECKPOINT).is_file()
-
-
-def remove_checkpoint(directory: Path) -> None:
-    (directory / CHECKPOINT).unlink(missing_ok=True)
 
 
 # Settings that may differ between a run and its resumption without changing the result.

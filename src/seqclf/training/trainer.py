@@ -142,8 +142,7 @@ class Trainer:
             history.records.append(record)
             for callback in self.callbacks:
                 callback.on_epoch_end(record, history)
-            progress.epoch, progress.step = progress.epoch + 1, 0
-            progress.loss_sum, progress.correct, progress.examples, progress.tokens, progress.seconds = 0.0, 0, 0, 0, 0.0
+            progress = Progress(epoch=progress.epoch + 1, global_step=progress.global_step, history=history)
             if self.checkpoint is not None:
                 self.checkpoint(progress)
             stopped = any(callback.stop for callback in self.callbacks)
