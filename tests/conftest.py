@@ -7,6 +7,7 @@ import pytest
 
 from seqclf import TextClassifier
 from seqclf.data.demo import demo_corpus
+from seqclf.data.readers import Dataset, read_dataset
 
 from helpers import TINY
 
@@ -32,6 +33,17 @@ def private_cache(tmp_path_factory):
 def shared_data() -> Path:
     assert SHARED_DATA.is_dir(), f"benchmark data not found at {SHARED_DATA} (set SEQCLF_SHARED_DATA)"
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sst2(shared_data) -> dict[str, Dataset]:
+    return {split: read_dataset(shared_data / "sst2" / f"{split}.tsv") for split in ("train", "dev", "test")}
+
+
+@pytest.fixture(scope="session")
+def sst2_default_model(sst2) -> TextClassifier:
+    """Default settings trained on SST-2 train, best epoch on dev (shared by the tests that need one)."""
+    return TextClassifier().fit(sst2["train"].texts, sst2["train"].labels, valid=(sst2["dev"].texts, sst2["dev"].labels))
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -15,6 +16,8 @@ from seqclf.config import Config, TrainConfig
 from seqclf.data.batching import PAD_ID, BucketSampler, EncodedCorpus, pad_batch
 from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.readers import dataset_from_lists
+from seqclf.deploy.backend import BackendConfig, Predictor, build_predictor
+from seqclf.deploy.quantize import check_quantization
 from seqclf.errors import ConfigError, DataError, SeqclfError
 from seqclf.inference import predict_logits
 from seqclf.nn.classifier import SequenceClassifier
@@ -26,6 +29,9 @@ from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
 from seqclf.training.optim import build_optimizer, lr_multiplier
 from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, ReduceOnPlateau, Trainer
+
+if TYPE_CHECKING:
+    from seqclf.deploy.onnx_export import ExportReport
 
 Labeled = tuple[Sequence[str], Sequence[object]]
 
@@ -44,6 +50,8 @@ class TextClassifier:
         self.classes_: list[str] = []
         self.history = History()
         self.vectors_coverage: VectorCoverage | None = None
+        self.backend = BackendConfig()
+        self._predictor: Predictor | None = None  # what predictions run on; None: the PyTorch model itself
 
     # -- training -------------------------------------------------------------------------------
 
@@ -140,6 +148,7 @@ class TextClassifier:
                               progress)
         model.eval()
         self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history
+        self.backend, self._predictor = BackendConfig(), None
         return self
 
     def _load_vectors(self, model: SequenceClassifier, tokenizer: WordTokenizer) -> VectorCoverage:
@@ -184,16 +193,20 @@ class TextClassifier:
             raise NotFittedError("this TextClassifier has no model yet", hint="call fit() or TextClassifier.load()")
         return self.model, self.tokenizer
 
+    def _predicting(self) -> Predictor:
+        model, _ = self._fitted()
+        return self._predictor or model
+
     def _encode(self, texts: Sequence[str]) -> EncodedCorpus:
         _, tokenizer = self._fitted()
         return tokenizer.encode(dataset_from_lists(texts, None, source="texts").texts)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(N, C) probabilities, rows sum to 1, columns in `classes_` order, rows in input order."""
-        model, _ = self._fitted()
+        predictor = self._predicting()
         if len(texts) == 0:
             return np.zeros((0, len(self.classes_)), dtype=np.float32)
-        return torch.softmax(predict_logits(model, self._encode(texts)), dim=1).numpy()
+        return torch.softmax(predict_logits(predictor, self._encode(texts)), dim=1).numpy()
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.classes_[i] for i in self.predict_proba(texts).argmax(axis=1)]
@@ -216,9 +229,9 @@ class TextClassifier:
         return self.evaluate_encoded(encode_data(dataset_from_lists(texts, labels, source="evaluation data"), tokenizer))
 
     def evaluate_encoded(self, data: EncodedData) -> dict:
-        model, _ = self._fitted()
+        predictor = self._predicting()
         targets = _targets(data, self.classes_).numpy()
-        predicted = predict_logits(model, data.corpus).argmax(dim=1).numpy()
+        predicted = predict_logits(predictor, data.corpus).argmax(dim=1).numpy()
         return classification_report(targets, predicted, self.classes_)
 
     # -- views of the pipeline ------------------------------------------------------------------
@@ -250,11 +263,33 @@ class TextClassifier:
         return artifacts.save(directory, artifacts.ModelParts(self.config, tokenizer, self.classes_, model, self.history))
 
     @classmethod
-    def load(cls, directory: str | Path) -> TextClassifier:
+    def load(cls, directory: str | Path, backend: str = "torch", quantize: str | None = None,
+             onnx_file: str | Path | None = None) -> TextClassifier:
+        """A saved model. `backend="onnx"` predicts with ONNX Runtime from the file `seqclf export`
+        wrote (DIR/model.onnx, or DIR/model.int8.onnx with `quantize="int8"`, or `onnx_file`);
+        `quantize="int8"` with the torch backend quantizes the PyTorch model dynamically."""
+        settings = BackendConfig(backend, quantize, None if onnx_file is None else str(onnx_file)).validate()
         parts = artifacts.load(directory)
         clf = cls(parts.config)
         clf.tokenizer, clf.model, clf.classes_, clf.history = parts.tokenizer, parts.model, parts.classes, parts.history
+        clf.use_backend(settings, Path(directory))
         return clf
+
+    def use_backend(self, settings: BackendConfig, directory: Path | None = None) -> TextClassifier:
+        """Predict with another engine from now on (see `seqclf.deploy.backend`)."""
+        model, _ = self._fitted()
+        predictor = build_predictor(model, self.classes_, directory, settings)
+        self.backend, self._predictor = settings, (None if predictor is model else predictor)
+        return self
+
+    def export_onnx(self, path: str | Path, quantize: str | None = None) -> ExportReport:
+        """Write the model (ids and attention mask to logits and probabilities) as an ONNX graph,
+        checked against PyTorch in ONNX Runtime; `quantize="int8"` writes the int8 graph."""
+        from seqclf.deploy.onnx_export import export_onnx
+
+        model, tokenizer = self._fitted()
+        check_quantization(quantize)
+        return export_onnx(model, self.classes_, tokenizer.max_len, path, quantize)
 
 
 def _class_weights(targets: torch.Tensor, num_classes: int, settings: TrainConfig) -> torch.Tensor | None:

@@ -7,6 +7,8 @@
     model.safetensors  weights only
     metrics.jsonl      one JSON object per training epoch (optional for loading)
     training_curve.png loss and accuracy curves (optional)
+    model.onnx         the ONNX graph, if `seqclf export` wrote it here (optional; the int8 one:
+                       model.int8.onnx); tied to the weights by a fingerprint in its metadata
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
     "config.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl", "training_curve.png")
 REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
 CHECKSUMMED = (TOKENIZER, LABELS, WEIGHTS)
-KNOWN_FILES = (*REQUIRED, METRICS, CURVE)
+ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
+KNOWN_FILES = (*REQUIRED, METRICS, CURVE, ONNX, ONNX_INT8)
 # Files that can run code when loaded by other tools (pickle) or by a shell; never part of a model.
 UNSAFE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz",
                    ".py", ".pyc", ".sh", ".so", ".exe", ".dll")

@@ -18,6 +18,9 @@ from seqclf.data.cache import CorpusCache, default_cache_dir
 from seqclf.data.demo import demo_corpus
 from seqclf.data.encoded import EncodedData, encode_file, encode_training_file
 from seqclf.data.readers import Dataset, read_dataset, read_lines
+from seqclf.deploy.backend import BACKENDS, BackendConfig
+from seqclf.deploy.onnx_export import INPUTS, OUTPUTS
+from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import SeqclfError
 from seqclf.trace import DataFlow
 from seqclf.training.checkpoint import CHECKPOINT, has_checkpoint
@@ -113,7 +116,7 @@ def _train_config(args: argparse.Namespace) -> Config:
 
 
 def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
-    clf = TextClassifier.load(args.model)
+    clf = _load(args, err)
     data = _read(args.data, _data_config(clf.config, args), err)
     report = clf.evaluate(data.texts, data.labels)
     if args.json:
@@ -139,7 +142,7 @@ def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:
         texts += _input_texts(Path(args.input), args)
     if not texts:
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
-    clf = TextClassifier.load(args.model)
+    clf = _load(args, err)
     results = [(text, r["label"], r["probabilities"]) for text, r in zip(texts, clf.predict_top(texts, args.top_k))]
     if args.format == "json":
         for text, label, probs in results:
@@ -171,9 +174,28 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
         if getattr(args, name) < (0 if name == "port" else 1):
             raise SeqclfError(f"must be positive, got {getattr(args, name)}", field=name.replace("_", "-"))
     limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes)
-    app = create_app(args.model, limits)  # a bad model directory is a clear error here, before the server starts
-    out.print(f"serving {args.model} on http://{args.host}:{args.port}/ (API docs: /docs; Ctrl-C stops)")
-    serve(app, args.model, args.host, args.port, args.workers, limits)
+    backend = _backend(args)
+    app = create_app(args.model, limits, backend)  # a bad model directory is a clear error here, before serving
+    out.print(f"serving {args.model} ({backend.describe()}) on http://{args.host}:{args.port}/ "
+              "(API docs: /docs; Ctrl-C stops)")
+    serve(app, args.model, args.host, args.port, args.workers, limits, backend)
+
+
+def _export(args: argparse.Namespace, out: Console, err: Console) -> None:
+    model_dir = Path(args.model)
+    clf = TextClassifier.load(model_dir)
+    path = Path(args.onnx) if args.onnx else model_dir / (artifacts.ONNX_INT8 if args.quantize else artifacts.ONNX)
+    report = clf.export_onnx(path, args.quantize)
+    out.print(f"wrote {report.path} ({_megabytes(report.bytes)})", markup=False)
+    if args.quantize:
+        out.print(f"size: float32 graph {_megabytes(report.fp32_bytes)} -> {args.quantize} {_megabytes(report.bytes)} "
+                  f"({report.bytes / report.fp32_bytes:.2f}x)")
+    out.print(f"checked: onnx.checker passed; ONNX Runtime float32 vs PyTorch max probability difference "
+              f"{report.parity_error:.1e}")
+    out.print(f"inputs:  {', '.join(f'{name} int64 (batch, sequence)' for name in INPUTS)} "
+              f"from {model_dir / artifacts.TOKENIZER} (right-padded to {clf.tokenizer.max_len})", markup=False)
+    out.print(f"outputs: {', '.join(f'{name} float32 (batch, {len(clf.classes_)})' for name in OUTPUTS)}; "
+              f"classes in order: {', '.join(clf.classes_)}", markup=False)
 
 
 def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
@@ -186,6 +208,22 @@ def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+def _backend(args: argparse.Namespace) -> BackendConfig:
+    return BackendConfig(args.backend, args.quantize, args.onnx).validate()
+
+
+def _load(args: argparse.Namespace, err: Console) -> TextClassifier:
+    backend = _backend(args)
+    clf = TextClassifier.load(args.model, backend.backend, backend.quantize, backend.onnx_file)
+    if backend != BackendConfig():
+        err.print(f"backend: {backend.describe()}", markup=False)
+    return clf
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
 
 
 def _read(path: str, config: Config, console: Console) -> Dataset:
@@ -266,6 +304,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("data", help="labeled data file")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_config_flags(evaluate, DATA_FIELDS)
+    _add_backend_flags(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser("predict", help="label texts")
@@ -279,6 +318,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--top-k", type=int, help="show the K most probable classes (default: all)")
     predict.add_argument("--format", choices=["json", "tsv", "table"], default="json",
                          help="json: one object per line (default); tsv; table")
+    _add_backend_flags(predict)
     predict.set_defaults(run=_predict)
 
     trace = commands.add_parser("trace", help="one text through every stage, with real values")
@@ -295,5 +335,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-texts", type=int, default=256, help="most texts in one /v1/predict request")
     serve.add_argument("--max-chars", type=int, default=10_000, help="most characters in one text")
     serve.add_argument("--max-body-bytes", type=int, default=4_000_000, help="largest request body")
+    _add_backend_flags(serve)
     serve.set_defaults(run=_serve)
+
+    export = commands.add_parser("export", help="write the model as an ONNX graph (needs seqclf[onnx])")
+    export.add_argument("model", help="model directory")
+    export.add_argument("--onnx", metavar="FILE", help="where to write the graph (default: model.onnx in the model "
+                                                        "directory, model.int8.onnx with --quantize int8)")
+    export.add_argument("--quantize", choices=QUANTIZATIONS, help="int8: dynamic int8 linear and recurrent weights")
+    export.set_defaults(run=_export)
     return parser
+
+
+def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="what runs the model: torch (default) or onnx (ONNX Runtime, needs seqclf[onnx] and "
+                             "a graph from `seqclf export`)")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS,
+                        help="int8: torch quantizes dynamically on load; onnx reads model.int8.onnx")
+    parser.add_argument("--onnx", metavar="FILE", help="the ONNX graph to run with --backend onnx "
+                                                       "(default: model.onnx or model.int8.onnx in the model directory)")

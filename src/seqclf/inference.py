@@ -1,6 +1,8 @@
 """Batched inference over an encoded corpus: length-sorted batches, results in input order."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -8,11 +10,13 @@ from torch import nn
 from seqclf.data.batching import EncodedCorpus, pad_batch, sorted_batches
 
 
-def predict_logits(model: nn.Module, corpus: EncodedCorpus, indices: np.ndarray | None = None,
-                   batch_size: int = 512) -> torch.Tensor:
-    """(N, C) logits for the corpus's sequences (or those at `indices`), in that order."""
+def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], corpus: EncodedCorpus,
+                   indices: np.ndarray | None = None, batch_size: int = 512) -> torch.Tensor:
+    """(N, C) logits for the corpus's sequences (or those at `indices`), in that order.
+
+    `model`: a PyTorch module or any (ids, lengths) -> logits callable (e.g. an ONNX Runtime session)."""
     indices = np.arange(len(corpus)) if indices is None else np.asarray(indices)
-    was_training = model.training
+    was_training = isinstance(model, nn.Module) and model.training
     if was_training:  # switching modes walks every submodule: not on each call of a loaded model
         model.eval()
     try:

@@ -1,6 +1,6 @@
 """`seqclf serve`: a JSON API and a web page over the one predictor layer, `TextClassifier`.
 
-    GET  /health       liveness, the model's name and format version
+    GET  /health       liveness, the model's name, format version and backend
     GET  /v1/model     labels, config, data-flow shapes, training history
     POST /v1/predict   {"texts": [...], "top_k": k} -> one {"label", "probabilities"} per text
     POST /v1/trace     {"text": "..."} -> the prediction trace (what `seqclf trace --json` prints)
@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seqclf import __version__, artifacts
 from seqclf.api import TextClassifier
+from seqclf.deploy.backend import BackendConfig
 from seqclf.errors import SeqclfError
 
 WEB = resources.files("seqclf") / "web"
@@ -81,10 +82,11 @@ class BodyLimit:
         await self.app(scope, replayed, send)
 
 
-def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits()) -> FastAPI:
+def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
+               backend: BackendConfig = BackendConfig()) -> FastAPI:
     """The app for one saved model; loading errors surface here, before any request."""
     model_dir = Path(model_dir)
-    clf = TextClassifier.load(model_dir)
+    clf = TextClassifier.load(model_dir, backend.backend, backend.quantize, backend.onnx_file)
     format_version = json.loads((model_dir / artifacts.CONFIG).read_text("utf-8"))["format_version"]
     flow = clf.data_flow([EXAMPLE]).to_dict()
     for row in flow["rows"]:
@@ -129,7 +131,8 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits()) -> Fa
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "model": model_dir.name, "format_version": format_version, "seqclf": __version__}
+        return {"status": "ok", "model": model_dir.name, "format_version": format_version, "seqclf": __version__,
+                "backend": backend.describe()}
 
     @app.get("/v1/model")
     def model() -> dict:
@@ -164,14 +167,16 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits()) -> Fa
 
 # -- several worker processes: uvicorn imports the app by name, settings come by environment -------
 
-ENV_DIR, ENV_LIMITS = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS"
+ENV_DIR, ENV_LIMITS, ENV_BACKEND = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS", "SEQCLF_SERVE_BACKEND"
 
 
 def app_from_environment() -> FastAPI:
-    return create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))))
+    return create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))),
+                      BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))))
 
 
-def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits) -> None:
+def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
+          backend: BackendConfig = BackendConfig()) -> None:
     """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own."""
     import uvicorn
 
@@ -179,5 +184,6 @@ def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: in
         uvicorn.run(app, host=host, port=port, log_level="info")
         return
     os.environ[ENV_DIR], os.environ[ENV_LIMITS] = str(model_dir), json.dumps(asdict(limits))
+    os.environ[ENV_BACKEND] = json.dumps(backend.to_dict())
     uvicorn.run("seqclf.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="info")

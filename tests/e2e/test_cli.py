@@ -193,3 +193,31 @@ def test_pretrained_vectors_report_their_coverage(data_files, tmp_path):
     assert "1 of" in result.stdout and "vocabulary words found" in result.stdout
     bad = seqclf("train", data_files / "train.csv", "--out", tmp_path / "n", "--vectors", tmp_path / "none.txt", *FLAGS)
     assert bad.returncode == 2 and "vectors file not found" in bad.stderr and not (tmp_path / "n").exists()
+
+
+def test_export_then_predict_and_evaluate_on_onnx_runtime(trained, data_files):
+    out, _ = trained
+    for extra in ([], ["--quantize", "int8"]):
+        result = seqclf("export", out, *extra)
+        assert result.returncode == 0, result.stderr
+        assert "input_ids int64 (batch, sequence), attention_mask int64 (batch, sequence)" in result.stdout
+        assert "max probability difference" in result.stdout
+    assert "-> int8" in result.stdout and (out / "model.onnx").is_file() and (out / "model.int8.onnx").is_file()
+    texts = ["I love this movie", "This is bad"]
+    labels = {b: [json.loads(line)["label"] for line in seqclf("predict", out, *texts, *b.split()).stdout.splitlines()]
+              for b in ("--backend torch", "--backend onnx")}
+    assert labels["--backend onnx"] == labels["--backend torch"] and len(labels["--backend torch"]) == 2
+    reports = {b: json.loads(seqclf("evaluate", out, data_files / "test.jsonl", "--json", *b.split()).stdout)
+               for b in ("--backend torch", "--backend onnx", "--backend onnx --quantize int8")}
+    assert reports["--backend onnx"]["accuracy"] == reports["--backend torch"]["accuracy"]
+    assert abs(reports["--backend onnx --quantize int8"]["accuracy"] - reports["--backend torch"]["accuracy"]) <= 0.05
+
+
+def test_export_problems_are_one_line_and_exit_2(data_files, tmp_path):
+    model = tmp_path / "rnn"
+    assert seqclf("train", data_files / "train.csv", "--out", model, *FLAGS, "--encoder", "rnn").returncode == 0
+    result = seqclf("export", model)
+    assert result.returncode == 2 and "rnn encoder cannot be exported" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (model / "model.onnx").exists()
+    result = seqclf("predict", model, "some text", "--backend", "onnx")
+    assert result.returncode == 2 and "seqclf export" in result.stderr and "Traceback" not in result.stderr

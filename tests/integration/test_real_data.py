@@ -7,9 +7,8 @@ from seqclf.data.demo import demo_corpus
 from seqclf.data.readers import read_dataset
 
 
-def test_sst2_with_default_settings(shared_data):
-    train, dev, test = (read_dataset(shared_data / "sst2" / f"{s}.tsv") for s in ("train", "dev", "test"))
-    clf = TextClassifier().fit(train.texts, train.labels, valid=(dev.texts, dev.labels))
+def test_sst2_with_default_settings(sst2, sst2_default_model):
+    clf, test = sst2_default_model, sst2["test"]
     accuracy = clf.evaluate(test.texts, test.labels)["accuracy"]
     print(f"SST-2 test accuracy {accuracy:.4f} (best epoch {clf.history.best_epoch})")
     assert accuracy >= 0.78

@@ -1,0 +1,65 @@
+"""Which engine runs stages 3-5 for predictions: PyTorch or ONNX Runtime, float32 or int8.
+
+Whatever the backend, tokenization, batching and everything after the logits are the same code,
+and the prediction trace and data-flow table show the float32 PyTorch model (its stages are what
+they explain).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from seqclf.artifacts import ONNX, ONNX_INT8
+from seqclf.deploy.quantize import check_quantization, quantize_torch
+from seqclf.errors import ConfigError
+from seqclf.nn.classifier import SequenceClassifier
+
+BACKENDS = ("torch", "onnx")
+Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B, T) ids, (B,) lengths -> (B, C) logits
+
+
+@dataclass(frozen=True)
+class BackendConfig:
+    backend: str = "torch"
+    quantize: str | None = None  # None (float32) or "int8"
+    onnx_file: str | None = None  # default: model.onnx or model.int8.onnx in the model directory
+
+    def validate(self) -> BackendConfig:
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {self.backend!r}", field="backend",
+                              hint="choose one of: " + ", ".join(BACKENDS))
+        check_quantization(self.quantize)
+        if self.onnx_file is not None and self.backend != "onnx":
+            raise ConfigError("an ONNX file is only read by the onnx backend", field="onnx",
+                              hint="add --backend onnx")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def describe(self) -> str:
+        return f"{self.backend} {self.quantize or 'fp32'}"
+
+
+def build_predictor(model: SequenceClassifier, classes: list[str], directory: Path | None,
+                    config: BackendConfig) -> Predictor:
+    """The callable that turns padded ids into logits for this backend."""
+    config.validate()
+    if config.backend == "torch":
+        return quantize_torch(model) if config.quantize else model
+    from seqclf.deploy.onnx_export import weights_fingerprint
+    from seqclf.deploy.onnx_runtime import OnnxRuntimeModel
+
+    if config.onnx_file is None and directory is None:
+        raise ConfigError("the onnx backend needs an exported file", field="onnx",
+                          hint="export one with TextClassifier.export_onnx(path) and pass onnx_file=path")
+    path = Path(config.onnx_file) if config.onnx_file else directory / (ONNX_INT8 if config.quantize else ONNX)
+    runtime = OnnxRuntimeModel(path, classes, weights_fingerprint(model))
+    if config.quantize and runtime.quantization != config.quantize:
+        held = "float32" if runtime.quantization == "none" else runtime.quantization
+        raise ConfigError(f"{path} holds a {held} graph, not {config.quantize}", field="quantize",
+                          hint=f"export one with `seqclf export MODEL_DIR --quantize {config.quantize}`")
+    return runtime

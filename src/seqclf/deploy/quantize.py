@@ -1,0 +1,80 @@
+"""Dynamic int8 quantization of the linear and recurrent weights, for either backend.
+
+Weights are stored as int8 with a scale; activations are quantized on the fly per batch. The
+embedding tables stay float32 (they are looked up, not multiplied), so the saving is largest for
+models whose weights are mostly linear or recurrent.
+
+    torch backend   torch.ao.quantization.quantize_dynamic: nn.Linear, nn.LSTM, nn.GRU
+    ONNX file       onnxruntime.quantization.quantize_dynamic: MatMul (Gemm turned into MatMul),
+                    LSTM and Conv nodes (ONNX Runtime has no integer GRU: its weights stay float32)
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from seqclf.errors import ConfigError
+
+QUANTIZATIONS = ("int8",)
+ONNX_QUANTIZED_OPS = ["MatMul", "LSTM", "Conv"]
+
+
+def check_quantization(name: str | None) -> None:
+    if name is not None and name not in QUANTIZATIONS:
+        raise ConfigError(f"unknown quantization {name!r}", field="quantize",
+                          hint="choose one of: " + ", ".join(QUANTIZATIONS))
+
+
+def quantize_torch(model: nn.Module) -> nn.Module:
+    """An int8 copy of the model for CPU inference; the original is unchanged."""
+    try:
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:
+        raise ConfigError(f"this PyTorch ({torch.__version__}) has no dynamic quantization", field="quantize",
+                          hint="use --backend onnx --quantize int8") from None
+    with warnings.catch_warnings():  # PyTorch points new code to torchao; dynamic quantization still works
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {nn.Linear, nn.LSTM, nn.GRU}, dtype=torch.qint8).eval()
+
+
+def torch_weight_bytes(model: nn.Module) -> int:
+    """Bytes of the model's weights as serialized (quantized modules keep packed weights, not tensors)."""
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    return buffer.tell()
+
+
+def quantize_onnx(data: bytes) -> bytes:
+    """The int8 version of a serialized ONNX graph."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load_from_string(data)
+    # The quantizer rewrites Gemm as MatMul with a transposed weight but keeps the exporter's shape
+    # annotations, which then contradict it; they are optional, so it infers them afresh.
+    model.graph.ClearField("value_info")
+    with tempfile.TemporaryDirectory() as scratch, _quiet_quantizer():
+        quantized = Path(scratch) / "model.int8.onnx"
+        quantize_dynamic(model, quantized, op_types_to_quantize=ONNX_QUANTIZED_OPS, weight_type=QuantType.QInt8)
+        return quantized.read_bytes()
+
+
+@contextlib.contextmanager
+def _quiet_quantizer():
+    """ONNX Runtime's quantizer logs advice to the root logger; the CLI reports sizes itself."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
