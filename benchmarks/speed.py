@@ -1,4 +1,5 @@
-"""Speed and memory of seqclf against the textbook loop and fastText, measured in one run.
+"""Speed and memory of seqclf against the textbook loop and fastText, measured in one run; its
+backends (PyTorch, ONNX Runtime, float32 and int8) side by side, and the sizes of exported files.
 
     python benchmarks/speed.py            # the full run (about 20 minutes on 2 cores)
     python benchmarks/speed.py --quick    # a smaller run, to check that everything works
@@ -114,8 +115,9 @@ def _latency(predict_one, texts: list[str]) -> tuple[float, float]:
     return float(np.percentile(seconds, 50) * 1e6), float(np.percentile(seconds, 99) * 1e6)
 
 
-def worker_predict(system: str, n: int, single: int) -> dict:
-    """Batched sentences/s over n texts, then single-text latency over `single` texts."""
+def worker_predict(system: str, n: int, single: int, settings: str = "classic") -> dict:
+    """Batched sentences/s over n texts, then single-text latency over `single` texts. seqclf's model:
+    the classic config, or the default settings (`settings="default"`)."""
     import torch
 
     texts, labels = repeated_train(n)
@@ -130,10 +132,16 @@ def worker_predict(system: str, n: int, single: int) -> dict:
         model = textbook.TextbookLSTM(len(vocabulary.index), CLASSIC["embed_dim"], CLASSIC["hidden_dim"], 2)
         batch = lambda: textbook.predict(model, vocabulary, texts, MAX_LEN)
         one = lambda text: textbook.predict(model, vocabulary, [text], MAX_LEN)
-    elif system == "seqclf":
+    elif system in SEQCLF_BACKENDS:
         from seqclf import TextClassifier
+        from seqclf.deploy.backend import BackendConfig
 
-        clf = TextClassifier(**CLASSIC, max_len=MAX_LEN, epochs=1).fit(texts[:2000], labels[:2000])
+        model = CLASSIC if settings == "classic" else {}
+        clf = TextClassifier(**model, max_len=MAX_LEN, epochs=1).fit(texts[:2000], labels[:2000])
+        backend, quantize = SEQCLF_BACKENDS[system]
+        folder = tempfile.mkdtemp()
+        onnx_file = clf.export_onnx(Path(folder) / "model.onnx", quantize).path if backend == "onnx" else None
+        clf.use_backend(BackendConfig(backend, quantize, None if onnx_file is None else str(onnx_file)))
         batch = lambda: clf.predict_proba(texts)
         one = lambda text: clf.predict_proba([text])
     else:
@@ -151,6 +159,34 @@ def worker_predict(system: str, n: int, single: int) -> dict:
     seconds = time.perf_counter() - started
     p50, p99 = _latency(one, unique_texts)
     return {"sentences_per_second": len(texts) / seconds, "p50_us": p50, "p99_us": p99, "peak_rss_mb": peak_rss_mb()}
+
+
+SEQCLF_BACKENDS = {"seqclf": ("torch", None), "seqclf-int8": ("torch", "int8"), "seqclf-onnx": ("onnx", None),
+                   "seqclf-onnx-int8": ("onnx", "int8")}
+SIZE_MODELS = {  # (name, settings): the classic model, and one whose weights are mostly recurrent/linear
+    "classic": CLASSIC,
+    "recurrent-heavy": dict(embed_dim=64, hidden_dim=256, num_layers=2, bidirectional=True, pooling="max"),
+}
+
+
+def worker_sizes(model: str) -> dict:
+    """Bytes of the float32 and int8 ONNX files (and the PyTorch weights) of a model trained briefly."""
+    from torch import nn
+
+    from seqclf import TextClassifier
+    from seqclf.deploy.quantize import quantize_torch, torch_weight_bytes
+
+    texts, labels = sst2("train")
+    clf = TextClassifier(**SIZE_MODELS[model], max_len=MAX_LEN, epochs=1).fit(texts[:2000], labels[:2000])
+    dense = (nn.Linear, nn.LSTM, nn.GRU, nn.Conv1d)
+    share = sum(p.numel() for m in clf.model.modules() if isinstance(m, dense) for p in m.parameters(recurse=False))
+    with tempfile.TemporaryDirectory() as folder:
+        fp32 = clf.export_onnx(Path(folder) / "model.onnx")
+        int8 = clf.export_onnx(Path(folder) / "model.int8.onnx", "int8")
+    return {"parameters": sum(p.numel() for p in clf.model.parameters()),
+            "dense_share": share / sum(p.numel() for p in clf.model.parameters()),
+            "onnx_fp32": fp32.bytes, "onnx_int8": int8.bytes, "parity_error": fp32.parity_error,
+            "torch_fp32": torch_weight_bytes(clf.model), "torch_int8": torch_weight_bytes(quantize_torch(clf.model))}
 
 
 def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
@@ -184,7 +220,7 @@ def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
 
 
 WORKERS = {"train-textbook": worker_train_textbook, "train-seqclf": worker_train_seqclf,
-           "predict": worker_predict, "scale": worker_scale}
+           "predict": worker_predict, "sizes": worker_sizes, "scale": worker_scale}
 
 
 def run_worker(name: str, *args: object) -> dict:
@@ -221,13 +257,15 @@ def main() -> None:
     train = {system: rounds[0][system] | {"tokens_per_second": float(np.median(
         [r[system]["tokens_per_second"] for r in rounds]))} for system in ("textbook", "seqclf")}
     train["ratios"] = [r["seqclf"]["tokens_per_second"] / r["textbook"]["tokens_per_second"] for r in rounds]
-    predict = {system: run_worker("predict", system, n, single) for system in ("textbook", "seqclf", "fasttext")}
+    predict = {system: run_worker("predict", system, n, single) for system in ("textbook", *SEQCLF_BACKENDS, "fasttext")}
+    default = {system: run_worker("predict", system, n, single, "default") for system in SEQCLF_BACKENDS}
+    sizes = {model: run_worker("sizes", model) for model in SIZE_MODELS}
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "generated.tsv"
         write_generated_corpus(corpus, scale)
         first = run_worker("scale", corpus, Path(folder) / "cache", 1)
         second = run_worker("scale", corpus, Path(folder) / "cache", 0)
-    report = render(train, predict, first, second, n, epochs, scale, time.time() - started, args.quick)
+    report = render(train, predict, default, sizes, first, second, n, epochs, scale, time.time() - started, args.quick)
     print(report)
     if not args.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -235,9 +273,11 @@ def main() -> None:
         print(f"written to {RESULTS}")
 
 
-def render(train, predict, first, second, n, epochs, scale, seconds, quick) -> str:
+def render(train, predict, default, sizes, first, second, n, epochs, scale, seconds, quick) -> str:
     ratio = lambda a, b: f"{a / b:.2f}x"
     t, s, f = predict["textbook"], predict["seqclf"], predict["fasttext"]
+    o, o8 = predict["seqclf-onnx"], predict["seqclf-onnx-int8"]
+    heavy = sizes["recurrent-heavy"]
     lines = [
         "# Speed and memory" + (" (quick check, not a measurement)" if quick else ""),
         "",
@@ -266,13 +306,48 @@ def render(train, predict, first, second, n, epochs, scale, seconds, quick) -> s
         f"Batched: all {n:,} texts in one call. Single text: one call per text, over distinct SST-2 test sentences.",
         "",
         "| system | sentences/s (batched) | ratio to fastText | single-text p50 µs | p99 µs | "
-        "p50 ratio to textbook | peak RSS MB |",
-        "|---|---|---|---|---|---|---|",
+        "p50 ratio to textbook | p50 ratio to torch backend | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, row in (("textbook (batches of 32)", t), ("seqclf `predict_proba`", s), ("fastText `predict`", f)):
+    rows = [("textbook (batches of 32)", t), ("seqclf `predict_proba`, torch backend", s),
+            ("seqclf, torch backend, int8", predict["seqclf-int8"]), ("seqclf, onnx backend (ONNX Runtime)", o),
+            ("seqclf, onnx backend, int8", o8), ("fastText `predict`", f)]
+    for name, row in rows:
         lines.append(f"| {name} | {row['sentences_per_second']:,.0f} | {ratio(row['sentences_per_second'], f['sentences_per_second'])} | "
                      f"{row['p50_us']:.0f} | {row['p99_us']:.0f} | {ratio(row['p50_us'], t['p50_us'])} | "
+                     f"{ratio(row['p50_us'], s['p50_us'])} | {row['peak_rss_mb']:.0f} |")
+    lines += [
+        "",
+        "Single-text latency includes tokenization (the same code for every seqclf backend). The ONNX "
+        "files are exported from the same trained model by `TextClassifier.export_onnx`.",
+        "",
+        "The same, for a model with seqclf's default settings (embedding 300, bidirectional LSTM 2 x 100, "
+        "max pooling), where the model's own work weighs more than the fixed cost of a call:",
+        "",
+        "| backend | sentences/s (batched) | single-text p50 µs | p99 µs | p50 ratio to torch backend | peak RSS MB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for system, (backend, quantize) in SEQCLF_BACKENDS.items():
+        row = default[system]
+        lines.append(f"| {backend} {quantize or 'fp32'} | {row['sentences_per_second']:,.0f} | {row['p50_us']:.0f} | "
+                     f"{row['p99_us']:.0f} | {ratio(row['p50_us'], default['seqclf']['p50_us'])} | "
                      f"{row['peak_rss_mb']:.0f} |")
+    lines += [
+        "",
+        "## Exported sizes",
+        "",
+        "Each model trained one epoch on 2,000 SST-2 sentences (vocabulary of those), then exported. int8: "
+        "dynamic quantization of the linear, recurrent and convolution weights and of the embedding tables.",
+        "",
+        "| model | parameters | in linear/recurrent layers | ONNX float32 | ONNX int8 | int8 / float32 | "
+        "PyTorch float32 | PyTorch int8 | export parity error |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for model, row in sizes.items():
+        lines.append(f"| {model} ({', '.join(f'{k} {v}' for k, v in SIZE_MODELS[model].items() if k != 'dropout')}) | "
+                     f"{row['parameters']:,} | {row['dense_share']:.0%} | {row['onnx_fp32'] / 1e6:.2f} MB | "
+                     f"{row['onnx_int8'] / 1e6:.2f} MB | {ratio(row['onnx_int8'], row['onnx_fp32'])} | "
+                     f"{row['torch_fp32'] / 1e6:.2f} MB | {row['torch_int8'] / 1e6:.2f} MB | {row['parity_error']:.1e} |")
     lines += [
         "",
         "## Scale",
@@ -296,6 +371,13 @@ def render(train, predict, first, second, n, epochs, scale, seconds, quick) -> s
         f"validation accuracy {train['seqclf']['valid_accuracy']:.4f} vs {train['textbook']['valid_accuracy']:.4f}",
         f"- batched prediction ≥ 0.5x fastText: **{ratio(s['sentences_per_second'], f['sentences_per_second'])}**",
         f"- single-text p50 ≤ 0.5x textbook: **{ratio(s['p50_us'], t['p50_us'])}**",
+        f"- ONNX Runtime single-text p50 ≤ 0.5x the torch backend's: **{ratio(o['p50_us'], s['p50_us'])}** "
+        f"(int8: {ratio(o8['p50_us'], s['p50_us'])}); default settings: "
+        f"**{ratio(default['seqclf-onnx']['p50_us'], default['seqclf']['p50_us'])}** "
+        f"(int8: {ratio(default['seqclf-onnx-int8']['p50_us'], default['seqclf']['p50_us'])})",
+        f"- int8 ONNX file ≤ 0.35x the float32 file for a model mostly linear/recurrent ({heavy['dense_share']:.0%}): "
+        f"**{ratio(heavy['onnx_int8'], heavy['onnx_fp32'])}** (classic model, {sizes['classic']['dense_share']:.0%}: "
+        f"{ratio(sizes['classic']['onnx_int8'], sizes['classic']['onnx_fp32'])})",
         f"- tokenization ≥ 1M tokens/s: **{first['tokenize_tokens_per_second']:,.0f}** with vocabulary building "
         f"(a second pass over the text), **{second['encode_only_tokens_per_second']:,.0f}** encoding alone",
         f"- 2M-sentence epoch under 2 GB peak RSS: **{first['peak_rss_mb']:,.0f} MB**",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 from seqclf import artifacts
 from seqclf.config import Config, TrainConfig
@@ -25,6 +25,7 @@ from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage, read_vectors
 from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.checkpoint import Checkpointing, training_fingerprint
+from seqclf.training.distributed import Cluster, check_precision, join_cluster
 from seqclf.training.history import History
 from seqclf.training.metrics import classification_report
 from seqclf.training.optim import build_optimizer, lr_multiplier
@@ -52,6 +53,7 @@ class TextClassifier:
         self.vectors_coverage: VectorCoverage | None = None
         self.backend = BackendConfig()
         self._predictor: Predictor | None = None  # what predictions run on; None: the PyTorch model itself
+        self.cluster = Cluster()  # where the last fit ran (under torchrun: this process's rank)
 
     # -- training -------------------------------------------------------------------------------
 
@@ -89,8 +91,17 @@ class TextClassifier:
         checkpoint_dir: str | Path | None = None,
         resume: bool = False,
     ) -> TextClassifier:
-        """Train on data already through stage 2 (`seqclf.data.encoded`: lists, or files via the cache)."""
+        """Train on data already through stage 2 (`seqclf.data.encoded`: lists, or files via the cache).
+
+        Under `torchrun` every process calls this with the same data: each trains on its share of
+        every batch (DistributedDataParallel), metrics are summed over the processes, and all end
+        with the same weights (`seqclf.training.distributed`)."""
         settings = self.config.train
+        cluster = join_cluster(settings.device)
+        autocast_dtype = check_precision(settings.precision, cluster.device)
+        if cluster.distributed and settings.checkpoint_every:
+            raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
+                              field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
         classes = self._classes(train.label_names)
         targets = _targets(train, classes)  # (N,)
         train_indices, valid_indices = self._split(len(train), valid)
@@ -101,33 +112,44 @@ class TextClassifier:
         else:
             valid_corpus = valid_targets = None
 
-        torch.set_num_threads(settings.threads or len(os.sched_getaffinity(0)))
+        torch.set_num_threads(settings.threads or cluster.cpu_threads())
         torch.manual_seed(settings.seed)
         self.config = self.config.updated({"max_len": tokenizer.max_len})
-        model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes),
-                                   sparse_gradients=settings.sparse_embedding)
+        # NCCL cannot all-reduce sparse gradients, and MPS has no sparse kernels: dense embedding updates there
+        sparse = settings.sparse_embedding and cluster.device.type != "mps" and not (
+            cluster.distributed and cluster.backend == "nccl")
+        model = SequenceClassifier(self.config.model, tokenizer.vocab_size, len(classes), sparse_gradients=sparse)
         self.vectors_coverage = self._load_vectors(model, tokenizer) if settings.vectors else None
+        model.to(cluster.device)
+        devices = [cluster.device.index] if cluster.device.type == "cuda" else None
+        # DDP starts every process from rank 0's weights and averages the gradients of each step
+        trained = DistributedDataParallel(model, device_ids=devices) if cluster.distributed else model
+        if cluster.rank:
+            torch.manual_seed(settings.seed + cluster.rank)  # each process its own dropout
         steps = -(-len(train_indices) // settings.batch_size)
         stopping = [EarlyStopping(settings.patience)] if settings.patience and valid_corpus is not None else []
         schedule = lr_multiplier(settings, total_steps=steps * settings.epochs)
         plateau, keep_best = ReduceOnPlateau(), KeepBest(model)
         optimizer = build_optimizer(model, settings)
         corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
-        sampler = BucketSampler(lengths, settings.batch_size, settings.seed)
+        sampler = BucketSampler(lengths, settings.batch_size, settings.seed, cluster.rank, cluster.world_size)
         run = Checkpointing(Path(checkpoint_dir), self.config, training_fingerprint(tokenizer, train, train_indices,
                                                                                     valid, valid_indices),
                             model, optimizer, sampler, keep_best, plateau) if checkpoint_dir is not None else None
         progress = run.restore() if run is not None and resume else None
+        weights = _class_weights(targets[train_indices], len(classes), settings)
         trainer = Trainer(
-            model=model,
+            model=trained,
             optimizer=optimizer,
             loss_fn=functools.partial(nn.functional.cross_entropy, label_smoothing=settings.label_smoothing,
-                                      weight=_class_weights(targets[train_indices], len(classes), settings)),
+                                      weight=None if weights is None else weights.to(cluster.device)),
             max_grad_norm=settings.max_grad_norm,
             lr_multiplier=lambda step: schedule(step) * plateau.scale,
             callbacks=[*callbacks, keep_best, *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
-            checkpoint=run.save if run is not None else None,
+            checkpoint=run.save if run is not None and cluster.is_main else None,
             checkpoint_every=settings.checkpoint_every,
+            sum_over_processes=cluster.sum,
+            autocast_dtype=autocast_dtype,
         )
         if progress is not None:
             for callback in (*callbacks, *stopping):
@@ -137,18 +159,26 @@ class TextClassifier:
             for positions in sampler.epoch():
                 indices = train_indices[positions]
                 ids, batch_lengths = pad_batch(corpus, indices)  # (B, T), (B,)
-                yield Batch((ids, batch_lengths), targets[indices], int(batch_lengths.sum()))
+                yield Batch((cluster.to_device(ids), cluster.to_device(batch_lengths)),
+                            cluster.to_device(targets[indices]), int(batch_lengths.sum()))
 
         def validate() -> tuple[float, float]:
-            logits = predict_logits(model, valid_corpus, valid_indices if valid_corpus is corpus else None)  # (N, C)
-            loss = nn.functional.cross_entropy(logits, valid_targets).item()
-            return loss, (logits.argmax(dim=1) == valid_targets).float().mean().item()
+            """Each process scores its share of the validation data; the sums make the global figures."""
+            share = np.arange(len(valid_targets))[cluster.rank :: cluster.world_size]
+            loss_sum = correct = 0.0
+            if len(share):
+                indices = valid_indices[share] if valid_corpus is corpus else share
+                logits = predict_logits(model, valid_corpus, indices)  # (n, C)
+                loss_sum = nn.functional.cross_entropy(logits, valid_targets[share], reduction="sum").item()
+                correct = (logits.argmax(dim=1) == valid_targets[share]).sum().item()
+            loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
+            return loss_sum / count, correct / count
 
         history = trainer.fit(settings.epochs, batches, steps, validate if valid_corpus is not None else None,
                               progress)
         model.eval()
         self.tokenizer, self.model, self.classes_, self.history = tokenizer, model, classes, history
-        self.backend, self._predictor = BackendConfig(), None
+        self.backend, self._predictor, self.cluster = BackendConfig(), None, cluster
         return self
 
     def _load_vectors(self, model: SequenceClassifier, tokenizer: WordTokenizer) -> VectorCoverage:
@@ -289,7 +319,7 @@ class TextClassifier:
 
         model, tokenizer = self._fitted()
         check_quantization(quantize)
-        return export_onnx(model, self.classes_, tokenizer.max_len, path, quantize)
+        return export_onnx(model.on_cpu(), self.classes_, tokenizer.max_len, path, quantize)
 
 
 def _class_weights(targets: torch.Tensor, num_classes: int, settings: TrainConfig) -> torch.Tensor | None:

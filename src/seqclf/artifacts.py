@@ -24,6 +24,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from seqclf.config import Config
 from seqclf.errors import ConfigError, ModelDirError
@@ -65,7 +66,7 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
     try:
         parts.tokenizer.save(staging / TOKENIZER)
         _write_json(staging / LABELS, parts.classes)
-        weights = {name: t.detach().contiguous() for name, t in parts.model.state_dict().items()}
+        weights = {name: t.detach().cpu().contiguous() for name, t in parts.model.state_dict().items()}
         save_file(weights, str(staging / WEIGHTS), metadata={"format": "pt"})
         _write_json(staging / CONFIG, {
             "format_version": FORMAT_VERSION,
@@ -110,6 +111,16 @@ def _swap_in(staging: Path, directory: Path) -> None:
         raise
     finally:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """SHA-256 of the weights (names, dtypes, shapes, values), wherever they live."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        tensor = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        digest.update(tensor.numpy().tobytes())
+    return "sha256:" + digest.hexdigest()
 
 
 def sha256_of(path: Path) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -24,6 +26,7 @@ from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import SeqclfError
 from seqclf.trace import DataFlow
 from seqclf.training.checkpoint import CHECKPOINT, has_checkpoint
+from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.report import ConsoleReport
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
@@ -32,6 +35,7 @@ DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "da
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     width = None if sys.stdout.isatty() else 120  # logs and pipes get wide tables, not 80 columns
     out = Console(highlight=False, soft_wrap=True, width=width)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -74,23 +78,51 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
     out.print(f"demo finished in {time.perf_counter() - started:.1f} s")
 
 
-def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _train(args: argparse.Namespace, out: Console, err: Console) -> int | None:
     config = _train_config(args)
+    if args.nproc is not None:
+        return _launch_torchrun(args, err)
+    cluster = join_cluster(config.train.device)  # under torchrun: this process's rank; else a cluster of one
+    try:
+        _train_here(args, config, cluster, out if cluster.is_main else Console(quiet=True), err)
+    finally:
+        leave_cluster()
+    return None
+
+
+def _train_here(args: argparse.Namespace, config: Config, cluster: Cluster, out: Console, err: Console) -> None:
     checkpoint_dir = Path(args.out)
     if has_checkpoint(checkpoint_dir) and not args.resume:
         raise SeqclfError("holds the checkpoint of an unfinished training run", path=checkpoint_dir,
                           hint=f"pass --resume to continue it, or delete {checkpoint_dir / CHECKPOINT} to start afresh")
     artifacts.check_replaceable(checkpoint_dir)
+    if cluster.distributed:
+        out.print(f"distributed: {cluster.world_size} processes ({cluster.backend} on {cluster.device.type}), "
+                  f"batch {config.train.batch_size} shared among them", markup=False)
     cache = CorpusCache(None if args.no_cache else Path(args.cache_dir) if args.cache_dir else default_cache_dir())
+    if not cluster.is_main:
+        cluster.barrier()  # rank 0 encodes and writes the cache first; the others then memory-map it
     tokenizer, train = encode_training_file(args.data, config, cache)
-    _report_data(out, train)
     valid = encode_file(args.valid, config.data, tokenizer, cache) if args.valid else None
-    if valid is not None:
-        _report_data(out, valid)
+    if cluster.is_main:
+        cluster.barrier()
+    for data in (train, valid):
+        if data is not None:
+            _report_data(out, data)
     clf = TextClassifier(config)
     out.print("[bold]training trace[/bold]")
     clf.fit_encoded(tokenizer, train, valid, callbacks=[ConsoleReport(out)], checkpoint_dir=checkpoint_dir,
                     resume=args.resume)
+    if cluster.distributed:
+        fingerprint = artifacts.weights_fingerprint(clf.model)
+        err.print(f"rank {cluster.rank} of {cluster.world_size}: weights {fingerprint}", markup=False)
+        fingerprints = cluster.gather(fingerprint)
+        if len(set(fingerprints)) != 1:
+            raise SeqclfError(f"the processes ended with different weights: {fingerprints}",
+                              hint="please report this with the command line")
+        out.print(f"weights identical on all {cluster.world_size} processes: {fingerprints[0]}", markup=False)
+        if not cluster.is_main:
+            return  # rank 0 writes the model directory
     if clf.vectors_coverage is not None:
         out.print(f"pretrained vectors ({config.train.vectors}): {clf.vectors_coverage}", markup=False)
     out.print()
@@ -103,6 +135,34 @@ def _train(args: argparse.Namespace, out: Console, err: Console) -> None:
         report = clf.evaluate_encoded(test)
         out.print(f"test: accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f} "
                   f"on {report['examples']} examples")
+
+
+def _launch_torchrun(args: argparse.Namespace, err: Console) -> int:
+    """`seqclf train --nproc N ...` is `torchrun --standalone --nproc_per_node N -m seqclf train ...`."""
+    if args.nproc < 1:
+        raise SeqclfError(f"must be at least 1, got {args.nproc}", field="nproc")
+    if "WORLD_SIZE" in os.environ:
+        raise SeqclfError("is for launching; this process was already started by torchrun", field="nproc",
+                          hint="leave --nproc out under torchrun")
+    argv = _without_option(args.argv, "--nproc")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.nproc}",
+               "-m", "seqclf", *argv]
+    err.print(f"launching: torchrun --standalone --nproc_per_node={args.nproc} -m seqclf {' '.join(argv)}",
+              markup=False)
+    return subprocess.run(command).returncode
+
+
+def _without_option(argv: list[str], name: str) -> list[str]:
+    """argv without `name VALUE` or `name=VALUE`."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == name:
+            skip = True
+        elif not arg.startswith(name + "="):
+            kept.append(arg)
+    return kept
 
 
 def _train_config(args: argparse.Namespace) -> Config:
@@ -296,6 +356,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
     train.add_argument("--resume", action="store_true",
                        help="continue the interrupted run whose checkpoint is in --out, where it stopped")
+    train.add_argument("--nproc", type=int, metavar="N",
+                       help="train with N processes on this machine (launches torchrun; see docs/distributed.md)")
     _add_config_flags(train, list(FIELD_SECTION))
     train.set_defaults(run=_train)
 
@@ -342,7 +404,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("model", help="model directory")
     export.add_argument("--onnx", metavar="FILE", help="where to write the graph (default: model.onnx in the model "
                                                         "directory, model.int8.onnx with --quantize int8)")
-    export.add_argument("--quantize", choices=QUANTIZATIONS, help="int8: dynamic int8 linear and recurrent weights")
+    export.add_argument("--quantize", choices=QUANTIZATIONS, help="int8: dynamic int8 quantization (linear, recurrent, embedding weights)")
     export.set_defaults(run=_export)
     return parser
 

@@ -139,13 +139,17 @@ class TrainConfig:
                                          "written after each epoch); none = epochs only", default=None)
     seed: int = _help("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = _help("share of the training data held out when no validation file is given", default=0.1)
-    threads: int | None = _help("CPU threads for torch; none = torch's default", default=None)
+    threads: int | None = _help("CPU threads for torch; none = the process's share of the cores", default=None)
+    device: str = _help("where to train: auto (a GPU if there is one) | cpu | cuda | mps", default="auto")
+    precision: str = _help("fp32, or automatic mixed precision on CUDA: bf16 | fp16", default="fp32")
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size"):
             _at_least(name, getattr(self, name), 1)
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _choice("class_weight", self.class_weight, ("none", "balanced"))
+        _choice("device", self.device, DEVICES)
+        _choice("precision", self.precision, PRECISIONS)
         for name in ("warmup", "label_smoothing"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"must be in [0, 1), got {getattr(self, name)}", field=name)
@@ -163,6 +167,9 @@ class TrainConfig:
             if getattr(self, name) is not None:
                 _at_least(name, getattr(self, name), 1)
 
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 SECTIONS: dict[str, type] = {
     "data": DataConfig,

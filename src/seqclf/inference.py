@@ -1,6 +1,7 @@
 """Batched inference over an encoded corpus: length-sorted batches, results in input order."""
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -16,17 +17,19 @@ def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
 
     `model`: a PyTorch module or any (ids, lengths) -> logits callable (e.g. an ONNX Runtime session)."""
     indices = np.arange(len(corpus)) if indices is None else np.asarray(indices)
+    device = _device_of(model)
     was_training = isinstance(model, nn.Module) and model.training
     if was_training:  # switching modes walks every submodule: not on each call of a loaded model
         model.eval()
     try:
         with torch.inference_mode():
             if len(indices) <= batch_size:  # one batch (e.g. one text): no sorting or reordering
-                return model(*pad_batch(corpus, indices))  # (N, C)
+                ids, lengths = pad_batch(corpus, indices)  # (N, T), (N,)
+                return model(ids.to(device), lengths.to(device)).cpu()  # (N, C)
             chunks, order = [], []
             for positions in sorted_batches(corpus.lengths[indices], batch_size):
                 ids, lengths = pad_batch(corpus, indices[positions])  # (B, T), (B,)
-                chunks.append(model(ids, lengths))  # (B, C)
+                chunks.append(model(ids.to(device), lengths.to(device)).cpu())  # (B, C)
                 order.append(torch.from_numpy(positions))
             logits = torch.cat(chunks)  # (N, C), in length order
             out = torch.empty_like(logits)
@@ -35,3 +38,11 @@ def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
     finally:
         if was_training:
             model.train()
+
+
+def _device_of(model: object) -> torch.device:
+    """Where a module's tensors live; the CPU for other callables and for int8 modules (no parameters left)."""
+    if isinstance(model, nn.Module):
+        for tensor in itertools.chain(model.parameters(), model.buffers()):
+            return tensor.device
+    return torch.device("cpu")

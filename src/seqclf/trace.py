@@ -35,11 +35,12 @@ def _round(array: torch.Tensor) -> list:
 def _stages(model: SequenceClassifier, corpus: EncodedCorpus, max_len: int) -> tuple[dict, torch.Tensor, torch.Tensor]:
     """Every stage's output for the corpus's first sequence, padded to max_len as in the classic picture."""
     ids, lengths = pad_batch(corpus, np.arange(1), length=max_len)  # (1, T), (1,)
+    device = model.head.weight.device
     was_training = model.training
     model.eval()
     try:
         with torch.inference_mode():
-            stages = model.forward_stages(ids, lengths)
+            stages = model.forward_stages(ids.to(device), lengths.to(device))
     finally:
         model.train(was_training)
     return stages, ids, lengths

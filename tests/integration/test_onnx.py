@@ -58,4 +58,4 @@ def test_int8_keeps_the_test_accuracy_of_a_trained_sst2_model(sst2, sst2_default
     assert accuracy["onnx fp32"] == accuracy["torch fp32"]
     assert abs(accuracy["torch int8"] - accuracy["torch fp32"]) <= 0.005
     assert abs(accuracy["onnx int8"] - accuracy["torch fp32"]) <= 0.005
-    assert int8.bytes < fp32.bytes
+    assert int8.bytes <= 0.35 * fp32.bytes  # every weight matrix in 8 bits, embedding tables included

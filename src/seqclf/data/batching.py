@@ -31,9 +31,11 @@ class EncodedCorpus:
 
     @classmethod
     def from_sequences(cls, sequences: list[list[int]]) -> EncodedCorpus:
-        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-        ids = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int32, count=int(lengths.sum()))
-        return cls(ids, _offsets(lengths))
+        # accumulate + fromiter: as fast for one text (single-text latency) as for 50,000
+        offsets = np.fromiter(itertools.accumulate(map(len, sequences), initial=0), dtype=np.int64,
+                              count=len(sequences) + 1)
+        ids = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int32, count=int(offsets[-1]))
+        return cls(ids, offsets)
 
     @classmethod
     def concatenate(cls, parts: list[EncodedCorpus]) -> EncodedCorpus:
@@ -69,6 +71,9 @@ def pad_batch(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = N
 
     Returns ids (B, T) int64 and lengths (B,) int64. Vectorized: no per-example Python work.
     """
+    if len(indices) == 1 and length is None:  # one text (single-text latency): no padding to compute
+        ids = corpus.sequence(int(indices[0])).astype(np.int64)  # (T,)
+        return torch.from_numpy(ids).unsqueeze(0), torch.tensor([len(ids)])
     lengths = corpus.lengths[indices]  # (B,)
     width = int(lengths.max()) if length is None else length
     steps = np.arange(width)  # (T,)
@@ -99,16 +104,29 @@ def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random
 
 class BucketSampler:
     """`length_bucketed_batches`, epoch after epoch, from one seeded generator whose state at the
-    start of the current epoch can be saved and restored (to resume mid-epoch exactly)."""
+    start of the current epoch can be saved and restored (to resume mid-epoch exactly).
 
-    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int) -> None:
+    Distributed (`world_size` > 1): every rank draws the same global batches from the same seeded
+    generator (a new order each epoch) and takes its share of each: members rank, rank + world_size,
+    ... of the length-sorted batch. So each example is seen once per epoch across the ranks, every
+    rank steps once per global batch (as DistributedDataParallel needs), and a step's examples have
+    similar lengths on every rank. A batch smaller than world_size is merged into its neighbour.
+    """
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> None:
+        if len(lengths) < world_size:
+            raise ValueError(f"{len(lengths)} examples cannot be shared by {world_size} processes")
         self.lengths, self.batch_size = lengths, batch_size
+        self.rank, self.world_size = rank, world_size
         self.rng = np.random.default_rng(seed)
         self.epoch_start = self.rng.bit_generator.state
 
     def epoch(self) -> Iterator[np.ndarray]:
         self.epoch_start = self.rng.bit_generator.state
-        return length_bucketed_batches(self.lengths, self.batch_size, self.rng)
+        batches = length_bucketed_batches(self.lengths, self.batch_size, self.rng)
+        if self.world_size == 1:
+            return batches
+        return (batch[self.rank :: self.world_size] for batch in merge_small(list(batches), self.world_size))
 
     def state(self, mid_epoch: bool) -> dict:
         """JSON-able: the generator at the start of the epoch in progress, or of the next one."""
@@ -116,6 +134,17 @@ class BucketSampler:
 
     def restore(self, state: dict) -> None:
         self.rng.bit_generator.state = state
+
+
+def merge_small(batches: list[np.ndarray], smallest: int) -> list[np.ndarray]:
+    """The batches, with any of fewer than `smallest` members joined to its neighbour."""
+    merged: list[np.ndarray] = []
+    for batch in batches:
+        if merged and (len(batch) < smallest or len(merged[-1]) < smallest):
+            merged[-1] = np.concatenate([merged[-1], batch])
+        else:
+            merged.append(batch)
+    return merged
 
 
 def sorted_batches(lengths: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from seqclf.artifacts import ONNX, ONNX_INT8
+from seqclf.artifacts import ONNX, ONNX_INT8, weights_fingerprint
 from seqclf.deploy.quantize import check_quantization, quantize_torch
 from seqclf.errors import ConfigError
 from seqclf.nn.classifier import SequenceClassifier
@@ -49,8 +49,7 @@ def build_predictor(model: SequenceClassifier, classes: list[str], directory: Pa
     """The callable that turns padded ids into logits for this backend."""
     config.validate()
     if config.backend == "torch":
-        return quantize_torch(model) if config.quantize else model
-    from seqclf.deploy.onnx_export import weights_fingerprint
+        return quantize_torch(model.on_cpu()) if config.quantize else model  # int8 kernels are CPU kernels
     from seqclf.deploy.onnx_runtime import OnnxRuntimeModel
 
     if config.onnx_file is None and directory is None:

@@ -16,7 +16,6 @@ anything is written, so a graph that does not reproduce the model is an error, n
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import logging
@@ -31,6 +30,7 @@ import torch
 from torch import nn
 
 from seqclf import __version__
+from seqclf.artifacts import weights_fingerprint
 from seqclf.data.batching import UNK_ID
 from seqclf.errors import SeqclfError
 from seqclf.nn.classifier import SequenceClassifier
@@ -77,16 +77,6 @@ class ExportReport:
     fp32_bytes: int  # the unquantized graph's size (equal to `bytes` without quantization)
     quantization: str  # "none" or "int8"
     parity_error: float  # max |probability difference| vs PyTorch on the check batch (fp32 graph)
-
-
-def weights_fingerprint(model: nn.Module) -> str:
-    """SHA-256 of the weights (names, dtypes, shapes, values): ties an ONNX file to its model."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        tensor = tensor.detach().cpu().contiguous()
-        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
-        digest.update(tensor.numpy().tobytes())
-    return "sha256:" + digest.hexdigest()
 
 
 def export_onnx(model: SequenceClassifier, classes: list[str], max_len: int, path: str | Path,

@@ -1,12 +1,15 @@
-"""Dynamic int8 quantization of the linear and recurrent weights, for either backend.
+"""Dynamic int8 quantization, for either backend: every weight matrix stored as 8-bit integers.
 
-Weights are stored as int8 with a scale; activations are quantized on the fly per batch. The
-embedding tables stay float32 (they are looked up, not multiplied), so the saving is largest for
-models whose weights are mostly linear or recurrent.
+Linear, recurrent and convolution weights are int8 with a scale, and their inputs are quantized on
+the fly per batch; embedding tables (token and bigram) are 8-bit too, dequantized row by row as they
+are looked up. Without the tables, int8 would hardly shrink the usual model, whose vocabulary
+dominates its size.
 
-    torch backend   torch.ao.quantization.quantize_dynamic: nn.Linear, nn.LSTM, nn.GRU
-    ONNX file       onnxruntime.quantization.quantize_dynamic: MatMul (Gemm turned into MatMul),
-                    LSTM and Conv nodes (ONNX Runtime has no integer GRU: its weights stay float32)
+    torch backend   torch.ao.quantization.quantize_dynamic: nn.Linear, nn.LSTM, nn.GRU (int8), and
+                    nn.Embedding (8-bit with a scale per row)
+    ONNX file       onnxruntime.quantization.quantize_dynamic: MatMul (Gemm turned into MatMul), LSTM,
+                    Conv and Gather (the tables, one scale each). ONNX Runtime has no integer GRU:
+                    GRU weights stay float32 there.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from torch import nn
 from seqclf.errors import ConfigError
 
 QUANTIZATIONS = ("int8",)
-ONNX_QUANTIZED_OPS = ["MatMul", "LSTM", "Conv"]
+ONNX_QUANTIZED_OPS = ["MatMul", "LSTM", "Conv", "Gather"]
 
 
 def check_quantization(name: str | None) -> None:
@@ -35,13 +38,15 @@ def check_quantization(name: str | None) -> None:
 def quantize_torch(model: nn.Module) -> nn.Module:
     """An int8 copy of the model for CPU inference; the original is unchanged."""
     try:
-        from torch.ao.quantization import quantize_dynamic
+        from torch.ao.quantization import default_dynamic_qconfig, float_qparams_weight_only_qconfig, quantize_dynamic
     except ImportError:
         raise ConfigError(f"this PyTorch ({torch.__version__}) has no dynamic quantization", field="quantize",
                           hint="use --backend onnx --quantize int8") from None
     with warnings.catch_warnings():  # PyTorch points new code to torchao; dynamic quantization still works
         warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {nn.Linear, nn.LSTM, nn.GRU}, dtype=torch.qint8).eval()
+        plan = {nn.Linear: default_dynamic_qconfig, nn.LSTM: default_dynamic_qconfig, nn.GRU: default_dynamic_qconfig,
+                nn.Embedding: float_qparams_weight_only_qconfig}
+        return quantize_dynamic(model, plan, dtype=torch.qint8).eval()
 
 
 def torch_weight_bytes(model: nn.Module) -> int:

@@ -5,6 +5,8 @@ data-flow table and the prediction trace are views of the computation that predi
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
@@ -46,6 +48,10 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.forward_stages(ids, lengths)["logits"]  # (B, C)
+
+    def on_cpu(self) -> SequenceClassifier:
+        """This model if it is on the CPU, else a CPU copy (for export and quantization)."""
+        return self if self.head.weight.device.type == "cpu" else copy.deepcopy(self).cpu()
 
 
 def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:

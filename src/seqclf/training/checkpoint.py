@@ -38,7 +38,7 @@ CHECKPOINT_VERSION = 1
 def flatten(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
     """JSON-able form of `value`; its tensors go to `tensors` under keys built from `key`."""
     if isinstance(value, torch.Tensor):
-        tensors[key] = value.detach().contiguous().clone()
+        tensors[key] = value.detach().to("cpu", copy=True).contiguous()
         return {"tensor": key}
     if isinstance(value, dict):
         return {"dict": [[k, flatten(v, f"{key}.{k}", tensors)] for k, v in value.items()]}
@@ -108,7 +108,7 @@ def has_checkpoint(directory: Path) -> bool:
 
 
 # Settings that may differ between a run and its resumption without changing the result.
-FREE_ON_RESUME = ("threads", "checkpoint_every")
+FREE_ON_RESUME = ("threads", "checkpoint_every", "device")
 
 
 def training_fingerprint(tokenizer: WordTokenizer, train: EncodedData, train_indices: np.ndarray,
@@ -149,6 +149,7 @@ class Checkpointing:
             "optimizer": self.optimizer.state_dict(),
             "sampler": self.sampler.state(mid_epoch=progress.step > 0),
             "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
             "best": self.keep_best.state,
             "plateau_scale": self.plateau.scale,
         })
@@ -168,6 +169,8 @@ class Checkpointing:
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.restore(state["sampler"])
         torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.keep_best.state = state["best"]
         self.plateau.scale = state["plateau_scale"]
         history = History([EpochRecord(**record) for record in state["history"]])

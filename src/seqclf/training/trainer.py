@@ -113,6 +113,9 @@ class Trainer:
     callbacks: Sequence[Callback] = ()
     checkpoint: Callable[[Progress], None] | None = None  # called after every epoch, and every checkpoint_every steps
     checkpoint_every: int | None = None
+    # Element-wise sums over all processes of a distributed run (the epoch's loss, accuracy and tokens are global).
+    sum_over_processes: Callable[[list[float]], list[float]] = list
+    autocast_dtype: torch.dtype | None = None  # mixed precision on CUDA: torch.bfloat16 or torch.float16
 
     def fit(
         self,
@@ -153,11 +156,15 @@ class Trainer:
     def _epoch(self, progress: Progress, batches: Iterable[Batch]) -> EpochRecord:
         self.model.train()
         parameters = [p for p in self.model.parameters() if p.requires_grad]
+        device = parameters[0].device
+        # fp16 gradients can underflow: scale the loss up, and the gradients back down before stepping
+        scaler = torch.amp.GradScaler(device.type) if self.autocast_dtype == torch.float16 else None
         started = time.perf_counter() - progress.seconds
-        correct = torch.tensor(progress.correct, dtype=torch.int64)
+        correct = torch.tensor(progress.correct, dtype=torch.int64, device=device)
         for batch in itertools.islice(batches, progress.step, None):
-            logits = self.model(*batch.inputs)  # (B, C)
-            loss = self.loss_fn(logits, batch.targets)
+            with torch.autocast(device.type, dtype=self.autocast_dtype, enabled=self.autocast_dtype is not None):
+                logits = self.model(*batch.inputs)  # (B, C)
+                loss = self.loss_fn(logits, batch.targets)
             value = loss.item()
             if not math.isfinite(value):
                 raise NonFiniteLoss(f"the training loss became {value} at epoch {progress.epoch}, step "
@@ -165,13 +172,19 @@ class Trainer:
                                     hint="lower --lr, keep --max-grad-norm on, or check the data; "
                                          "the last checkpoint is kept")
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (scaler.scale(loss) if scaler else loss).backward()
+            if scaler:
+                scaler.unscale_(self.optimizer)
             if self.max_grad_norm is not None:
                 clip_gradients(parameters, self.max_grad_norm)
             multiplier = self.lr_multiplier(progress.global_step)
             for group, base in zip(self.optimizer.param_groups, self._base_lrs):
                 group["lr"] = base * multiplier
-            self.optimizer.step()
+            if scaler:
+                scaler.step(self.optimizer)  # skipped when the scaled gradients overflowed
+                scaler.update()
+            else:
+                self.optimizer.step()
             size = len(batch.targets)
             correct += (logits.detach().argmax(dim=1) == batch.targets).sum()
             progress.step += 1
@@ -185,14 +198,16 @@ class Trainer:
                 progress.correct, progress.seconds = int(correct), time.perf_counter() - started
                 self.checkpoint(progress)
         seconds = time.perf_counter() - started
+        loss_sum, correct_total, examples, tokens = self.sum_over_processes(
+            [progress.loss_sum, int(correct), progress.examples, progress.tokens])
         return EpochRecord(
             epoch=progress.epoch,
-            train_loss=progress.loss_sum / max(progress.examples, 1),
-            train_accuracy=int(correct) / max(progress.examples, 1),
+            train_loss=loss_sum / max(examples, 1),
+            train_accuracy=correct_total / max(examples, 1),
             valid_loss=None,
             valid_accuracy=None,
             seconds=seconds,
-            tokens_per_second=progress.tokens / max(seconds, 1e-9),
+            tokens_per_second=tokens / max(seconds, 1e-9),
             learning_rate=self.optimizer.param_groups[0]["lr"],
         )
 
