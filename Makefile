@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test test-fast bench bench-accuracy install clean
+.PHONY: demo test test-fast bench bench-accuracy bench-scale install clean
 
 demo: $(STAMP)
 	$(VENV)/bin/seqclf demo
@@ -17,7 +17,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not integration and not e2e"
 
-# Speed and memory against the textbook loop and fastText (about 15 minutes).
+# Speed and memory against the textbook loop and fastText, and of each backend (about 25 minutes).
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,bench]'
 	$(PY) benchmarks/speed.py
@@ -26,6 +26,10 @@ bench: $(STAMP)
 bench-accuracy: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,bench]'
 	$(PY) benchmarks/accuracy.py
+
+# Training tokens/s with 1 and 2 processes under torchrun, and the scaling efficiency (a few minutes).
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale.py
 
 install: $(STAMP)
 

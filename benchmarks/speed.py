@@ -1,7 +1,7 @@
 """Speed and memory of seqclf against the textbook loop and fastText, measured in one run; its
 backends (PyTorch, ONNX Runtime, float32 and int8) side by side, and the sizes of exported files.
 
-    python benchmarks/speed.py            # the full run (about 20 minutes on 2 cores)
+    python benchmarks/speed.py            # the full run (about 25 minutes on 2 cores)
     python benchmarks/speed.py --quick    # a smaller run, to check that everything works
 
 Each measurement runs in its own subprocess so that its peak RSS is its own. Results are printed
