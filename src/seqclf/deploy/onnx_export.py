@@ -131,7 +131,7 @@ def to_onnx(model: SequenceClassifier):
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     _forget_cached_rnn_kernels()
     try:
-        with _quiet_exporter():
+        with quiet("torch.onnx"):
             program = torch.onnx.export(
                 IdsToProbabilities(model), example, None, input_names=list(INPUTS), output_names=list(OUTPUTS),
                 dynamic_shapes={name: {0: batch, 1: sequence} for name in INPUTS}, opset_version=OPSET,
@@ -180,8 +180,13 @@ def check_batch(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
 def check_against_torch(data: bytes, model: SequenceClassifier) -> float:
     """Max |probability difference| between ONNX Runtime and PyTorch on `check_batch`; over the
     tolerance is an ExportError."""
-    probabilities, expected = _run_both(data, model)
-    error = float(np.abs(probabilities - expected).max())
+    ids, mask = check_batch(model.embedding.num_embeddings)
+    with torch.inference_mode():
+        was_training = model.training
+        model.eval()
+        expected = IdsToProbabilities(model)(torch.from_numpy(ids), torch.from_numpy(mask))[1].numpy()
+        model.train(was_training)
+    error = float(np.abs(_run_onnx(data, model, ids, mask) - expected).max())
     if not error <= PARITY_TOLERANCE:
         raise ExportError(f"the exported {model.config.encoder} graph does not reproduce the model in ONNX Runtime "
                           f"(max probability difference {error:.2e} > {PARITY_TOLERANCE:g})", field="encoder",
@@ -191,33 +196,28 @@ def check_against_torch(data: bytes, model: SequenceClassifier) -> float:
 
 def check_runs(data: bytes, model: SequenceClassifier) -> None:
     """A quantized graph must run on any batch and length and give probabilities."""
-    probabilities, _ = _run_both(data, model)
+    probabilities = _run_onnx(data, model, *check_batch(model.embedding.num_embeddings))
     if probabilities.shape != (4, model.head.out_features) or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-4):
         raise ExportError("the quantized graph does not give one probability row per text", field="quantize")
 
 
-def _run_both(data: bytes, model: SequenceClassifier) -> tuple[np.ndarray, np.ndarray]:
+def _run_onnx(data: bytes, model: SequenceClassifier, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The graph's probabilities for the batch, in ONNX Runtime."""
     import onnxruntime
 
-    ids, mask = check_batch(model.embedding.num_embeddings)
     try:
         session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
-        probabilities = session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})[0]
+        return session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})[0]
     except Exception as exc:  # onnxruntime's own error types
         raise ExportError(f"ONNX Runtime cannot run the exported {model.config.encoder} graph: "
                           f"{str(exc).strip().splitlines()[0]}", field="encoder") from None
-    with torch.inference_mode():
-        was_training = model.training
-        model.eval()
-        expected = IdsToProbabilities(model)(torch.from_numpy(ids), torch.from_numpy(mask))[1].numpy()
-        model.train(was_training)
-    return probabilities, expected
 
 
 @contextlib.contextmanager
-def _quiet_exporter():
-    """The exporter narrates (progress lines, warnings about optional packages): keep the CLI's output ours."""
-    logger = logging.getLogger("torch.onnx")
+def quiet(logger_name: str):
+    """The exporter and the quantizer narrate (progress lines, advice, warnings about optional
+    packages) on stdout, in warnings and to a logger: keep the CLI's output ours."""
+    logger = logging.getLogger(logger_name)
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:

@@ -16,7 +16,7 @@ from seqclf.errors import ModelDirError, SeqclfError
 class OnnxRuntimeModel:
     """A session over one exported file, checked to belong to the model it stands in for."""
 
-    def __init__(self, path: str | Path, classes: list[str], weights_fingerprint: str, threads: int | None = None):
+    def __init__(self, path: str | Path, classes: list[str], weights_fingerprint: str):
         try:
             import onnxruntime
         except ImportError:
@@ -27,7 +27,7 @@ class OnnxRuntimeModel:
             raise ModelDirError("ONNX file not found", path=self.path,
                                 hint="write it with `seqclf export MODEL_DIR` (add --quantize int8 for the int8 file)")
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = len(os.sched_getaffinity(0))
         options.inter_op_num_threads = 1
         try:
             self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])

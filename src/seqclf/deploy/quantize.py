@@ -13,9 +13,7 @@ dominates its size.
 """
 from __future__ import annotations
 
-import contextlib
 import io
-import logging
 import tempfile
 import warnings
 from pathlib import Path
@@ -61,25 +59,13 @@ def quantize_onnx(data: bytes) -> bytes:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from seqclf.deploy.onnx_export import quiet
+
     model = onnx.load_from_string(data)
     # The quantizer rewrites Gemm as MatMul with a transposed weight but keeps the exporter's shape
     # annotations, which then contradict it; they are optional, so it infers them afresh.
     model.graph.ClearField("value_info")
-    with tempfile.TemporaryDirectory() as scratch, _quiet_quantizer():
+    with tempfile.TemporaryDirectory() as scratch, quiet(""):  # its advice goes to the root logger
         quantized = Path(scratch) / "model.int8.onnx"
         quantize_dynamic(model, quantized, op_types_to_quantize=ONNX_QUANTIZED_OPS, weight_type=QuantType.QInt8)
         return quantized.read_bytes()
-
-
-@contextlib.contextmanager
-def _quiet_quantizer():
-    """ONNX Runtime's quantizer logs advice to the root logger; the CLI reports sizes itself."""
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        root.setLevel(level)

@@ -135,6 +135,10 @@ class Trainer:
                           for group in self.optimizer.param_groups]
         for group, base in zip(self.optimizer.param_groups, self._base_lrs):
             group["initial_lr"] = base
+        # fp16 gradients can underflow: scale the loss up, and the gradients back down before stepping;
+        # one scaler for the run, so the scale it has learned carries over from epoch to epoch
+        device = next(self.model.parameters()).device
+        self._scaler = torch.amp.GradScaler(device.type) if self.autocast_dtype == torch.float16 else None
         stopped = any(callback.stop for callback in self.callbacks)
         while progress.epoch <= epochs and not stopped:
             for callback in self.callbacks:
@@ -156,9 +160,7 @@ class Trainer:
     def _epoch(self, progress: Progress, batches: Iterable[Batch]) -> EpochRecord:
         self.model.train()
         parameters = [p for p in self.model.parameters() if p.requires_grad]
-        device = parameters[0].device
-        # fp16 gradients can underflow: scale the loss up, and the gradients back down before stepping
-        scaler = torch.amp.GradScaler(device.type) if self.autocast_dtype == torch.float16 else None
+        device, scaler = parameters[0].device, self._scaler
         started = time.perf_counter() - progress.seconds
         correct = torch.tensor(progress.correct, dtype=torch.int64, device=device)
         for batch in itertools.islice(batches, progress.step, None):
