@@ -1,4 +1,20 @@
-"""Shared test settings."""
+"""Shared test settings and helpers."""
+from __future__ import annotations
+
+import subprocess
+import sys
 
 # Small and quick: enough to exercise every stage, not to be accurate.
 TINY = dict(max_len=12, embed_dim=16, hidden_dim=12, epochs=2, batch_size=32, bidirectional=False, pooling="last")
+# The same as flags of `seqclf train`.
+TINY_FLAGS = ["--epochs", "2", "--embed-dim", "16", "--hidden-dim", "12", "--max-len", "12", "--no-bidirectional"]
+
+
+def seqclf(*args, stdin: str | bytes | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The `seqclf` command in a subprocess, as a user runs it. `stdin` is text (sent as UTF-8) or bytes;
+    stdout and stderr come back as text, decoded from UTF-8 with no line endings translated."""
+    data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+    result = subprocess.run([sys.executable, "-m", "seqclf", *map(str, args)], capture_output=True, input=data,
+                            timeout=timeout)
+    result.stdout, result.stderr = result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
+    return result

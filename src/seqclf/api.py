@@ -14,8 +14,8 @@ from torch.nn.parallel import DistributedDataParallel
 from seqclf import artifacts
 from seqclf.config import Config, TrainConfig
 from seqclf.data.batching import PAD_ID, BucketSampler, EncodedCorpus, pad_batch
-from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
-from seqclf.data.readers import dataset_from_lists
+from seqclf.data.encoded import EncodedData, check_known_labels, encode_data, encode_training_data
+from seqclf.data.readers import BadRow, dataset_from_lists
 from seqclf.deploy.backend import BackendConfig, Predictor, build_predictor
 from seqclf.deploy.quantize import check_quantization
 from seqclf.errors import ConfigError, DataError, SeqclfError
@@ -288,9 +288,12 @@ class TextClassifier:
 
     # -- files ------------------------------------------------------------------------------------
 
-    def save(self, directory: str | Path) -> Path:
+    def save(self, directory: str | Path, *, skipped_rows: Sequence[BadRow] = ()) -> Path:
+        """Write the model directory (atomically; files seqclf did not write there are kept). Returns its
+        real path. `skipped_rows`: data rows the training left out, listed in skipped_rows.jsonl."""
         model, tokenizer = self._fitted()
-        return artifacts.save(directory, artifacts.ModelParts(self.config, tokenizer, self.classes_, model, self.history))
+        return artifacts.save(directory, artifacts.ModelParts(self.config, tokenizer, self.classes_, model,
+                                                              self.history, list(skipped_rows)))
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = "torch", quantize: str | None = None,
@@ -332,10 +335,7 @@ def _class_weights(targets: torch.Tensor, num_classes: int, settings: TrainConfi
 
 
 def _targets(data: EncodedData, classes: list[str]) -> torch.Tensor:
+    check_known_labels(data.label_names, classes, data.source)
     index = {name: i for i, name in enumerate(classes)}
-    unknown = [name for name in data.label_names if name not in index]
-    if unknown:
-        raise DataError(f"labels not seen in training: {', '.join(map(repr, unknown[:5]))}", path=data.source,
-                        field="labels", hint="every class must appear in the training data")
     remap = np.array([index[name] for name in data.label_names], dtype=np.int64)
     return torch.from_numpy(remap[data.label_ids])  # (N,)

@@ -9,6 +9,9 @@
     training_curve.png loss and accuracy curves (optional)
     model.onnx         the ONNX graph, if `seqclf export` wrote it here (optional; the int8 one:
                        model.int8.onnx); tied to the weights by a fingerprint in its metadata
+    skipped_rows.jsonl the data rows training left out with --skip-bad-rows (file, line, problem, raw)
+
+Other files a user keeps in a model directory (a README, notes) are carried over when it is replaced.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ import os
 import stat
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -27,7 +31,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from seqclf.config import Config
+from seqclf.data.readers import BadRow
 from seqclf.errors import ConfigError, ModelDirError
+from seqclf.fileio import locked
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.checkpoint import CHECKPOINT
@@ -40,7 +46,9 @@ CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
 REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
 CHECKSUMMED = (TOKENIZER, LABELS, WEIGHTS)
 ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
-KNOWN_FILES = (*REQUIRED, METRICS, CURVE, ONNX, ONNX_INT8)
+SKIPPED_ROWS = "skipped_rows.jsonl"
+KNOWN_FILES = (*REQUIRED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS)
+SEQCLF_FILES = (*KNOWN_FILES, CHECKPOINT, f".{CHECKPOINT}.tmp")  # what a save replaces; anything else is kept
 # Files that can run code when loaded by other tools (pickle) or by a shell; never part of a model.
 UNSAFE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz",
                    ".py", ".pyc", ".sh", ".so", ".exe", ".dll")
@@ -55,12 +63,20 @@ class ModelParts:
     classes: list[str]
     model: SequenceClassifier
     history: History
+    skipped_rows: Sequence[BadRow] = field(default_factory=list)
 
 
 def save(directory: str | Path, parts: ModelParts) -> Path:
-    """Write the model directory next to its final place, then swap it in: never half-written."""
-    directory = Path(directory)
-    check_replaceable(directory)
+    """Write the model directory next to its final place, then swap it in: never half-written.
+    Returns the directory written (a symbolic link given as `directory` is followed)."""
+    directory = check_output(directory)
+    with locked(directory):
+        check_replaceable(directory)
+        _save(directory, parts)
+    return directory
+
+
+def _save(directory: Path, parts: ModelParts) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
     try:
@@ -78,12 +94,35 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
         (staging / METRICS).write_text(parts.history.to_jsonl(), encoding="utf-8")
         if len(parts.history):
             parts.history.save_png(staging / CURVE)
+        if parts.skipped_rows:
+            (staging / SKIPPED_ROWS).write_text("".join(json.dumps(row.to_dict(), ensure_ascii=False) + "\n"
+                                                        for row in parts.skipped_rows), encoding="utf-8")
         _fsync_tree(staging)
         _swap_in(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return directory
+
+
+def is_model_dir(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in REQUIRED)
+
+
+def check_output(directory: str | Path) -> Path:
+    """Where a model directory may be written, checked before any work: the real path (symbolic links
+    followed), not under a regular file, not inside another model directory, and either new or
+    replaceable (`check_replaceable`)."""
+    given = Path(directory)
+    target = Path(os.path.realpath(given))
+    for parent in target.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ModelDirError(f"cannot be created: {parent} is a file, not a directory", path=given,
+                                hint="choose another --out")
+        if is_model_dir(parent):
+            raise ModelDirError(f"is inside the model directory {parent}", path=given,
+                                hint="choose a --out outside it: a model directory holds one model")
+    check_replaceable(target)
+    return target
 
 
 def check_replaceable(directory: Path) -> None:
@@ -93,24 +132,37 @@ def check_replaceable(directory: Path) -> None:
     if not directory.is_dir():
         raise ModelDirError("exists and is not a directory", path=directory, hint="choose another --out")
     contents = {p.name for p in directory.iterdir()} - {CHECKPOINT, f".{CHECKPOINT}.tmp"}
-    if contents and not (directory / CONFIG).is_file():
+    if contents and not is_model_dir(directory):
         raise ModelDirError("exists, is not empty and is not a seqclf model directory", path=directory,
                             hint="choose another --out; seqclf only replaces its own model directories")
 
 
 def _swap_in(staging: Path, directory: Path) -> None:
+    """Put `staging` where `directory` is. Files in `directory` that seqclf did not write move into the
+    new directory first (a rename each), so a user's notes survive a retraining."""
     if not directory.exists():
         os.replace(staging, directory)
         return
+    kept = [entry.name for entry in directory.iterdir() if entry.name not in SEQCLF_FILES]
+    _move(kept, directory, staging)
     retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".old", dir=directory.parent))
-    os.replace(directory, retired / "model")
     try:
-        os.replace(staging, directory)
+        os.replace(directory, retired / "model")
+        try:
+            os.replace(staging, directory)
+        except OSError:
+            os.replace(retired / "model", directory)  # put the previous model back
+            raise
     except OSError:
-        os.replace(retired / "model", directory)  # put the previous model back
+        _move(kept, staging, directory)  # and the user's files with it
         raise
     finally:
         shutil.rmtree(retired, ignore_errors=True)
+
+
+def _move(names: list[str], source: Path, target: Path) -> None:
+    for name in names:
+        os.replace(source / name, target / name)
 
 
 def weights_fingerprint(model: nn.Module) -> str:

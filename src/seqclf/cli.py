@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,18 +20,23 @@ from seqclf.api import TextClassifier
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, load_preset, preset_names, read_config_file
 from seqclf.data.cache import CorpusCache, default_cache_dir
 from seqclf.data.demo import demo_corpus
-from seqclf.data.encoded import EncodedData, encode_file, encode_training_file
-from seqclf.data.readers import Dataset, read_dataset, read_lines
+from seqclf.data.encoded import EncodedData, check_known_labels, encode_data, encode_file, encode_training_file
+from seqclf.data.readers import BadRow, Dataset, check_readable, input_from_argument, read_dataset, read_inputs
 from seqclf.deploy.backend import BACKENDS, BackendConfig
 from seqclf.deploy.onnx_export import INPUTS, OUTPUTS
 from seqclf.deploy.quantize import QUANTIZATIONS
-from seqclf.errors import SeqclfError
+from seqclf.errors import SeqclfError, SeqclfWarning
+from seqclf.fileio import locked
 from seqclf.trace import DataFlow
 from seqclf.training.checkpoint import CHECKPOINT, has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.report import ConsoleReport
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
+INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
+# Ranges of the numbers that are flags of the command rather than settings (config.py checks those).
+NUMBER_RANGES = {"top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
+                 "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(highlight=False, soft_wrap=True, width=width)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        return args.run(args, out, err) or 0
+        with _warnings_as_lines(err):
+            _check_numbers(args)
+            return args.run(args, out, err) or 0
     except SeqclfError as exc:
         err.print(f"error: {exc}", markup=False)
         return 2
@@ -61,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
     started = time.perf_counter()
+    out_dir = artifacts.check_output(args.out)  # before any work
+    with locked(out_dir):
+        _run_demo(out_dir, args.out, out, started)
+
+
+def _run_demo(out_dir: Path, shown: str, out: Console, started: float) -> None:
     texts, labels = demo_corpus()
     words = [len(text.split()) for text in texts]
     out.print(f"[bold]demo corpus[/bold]: {len(texts)} sentences in 3 classes (positive, negative, neutral), "
@@ -73,8 +88,9 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
     for text in ("I love this movie", "This is bad"):
         out.print()
         out.print(clf.trace(text).render(), markup=False)
-    saved = clf.save(args.out)
-    out.print(f"\nmodel saved to {saved}; try: seqclf trace {saved} \"what a wonderful film\", or seqclf serve {saved}")
+    clf.save(out_dir)
+    out.print(f"\nmodel saved to {shown}; try: seqclf trace {shown} \"what a wonderful film\", or seqclf serve {shown}",
+              markup=False)
     out.print(f"demo finished in {time.perf_counter() - started:.1f} s")
 
 
@@ -91,11 +107,23 @@ def _train(args: argparse.Namespace, out: Console, err: Console) -> int | None:
 
 
 def _train_here(args: argparse.Namespace, config: Config, cluster: Cluster, out: Console, err: Console) -> None:
-    checkpoint_dir = Path(args.out)
+    """Every input and the output are checked before any work; the output stays locked until the end."""
+    for path in (args.data, args.valid, args.test):
+        if path is not None:
+            check_readable(path, config.data)
+    out_dir = artifacts.check_output(args.out)
+    if os.path.abspath(args.out) != str(out_dir):
+        out.print(f"--out {args.out} is a symbolic link: writing to {out_dir}", markup=False)
+    with locked(out_dir) if cluster.is_main else contextlib.nullcontext():  # rank 0 writes the directory
+        _train_into(out_dir, args, config, cluster, out, err)
+
+
+def _train_into(checkpoint_dir: Path, args: argparse.Namespace, config: Config, cluster: Cluster, out: Console,
+                err: Console) -> None:
     if has_checkpoint(checkpoint_dir) and not args.resume:
         raise SeqclfError("holds the checkpoint of an unfinished training run", path=checkpoint_dir,
                           hint=f"pass --resume to continue it, or delete {checkpoint_dir / CHECKPOINT} to start afresh")
-    artifacts.check_replaceable(checkpoint_dir)
+    test = read_dataset(args.test, config.data) if args.test else None  # a bad test file fails now, not after training
     if cluster.distributed:
         out.print(f"distributed: {cluster.world_size} processes ({cluster.backend} on {cluster.device.type}), "
                   f"batch {config.train.batch_size} shared among them", markup=False)
@@ -109,6 +137,8 @@ def _train_here(args: argparse.Namespace, config: Config, cluster: Cluster, out:
     for data in (train, valid):
         if data is not None:
             _report_data(out, data)
+    if test is not None:
+        check_known_labels(test.labels, train.label_names, test.source)
     clf = TextClassifier(config)
     out.print("[bold]training trace[/bold]")
     clf.fit_encoded(tokenizer, train, valid, callbacks=[ConsoleReport(out)], checkpoint_dir=checkpoint_dir,
@@ -127,10 +157,14 @@ def _train_here(args: argparse.Namespace, config: Config, cluster: Cluster, out:
         out.print(f"pretrained vectors ({config.train.vectors}): {clf.vectors_coverage}", markup=False)
     out.print()
     _print_data_flow(out, clf.data_flow_encoded(train.corpus))
-    saved = clf.save(args.out)
-    out.print(f"model saved to {saved}")
-    if args.test:
-        test = encode_file(args.test, config.data, clf.tokenizer, cache)
+    skipped = [*train.skipped, *(valid.skipped if valid else []), *(test.skipped if test else [])]
+    clf.save(checkpoint_dir, skipped_rows=skipped)
+    out.print(f"model saved to {args.out}", markup=False)
+    if skipped:
+        out.print(f"skipped {len(skipped)} bad rows in all: each is listed in {Path(args.out) / artifacts.SKIPPED_ROWS}",
+                  markup=False)
+    if test is not None:
+        test = encode_data(test, clf.tokenizer)
         _report_data(out, test)
         report = clf.evaluate_encoded(test)
         out.print(f"test: accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f} "
@@ -139,8 +173,6 @@ def _train_here(args: argparse.Namespace, config: Config, cluster: Cluster, out:
 
 def _launch_torchrun(args: argparse.Namespace, err: Console) -> int:
     """`seqclf train --nproc N ...` is `torchrun --standalone --nproc_per_node N -m seqclf train ...`."""
-    if args.nproc < 1:
-        raise SeqclfError(f"must be at least 1, got {args.nproc}", field="nproc")
     if "WORLD_SIZE" in os.environ:
         raise SeqclfError("is for launching; this process was already started by torchrun", field="nproc",
                           hint="leave --nproc out under torchrun")
@@ -179,6 +211,8 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
     clf = _load(args, err)
     data = _read(args.data, _data_config(clf.config, args), err)
     report = clf.evaluate(data.texts, data.labels)
+    if data.skipped:
+        report["skipped_rows"] = [row.to_dict() for row in data.skipped]
     if args.json:
         out.print_json(data=report)
         return
@@ -195,33 +229,64 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 
 def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:
-    texts = list(args.texts)
-    if args.input == "-":
-        texts += [line for line in sys.stdin.read().splitlines() if line.strip()]
-    elif args.input:
-        texts += _input_texts(Path(args.input), args)
-    if not texts:
+    """One output per input, in order: an input with no text (or, with --skip-bad-rows, a malformed row)
+    gets a row of its own with no label and the reason."""
+    settings = {"format": args.input_format, "text_column": args.text_column,
+                **{name: getattr(args, name) for name in INPUT_FIELDS if getattr(args, name) is not None}}
+    config = Config().updated(settings, source="command-line flags").data
+    inputs = [input_from_argument(text, i) for i, text in enumerate(args.texts, start=1)]
+    if args.input:
+        inputs += read_inputs(args.input, config)
+    if not inputs:
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
     clf = _load(args, err)
-    results = [(text, r["label"], r["probabilities"]) for text, r in zip(texts, clf.predict_top(texts, args.top_k))]
-    if args.format == "json":
-        for text, label, probs in results:
-            print(json.dumps({"text": text, "label": label, "probabilities": probs}, ensure_ascii=False))
-    elif args.format == "tsv":
-        for text, label, probs in results:
-            print("\t".join([label, *(f"{c}={p:.6f}" for c, p in probs.items()), text.replace("\t", " ")]))
-    else:
-        table = Table("text", "label", "probabilities")
-        for text, label, probs in results:
-            table.add_row(text, label, "  ".join(f"{c} {p:.3f}" for c, p in probs.items()))
-        out.print(table)
+    texts = [row for row in inputs if isinstance(row, str)]
+    predictions = iter(clf.predict_top(texts, args.top_k) if texts else [])
+    results = [next(predictions) if isinstance(row, str) else None for row in inputs]
+    width = len(clf.classes_) if args.top_k is None else min(args.top_k, len(clf.classes_))
+    _PREDICTION_WRITERS[args.format](inputs, results, width, out)
+    unlabeled = [row for row in inputs if isinstance(row, BadRow)]
+    note = f"; {len(unlabeled)} without a label (\"label\": null): {unlabeled[0].message()}" + (
+        ", …" if len(unlabeled) > 1 else "") if unlabeled else ""
+    err.print(f"{len(inputs)} inputs, {len(results)} outputs{note}", markup=False)
 
 
-def _input_texts(path: Path, args: argparse.Namespace) -> list[str]:
-    if path.suffix.lower() in (".csv", ".tsv", ".tab", ".jsonl", ".ndjson") or args.input_format:
-        fields = {"format": args.input_format, "text_column": args.text_column}
-        return read_dataset(path, Config().updated(fields).data, require_labels=False).texts
-    return read_lines(path)
+def _write_json(inputs: list[str | BadRow], results: list[dict | None], width: int, out: Console) -> None:
+    for row, result in zip(inputs, results):
+        if result is None:
+            line = {"text": row.raw, "label": None, "probabilities": None, "error": row.message()}
+        else:
+            line = {"text": row, **result}
+        print(json.dumps(line, ensure_ascii=False))
+
+
+def _write_tsv(inputs: list[str | BadRow], results: list[dict | None], width: int, out: Console) -> None:
+    """label, class=probability per class, text; tabs, line breaks and backslashes in texts escaped as
+    \\t, \\n, \\r and \\\\, so every input is one line of the same number of fields."""
+    for row, result in zip(inputs, results):
+        if result is None:
+            fields = ["", f"error={row.message()}", *[""] * (width - 1), row.raw]
+        else:
+            fields = [result["label"], *(f"{c}={p:.6f}" for c, p in result["probabilities"].items()), row]
+        print("\t".join([*fields[:-1], _escape_tsv(fields[-1])]))
+
+
+def _write_table(inputs: list[str | BadRow], results: list[dict | None], width: int, out: Console) -> None:
+    table = Table("text", "label", "probabilities")
+    for row, result in zip(inputs, results):
+        if result is None:
+            table.add_row(row.raw, "-", row.message())
+        else:
+            table.add_row(row, result["label"], "  ".join(f"{c} {p:.3f}" for c, p in result["probabilities"].items()))
+    out.print(table)
+
+
+_PREDICTION_WRITERS = {"json": _write_json, "tsv": _write_tsv, "table": _write_table}
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _escape_tsv(text: str) -> str:
+    return text.translate(_TSV_ESCAPES)
 
 
 def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
@@ -230,9 +295,6 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
     except ImportError as exc:
         raise SeqclfError(f"serving needs FastAPI and uvicorn ({exc.name} is missing)",
                           hint="pip install 'seqclf[serve]'") from None
-    for name in ("port", "workers", "max_texts", "max_chars", "max_body_bytes"):
-        if getattr(args, name) < (0 if name == "port" else 1):
-            raise SeqclfError(f"must be positive, got {getattr(args, name)}", field=name.replace("_", "-"))
     limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes)
     backend = _backend(args)
     app = create_app(args.model, limits, backend)  # a bad model directory is a clear error here, before serving
@@ -290,7 +352,10 @@ def _read(path: str, config: Config, console: Console) -> Dataset:
     data = read_dataset(path, config.data)
     classes = sorted(set(data.labels))
     console.print(f"read {len(data)} examples from {path} ({_classes_text(classes)})", markup=False)
-    _report_skipped(console, data.skipped, data.skipped_examples)
+    if data.skipped:  # every one of them: evaluate writes no file to list them in
+        console.print(f"skipped {len(data.skipped)} bad rows:", markup=False)
+        for row in data.skipped:
+            console.print(f"  {row.message()}", markup=False)
     return data
 
 
@@ -299,16 +364,43 @@ def _report_data(console: Console, data: EncodedData) -> None:
     console.print(f"{data.source}: {len(data)} examples, {data.tokens:,} tokens, "
                   f"{_classes_text(sorted(data.label_names))}; {how} in {data.seconds:.2f} s "
                   f"({data.tokens / max(data.seconds, 1e-9):,.0f} tokens/s)", markup=False)
-    _report_skipped(console, data.skipped, data.skipped_examples)
+    _report_skipped(console, data.skipped)
 
 
 def _classes_text(classes: list[str]) -> str:
     return f"{len(classes)} classes: {', '.join(classes[:8])}{', …' if len(classes) > 8 else ''}"
 
 
-def _report_skipped(console: Console, skipped: int, examples: list[str]) -> None:
+def _report_skipped(console: Console, skipped: list[BadRow]) -> None:
     if skipped:
-        console.print(f"skipped {skipped} bad rows, e.g. " + "; ".join(examples[:3]), markup=False)
+        console.print(f"skipped {len(skipped)} bad rows, e.g. " + "; ".join(row.describe() for row in skipped[:3]),
+                      markup=False)
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    for name, (low, high) in NUMBER_RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not (low <= value and (high is None or value <= high)):
+            allowed = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise SeqclfError(f"must be {allowed}, got {value}", field=name.replace("_", "-"))
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(err: Console):
+    """seqclf's own warnings (a damaged cache entry rebuilt, a cache that cannot be written) as one line each."""
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SeqclfWarning):
+            err.print(f"warning: {message}", markup=False)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
 
 
 def _data_config(config: Config, args: argparse.Namespace) -> Config:
@@ -378,8 +470,10 @@ def _parser() -> argparse.ArgumentParser:
                          help="format of --input when its extension does not tell")
     predict.add_argument("--text-column", default="text", help="column or key of the text in --input")
     predict.add_argument("--top-k", type=int, help="show the K most probable classes (default: all)")
-    predict.add_argument("--format", choices=["json", "tsv", "table"], default="json",
-                         help="json: one object per line (default); tsv; table")
+    predict.add_argument("--format", choices=list(_PREDICTION_WRITERS), default="json",
+                         help="json: one object per line (default); tsv: one line per input, tabs and line breaks "
+                              "in texts escaped; table")
+    _add_config_flags(predict, INPUT_FIELDS)
     _add_backend_flags(predict)
     predict.set_defaults(run=_predict)
 

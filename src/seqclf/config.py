@@ -5,6 +5,7 @@ Every field has a unique name across sections, so a flat mapping (CLI flags, a Y
 """
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import types
@@ -19,6 +20,8 @@ import yaml
 from seqclf.errors import ConfigError
 
 FORMATS = ("csv", "tsv", "jsonl", "fasttext")
+QUOTINGS = ("auto", "csv", "none")
+DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}  # what a shell lets one type for a tab
 RECURRENT = ("lstm", "gru", "rnn")
 ENCODERS = (*RECURRENT, "cnn", "transformer", "bag")
 POOLINGS = ("last", "max", "mean", "attention")
@@ -37,14 +40,31 @@ class DataConfig:
     text_column: str = _help("column (or JSON key) holding the text", default="text")
     label_column: str = _help("column (or JSON key) holding the label", default="label")
     label_order: str = _help("order of the classes: sorted | first-seen", default="sorted")
-    skip_bad_rows: bool = _help("skip malformed rows (and report how many) instead of failing", default=False)
+    quoting: str = _help("csv and tsv: csv (RFC 4180: a field may be \"quoted\") | none (a quotation mark is an "
+                         "ordinary character) | auto (csv for csv files, none for tsv files)", default="auto")
+    delimiter: str | None = _help("csv and tsv: the character between fields, e.g. ';' (\\t or tab for a tab); "
+                                  "none = ',' for csv, tab for tsv", default=None)
+    encoding: str = _help("text encoding of data files, e.g. cp1252 or utf-16 (utf-8: a BOM is fine)",
+                          default="utf-8")
+    skip_bad_rows: bool = _help("skip malformed rows instead of failing; each one is reported (train: "
+                                "skipped_rows.jsonl in the model directory)", default=False)
 
     def validate(self) -> None:
         _choice("format", self.format, FORMATS, allow_none=True)
         _choice("label_order", self.label_order, ("sorted", "first-seen"))
+        _choice("quoting", self.quoting, QUOTINGS)
         for name in ("text_column", "label_column"):
             if not getattr(self, name):
                 raise ConfigError("must not be empty", field=name)
+        if self.delimiter is not None:
+            if len(self.delimiter) != 1 or self.delimiter in "\"\r\n":
+                raise ConfigError(f"must be one character other than a quotation mark or line break, got "
+                                  f"{self.delimiter!r}", field="delimiter", hint="e.g. --delimiter ';' or --delimiter tab")
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ConfigError(f"unknown encoding {self.encoding!r}", field="encoding",
+                              hint="e.g. utf-8, cp1252, latin-1, utf-16") from None
 
 
 @dataclass
@@ -246,6 +266,8 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         return None
     if name == "max_len" and isinstance(value, str) and value.lower() == "auto":
         return "auto"
+    if name == "delimiter" and value in DELIMITER_NAMES:
+        return DELIMITER_NAMES[value]
     for option in options:
         if option is type(None) or (option is str and name == "max_len"):
             continue

@@ -41,3 +41,8 @@ class ConfigError(SeqclfError):
 
 class ModelDirError(SeqclfError):
     """A model directory is missing, incomplete, or inconsistent."""
+
+
+class SeqclfWarning(UserWarning):
+    """Something went wrong that seqclf worked around (e.g. a damaged cache entry, rebuilt); the CLI prints
+    it as one line."""

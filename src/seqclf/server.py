@@ -99,7 +99,8 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
         model_config = ConfigDict(extra="forbid")
         texts: list[Text] = Field(min_length=1, max_length=limits.max_texts,
                                   description=f"1 to {limits.max_texts} texts of 1 to {limits.max_chars} characters")
-        top_k: int | None = Field(default=None, ge=1, description="the k most probable classes (default: all)")
+        top_k: int | None = Field(default=None, ge=1, strict=True,
+                                  description="the k most probable classes (default: all)")
 
     class TraceRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")

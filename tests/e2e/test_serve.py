@@ -1,7 +1,6 @@
 """`seqclf serve` as a real subprocess on a free loopback port, driven by headless Chromium."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys

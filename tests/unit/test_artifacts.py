@@ -26,11 +26,15 @@ def test_directory_holds_the_documented_files(model_dir):
     assert len((model_dir / METRICS).read_text().splitlines()) == 2
 
 
-def test_saving_over_a_model_replaces_it_whole(fitted, copy):
-    (copy / "stale.txt").write_text("from before")
+def test_saving_over_a_model_replaces_its_files_and_keeps_the_users(fitted, copy):
+    (copy / "README.txt").write_text("my notes")
+    (copy / "notes").mkdir()
+    (copy / "notes" / "run.md").write_text("lr 0.002")
+    (copy / "model.onnx").write_bytes(b"exported from the previous weights")
     fitted.save(copy)
-    assert not (copy / "stale.txt").exists()
-    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]  # no staging left behind
+    assert (copy / "README.txt").read_text() == "my notes" and (copy / "notes" / "run.md").read_text() == "lr 0.002"
+    assert not (copy / "model.onnx").exists()  # seqclf's own file, from the weights replaced
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")]  # no staging or lock left behind
 
 
 def test_refuses_to_replace_a_directory_that_is_not_a_model(fitted, tmp_path):
@@ -149,3 +153,68 @@ def test_format_version_1_directories_still_load(copy, fitted):
     config["format_version"] = 1
     (copy / CONFIG).write_text(json.dumps(config))
     assert TextClassifier.load(copy).classes_ == fitted.classes_
+
+
+# -- directories that cannot be clobbered ---------------------------------------------------------
+
+
+def test_a_locked_directory_is_refused_naming_the_holder(fitted, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    target = tmp_path / "m"
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from seqclf.fileio import locked
+        with locked(Path({str(target)!r})):
+            print("locked", flush=True)
+            time.sleep(60)
+        """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(ModelDirError, match=rf"in use by another seqclf process \(pid {holder.pid}"):
+            fitted.save(target)
+        assert not target.exists()
+    finally:
+        holder.kill()  # a crash: the kernel releases the lock
+        holder.wait()
+    assert fitted.save(target) == target and (target / WEIGHTS).is_file()
+
+
+def test_the_lock_is_reentrant_and_leaves_no_file(fitted, tmp_path):
+    from seqclf.fileio import lock_path, locked
+
+    target = tmp_path / "m"
+    with locked(target):
+        fitted.save(target)  # the process that holds the lock may save
+        assert lock_path(target).is_file()
+    assert not lock_path(target).exists()
+
+
+def test_a_symbolic_link_is_followed_and_kept(fitted, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "m")
+    saved = fitted.save(tmp_path / "link")
+    assert saved == (tmp_path / "real" / "m").resolve() and (saved / WEIGHTS).is_file()
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "link" / WEIGHTS).is_file()
+    assert fitted.save(tmp_path / "real" / "m") == saved  # the target is an ordinary model directory
+
+
+def test_no_model_directory_inside_another(fitted, copy):
+    with pytest.raises(ModelDirError, match=r"is inside the model directory .*model"):
+        fitted.save(copy / "sub")
+    with pytest.raises(ModelDirError, match="is a file, not a directory"):
+        fitted.save(copy / WEIGHTS / "sub")
+    assert not (copy / "sub").exists()
+
+
+def test_skipped_rows_are_saved_with_the_model(fitted, tmp_path):
+    from seqclf.data.readers import BadRow
+
+    rows = [BadRow("d.csv", 3, "empty text", ",b", "text"), BadRow("d.csv", 9, "3 fields, the header has 2", "x,y,z")]
+    saved = fitted.save(tmp_path / "m", skipped_rows=rows)
+    lines = (saved / "skipped_rows.jsonl").read_text().splitlines()
+    assert [BadRow.from_dict(json.loads(line)) for line in lines] == rows
+    TextClassifier.load(saved)  # a known file: the directory still loads

@@ -8,6 +8,7 @@ from seqclf.config import Config
 from seqclf.data.cache import CorpusCache
 from seqclf.data.demo import demo_corpus
 from seqclf.data.encoded import encode_file, encode_training_file
+from seqclf.errors import SeqclfWarning
 
 
 @pytest.fixture
@@ -48,20 +49,61 @@ def test_changed_file_or_settings_miss_the_cache(data_file, tmp_path):
     assert not changed.from_cache and len(changed) == 201
 
 
-def test_damaged_entry_is_rebuilt(data_file, tmp_path):
+def _damage_ids(entry):
+    ids = np.load(entry / "ids.npy")
+    ids[3] = 10**6  # outside any vocabulary here
+    np.save(entry / "ids.npy", ids)
+
+
+def _damage_offsets(entry):
+    offsets = np.load(entry / "offsets.npy")
+    offsets[5] = offsets[7]  # out of order
+    np.save(entry / "offsets.npy", offsets)
+
+
+def _damage_labels(entry):
+    np.save(entry / "label_ids.npy", np.full(200, 9, dtype=np.int32))
+
+
+DAMAGE = {
+    "garbage offsets": lambda entry: (entry / "offsets.npy").write_bytes(b"garbage"),
+    "ids out of range": _damage_ids,
+    "offsets out of order": _damage_offsets,
+    "label indices out of range": _damage_labels,
+    "ids of another type": lambda entry: np.save(entry / "ids.npy", np.load(entry / "ids.npy").astype(np.int64)),
+    "truncated meta": lambda entry: (entry / "meta.json").write_text('{"label_names": '),
+    "meta without a key": lambda entry: (entry / "meta.json").write_text('{"label_names": []}'),
+    "damaged tokenizer": lambda entry: (entry / "meta.json").write_text(
+        (entry / "meta.json").read_text().replace('"tokenizer": "{', '"tokenizer": "{{')),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_entry_of_any_kind_is_a_warning_and_is_rebuilt(data_file, tmp_path, damage):
     cache = CorpusCache(tmp_path / "cache")
-    encode_training_file(data_file, CONFIG, cache)
+    _, first = encode_training_file(data_file, CONFIG, cache)
     (entry,) = (tmp_path / "cache").iterdir()
-    (entry / "offsets.npy").write_bytes(b"garbage")
-    _, rebuilt = encode_training_file(data_file, CONFIG, cache)
-    assert not rebuilt.from_cache
+    DAMAGE[damage](entry)
+    with pytest.warns(SeqclfWarning, match="cached encoding of .*train.csv.* is damaged .*encoding the file again"):
+        _, rebuilt = encode_training_file(data_file, CONFIG, cache)
+    assert not rebuilt.from_cache and np.array_equal(rebuilt.corpus.ids, first.corpus.ids)
     assert encode_training_file(data_file, CONFIG, cache)[1].from_cache
+
+
+def test_damaged_validation_entry_is_rebuilt(data_file, tmp_path):
+    cache = CorpusCache(tmp_path / "cache")
+    tokenizer, _ = encode_training_file(data_file, CONFIG, cache)
+    encode_file(data_file, CONFIG.data, tokenizer, cache)
+    entries = sorted((tmp_path / "cache").iterdir(), key=lambda p: p.stat().st_mtime)
+    _damage_ids(entries[-1])
+    with pytest.warns(SeqclfWarning, match="token ids outside the vocabulary"):
+        assert not encode_file(data_file, CONFIG.data, tokenizer, cache).from_cache
 
 
 def test_unwritable_cache_warns_and_goes_on(data_file, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.warns(UserWarning, match="could not write the corpus cache"):
+    with pytest.warns(SeqclfWarning, match="could not write the corpus cache .*--no-cache"):
         _, data = encode_training_file(data_file, CONFIG, CorpusCache(blocker / "cache"))
     assert len(data) == 200
 

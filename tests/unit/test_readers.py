@@ -3,7 +3,7 @@ import json
 import pytest
 
 from seqclf.config import DataConfig
-from seqclf.data.readers import dataset_from_lists, read_dataset, read_lines
+from seqclf.data.readers import BadRow, dataset_from_lists, read_dataset, read_inputs
 from seqclf.errors import DataError
 
 
@@ -64,6 +64,7 @@ def test_utf8_bom_is_stripped(tmp_path):
         ("e.csv", "body,label\nhi,a\n", r"e\.csv:1: field 'text': no column 'text' .*--text-column"),
         ("e.csv", "text,label\nhi,a\n,b\n", r"e\.csv:3: field 'text': empty text"),
         ("e.csv", "text,label\nhi,a\nho,b,c\n", r"e\.csv:3: 3 fields, the header has 2"),
+        ("e.tsv", "label\ttext\ttext\na\tb\tc\n", r"e\.tsv:1: column names appear more than once .*'text'"),
         ("e.csv", "text,label\nhi,\n", r"e\.csv:2: field 'label': empty label"),
         ("e.jsonl", '{"text": "a", "label": "x"}\n{"text": "b",\n', r"e\.jsonl:2: invalid JSON"),
         ("e.jsonl", '["a", "x"]\n', r"e\.jsonl:1: expected a JSON object"),
@@ -83,7 +84,7 @@ def test_bad_input_names_file_line_and_field(tmp_path, name, content, message):
 
 def test_non_utf8_reports_the_line(tmp_path):
     path = write(tmp_path, "latin.csv", b"text,label\nok,a\ncaf\xe9,b\n")
-    with pytest.raises(DataError, match=r"latin\.csv:3: not valid UTF-8 \(byte 0xe9\).*UTF-8"):
+    with pytest.raises(DataError, match=r"latin\.csv:3: not valid UTF-8 at byte offset 19 \(byte 0xe9\).*--encoding"):
         read_dataset(path)
 
 
@@ -98,8 +99,8 @@ def test_skip_bad_rows_counts_what_it_skips(tmp_path):
     path = write(tmp_path, "d.csv", "text,label\nhi,a\n,b\nx,y,z\nho,b\n")
     data = read_dataset(path, DataConfig(skip_bad_rows=True))
     assert data.texts == ["hi", "ho"]
-    assert data.skipped == 2
-    assert data.skipped_examples[0].startswith("line 3: empty text")
+    assert [(row.line, row.problem, row.raw) for row in data.skipped] == [(3, "empty text", ",b"),
+                                                                          (4, "3 fields, the header has 2", "x,y,z")]
 
 
 def test_skip_bad_rows_still_fails_when_nothing_is_left(tmp_path):
@@ -114,7 +115,8 @@ def test_unlabeled_read_and_plain_lines(tmp_path):
     with pytest.raises(DataError, match="no column 'label'"):
         read_dataset(path)
     lines = write(tmp_path, "t.txt", "one\n\n two \n")
-    assert read_lines(lines) == ["one", " two "]
+    one, blank, two = read_inputs(lines)
+    assert (one, two) == ("one", " two ") and isinstance(blank, BadRow) and blank.line == 2
 
 
 def test_lists_are_checked_like_files():
@@ -129,3 +131,93 @@ def test_lists_are_checked_like_files():
         dataset_from_lists("abc", None)
     with pytest.raises(DataError, match="not a class name"):
         dataset_from_lists(["a"], [None])
+
+
+# -- dialects: quoting, delimiters, encodings -----------------------------------------------------
+
+
+def test_tsv_quotation_marks_are_text_by_default(tmp_path):
+    path = write(tmp_path, "reviews.tsv", 'label\ttext\npositive\t" the title " is a perfect family film\n'
+                                          'negative\tit\'s "fine"\n')
+    assert read_dataset(path).texts == ['" the title " is a perfect family film', 'it\'s "fine"']
+
+
+def test_tsv_with_csv_quoting_names_the_quoting_and_the_other_choice(tmp_path):
+    path = write(tmp_path, "reviews.tsv", 'label\ttext\npositive\t" the title " is a perfect family film\n')
+    with pytest.raises(DataError, match=r"reviews\.tsv:2: malformed row: .*--quoting csv.*\(pass --quoting none"):
+        read_dataset(path, DataConfig(quoting="csv"))
+    quoted = write(tmp_path, "quoted.tsv", 'label\ttext\npositive\t"a\tb"\n')
+    assert read_dataset(quoted, DataConfig(quoting="csv")).texts == ["a\tb"]
+    with pytest.raises(DataError, match=r"quoted\.tsv:2: 3 fields, the header has 2 .*--quoting csv"):
+        read_dataset(quoted)
+
+
+def test_csv_keeps_rfc4180_quoting_unless_told(tmp_path):
+    path = write(tmp_path, "d.csv", 'label,text\npos,"a, b"\nneg,"say ""hi"""\n')
+    assert read_dataset(path).texts == ["a, b", 'say "hi"']
+    plain = write(tmp_path, "plain.csv", 'label,text\npos,"quoted" then more\n')
+    assert read_dataset(plain, DataConfig(quoting="none")).texts == ['"quoted" then more']
+
+
+def test_delimiter_setting_and_the_hint_that_finds_it(tmp_path):
+    path = write(tmp_path, "excel.csv", "label;text\npos;good, really\nneg;bad\n")
+    with pytest.raises(DataError, match=r"excel\.csv:1: .*no column 'text'.*separated by ';': pass --delimiter ';'"):
+        read_dataset(path)
+    assert read_dataset(path, DataConfig(delimiter=";")).texts == ["good, really", "bad"]
+    from seqclf.config import Config
+    assert Config().updated({"delimiter": "\\t"}).data.delimiter == "\t"
+    assert Config().updated({"delimiter": "tab"}).data.delimiter == "\t"
+    from seqclf.errors import ConfigError
+    with pytest.raises(ConfigError, match="field 'delimiter'"):
+        Config().updated({"delimiter": ";;"})
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "latin-1"])
+def test_encodings(tmp_path, encoding):
+    path = write(tmp_path, "d.csv", "text,label\ncafé crème,a\nnaïve,b\n".encode(encoding))
+    assert read_dataset(path, DataConfig(encoding=encoding)).texts == ["café crème", "naïve"]
+
+
+def test_unknown_encoding_is_a_setting_error():
+    from seqclf.config import Config
+    from seqclf.errors import ConfigError
+    with pytest.raises(ConfigError, match="field 'encoding': unknown encoding"):
+        Config().updated({"encoding": "klingon"})
+
+
+# -- predict's inputs: one per row, in order -------------------------------------------------------
+
+
+def test_inputs_keep_blank_lines_as_rows_of_their_own(tmp_path):
+    path = write(tmp_path, "t.txt", "good movie\n\nbad movie\n   \nfine\n")
+    inputs = read_inputs(path)
+    assert len(inputs) == 5
+    assert [row if isinstance(row, str) else (row.line, row.problem) for row in inputs] == [
+        "good movie", (2, "empty text"), "bad movie", (4, "empty text"), "fine"]
+    one_column = write(tmp_path, "t.csv", "text\ngood\n   \nbad\n")
+    assert [isinstance(row, BadRow) for row in read_inputs(one_column)] == [False, True, False]
+
+
+def test_inputs_split_lines_at_newlines_only(tmp_path):
+    content = "a good\u2028b bad\nc\x85d\ne\x0bf\x0cg\x1ch\r\ni\n"
+    path = write(tmp_path, "t.txt", content.encode("utf-8"))
+    import io
+    from_file = read_inputs(path)
+    assert from_file == ["a good\u2028b bad", "c\x85d", "e\x0bf\x0cg\x1ch", "i"]
+    assert read_inputs("-", stdin=io.BytesIO(content.encode("utf-8"))) == from_file
+
+
+def test_malformed_input_rows_stop_or_are_marked(tmp_path):
+    path = write(tmp_path, "t.jsonl", '{"text": "fine"}\n{"text": \n{"text": "also fine"}\n')
+    with pytest.raises(DataError, match=r"t\.jsonl:2: invalid JSON.*--skip-bad-rows to give it an output row"):
+        read_inputs(path)
+    fine, bad, also = read_inputs(path, DataConfig(skip_bad_rows=True))
+    assert (fine, also) == ("fine", "also fine") and bad.raw == '{"text": ' and bad.line == 2
+
+
+def test_skipped_rows_keep_their_raw_content_across_lines(tmp_path):
+    path = write(tmp_path, "d.csv", 'text,label\nok,a\n"two\nlines",b,extra\nfine,b\n')
+    data = read_dataset(path, DataConfig(skip_bad_rows=True))
+    (row,) = data.skipped
+    assert (row.line, row.raw, row.problem) == (3, '"two\nlines",b,extra', "3 fields, the header has 2")
+    assert BadRow.from_dict(row.to_dict()) == row

@@ -67,6 +67,11 @@ def test_resume_refuses_other_data_and_damaged_checkpoints(demo_data, tmp_path):
         TextClassifier(**TINY).fit(texts[:-10], labels[:-10], checkpoint_dir=tmp_path, resume=True)
     with pytest.raises(ModelDirError, match="other settings: embed_dim"):
         TextClassifier(**{**TINY, "embed_dim": 7}).fit(texts, labels, checkpoint_dir=tmp_path, resume=True)
+    auto = {**TINY, "max_len": "auto"}  # other data resolves another max_len: the data is what changed
+    TextClassifier(**auto).fit(texts, labels, checkpoint_dir=tmp_path / "auto")
+    longer = [text + " and then some more words" for text in texts]
+    with pytest.raises(ModelDirError, match=r"other data \(or another split or vocabulary\) \(resume"):
+        TextClassifier(**auto).fit(longer, labels, checkpoint_dir=tmp_path / "auto", resume=True)
     data = (tmp_path / CHECKPOINT).read_bytes()
     (tmp_path / CHECKPOINT).write_bytes(data[: len(data) // 2])
     with pytest.raises(ModelDirError, match="cannot read the checkpoint"):

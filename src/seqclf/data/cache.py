@@ -1,12 +1,15 @@
 """On-disk cache of encoded data files: memory-mapped .npy arrays, keyed by content and settings.
 
-An entry is a directory `<root>/<key>/` holding ids.npy, offsets.npy, label_ids.npy, meta.json
-and, for a training file, tokenizer.json. Arrays are loaded with mmap_mode="r" and
-allow_pickle=False. A damaged entry is ignored and rebuilt; a cache that cannot be written is a
-warning, never a failed run.
+An entry is a directory `<root>/<key>/` holding ids.npy, offsets.npy, label_ids.npy and meta.json
+(label names, vocabulary size, skipped rows and, for a training file, the tokenizer). Arrays are
+loaded with mmap_mode="r" and allow_pickle=False. An entry is checked whole before it is used
+(dtypes, offsets, every id within the vocabulary, every label index within the names): a damaged
+entry of any kind is a one-line warning and is rebuilt; a cache that cannot be written is a warning,
+never a failed run.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,8 +22,12 @@ from typing import Any
 import numpy as np
 import tokenizers
 
-CACHE_VERSION = 1
+from seqclf.data.readers import BadRow
+from seqclf.errors import SeqclfWarning
+
+CACHE_VERSION = 2  # 2: meta.json holds vocab_size and every skipped row
 ARRAYS = ("ids", "offsets", "label_ids")
+BAD_ROW_FIELDS = {f.name for f in dataclasses.fields(BadRow)}
 
 
 def default_cache_dir() -> Path:
@@ -49,21 +56,32 @@ class CorpusCache:
     def __init__(self, root: Path | None) -> None:
         self.root = root
 
-    def load(self, key: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    def load(self, key: str, source: str) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+        """The entry's arrays (memory-mapped) and metadata; None on a miss or a damaged entry."""
         if self.root is None:
             return None
         entry = self.root / key
-        try:
-            meta = json.loads((entry / "meta.json").read_text("utf-8"))
-            arrays = {name: np.load(entry / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
-        except (OSError, ValueError):
+        if not entry.exists():
             return None
-        ids, offsets, label_ids = arrays["ids"], arrays["offsets"], arrays["label_ids"]
-        consistent = (
-            ids.dtype == np.int32 and offsets.dtype == np.int64 and label_ids.dtype == np.int32
-            and len(offsets) == len(label_ids) + 1 and int(offsets[-1]) == len(ids)
-        )
-        return (arrays, meta) if consistent else None
+        reading = "meta.json"
+        try:
+            meta = json.loads((entry / reading).read_text("utf-8"))
+            arrays = {}
+            for name in ARRAYS:
+                reading = f"{name}.npy"
+                arrays[name] = np.load(entry / reading, mmap_mode="r", allow_pickle=False)
+            reading = "meta.json"
+            problem = _inconsistency(arrays, meta)
+        except (OSError, ValueError, TypeError, KeyError):
+            problem = f"{reading} cannot be read"
+        if problem is not None:
+            self.damaged(source, problem)
+            return None
+        return arrays, meta
+
+    def damaged(self, source: str, problem: str) -> None:
+        warnings.warn(SeqclfWarning(f"the cached encoding of {source} in {self.root} is damaged ({problem}); "
+                                    "encoding the file again"), stacklevel=3)
 
     def store(self, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         if self.root is None:
@@ -82,4 +100,28 @@ class CorpusCache:
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
         except OSError as exc:
-            warnings.warn(f"seqclf: could not write the corpus cache in {self.root}: {exc}", stacklevel=2)
+            reason = exc.strerror or str(exc)
+            warnings.warn(SeqclfWarning(f"could not write the corpus cache in {self.root} ({reason}); going on "
+                                        "without it (--cache-dir DIR to choose another place, --no-cache for none)"),
+                          stacklevel=2)
+
+
+def _inconsistency(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str | None:
+    """What is wrong with an entry's arrays, or None. Reads every id once (a fraction of encoding it)."""
+    ids, offsets, label_ids = arrays["ids"], arrays["offsets"], arrays["label_ids"]
+    vocab_size, names, skipped = meta["vocab_size"], meta["label_names"], meta["skipped"]
+    if not (isinstance(vocab_size, int) and isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        return "unreadable metadata"
+    if not (isinstance(skipped, list) and all(isinstance(r, dict) and set(r) == BAD_ROW_FIELDS for r in skipped)):
+        return "unreadable list of skipped rows"
+    if (ids.dtype, offsets.dtype, label_ids.dtype) != (np.int32, np.int64, np.int32):
+        return "unexpected array types"
+    if ids.ndim != 1 or offsets.ndim != 1 or label_ids.ndim != 1 or len(offsets) != len(label_ids) + 1:
+        return "array shapes do not match"
+    if int(offsets[0]) != 0 or int(offsets[-1]) != len(ids) or bool((np.diff(offsets) < 0).any()):
+        return "offsets out of order"
+    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        return f"token ids outside the vocabulary of {vocab_size}"
+    if len(label_ids) and (int(label_ids.min()) < 0 or int(label_ids.max()) >= len(names)):
+        return "label indices outside the label names"
+    return None

@@ -14,7 +14,8 @@ import numpy as np
 from seqclf.config import Config, DataConfig
 from seqclf.data.batching import EncodedCorpus
 from seqclf.data.cache import CorpusCache, cache_key, file_digest
-from seqclf.data.readers import Dataset, read_dataset
+from seqclf.data.readers import BadRow, Dataset, read_dataset
+from seqclf.errors import DataError
 from seqclf.text.tokenizer import WordTokenizer, resolve_max_len
 
 
@@ -24,8 +25,7 @@ class EncodedData:
     label_ids: np.ndarray  # (N,) int32, indices into label_names
     label_names: list[str]  # in first-seen order
     source: str
-    skipped: int = 0
-    skipped_examples: list[str] = field(default_factory=list)
+    skipped: list[BadRow] = field(default_factory=list)  # rows left out (with skip_bad_rows)
     seconds: float = 0.0  # to read and encode, or to load from the cache
     read_seconds: float = 0.0  # of which reading and parsing the file
     from_cache: bool = False
@@ -36,6 +36,14 @@ class EncodedData:
     @property
     def tokens(self) -> int:
         return int(self.corpus.lengths.sum())
+
+
+def check_known_labels(labels: list[str], known: list[str], source: str) -> None:
+    """Every label must be a class of the model (seen in the training data)."""
+    unknown = sorted(set(labels) - set(known))
+    if unknown:
+        raise DataError(f"labels not seen in training: {', '.join(map(repr, unknown[:5]))}", path=source,
+                        field="labels", hint="every class must appear in the training data")
 
 
 def _label_ids(labels: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -49,20 +57,18 @@ def encode_training_data(data: Dataset, config: Config) -> tuple[WordTokenizer, 
     started = time.perf_counter()
     tokenizer, corpus = WordTokenizer.train(data.texts, config.tokenizer)
     label_ids, names = _label_ids(data.labels)
-    return tokenizer, EncodedData(corpus, label_ids, names, data.source, data.skipped, data.skipped_examples,
-                                  time.perf_counter() - started)
+    return tokenizer, EncodedData(corpus, label_ids, names, data.source, data.skipped, time.perf_counter() - started)
 
 
 def encode_data(data: Dataset, tokenizer: WordTokenizer) -> EncodedData:
     started = time.perf_counter()
     label_ids, names = _label_ids(data.labels)
     return EncodedData(tokenizer.encode(data.texts), label_ids, names, data.source, data.skipped,
-                       data.skipped_examples, time.perf_counter() - started)
+                       time.perf_counter() - started)
 
 
 def _data_settings(config: DataConfig) -> dict:
-    return {"format": config.format, "text": config.text_column, "label": config.label_column,
-            "skip_bad_rows": config.skip_bad_rows}
+    return {name: value for name, value in vars(config).items() if name != "label_order"}
 
 
 def encode_training_file(path: str | Path, config: Config, cache: CorpusCache) -> tuple[WordTokenizer, EncodedData]:
@@ -74,20 +80,20 @@ def encode_training_file(path: str | Path, config: Config, cache: CorpusCache) -
         tokenizer_settings = {k: v for k, v in vars(config.tokenizer).items() if not k.startswith("max_len")}
         key = cache_key(kind="train", file=file_digest(path), data=_data_settings(config.data),
                         tokenizer=tokenizer_settings)
-        hit = cache.load(key)
+        hit = cache.load(key, str(path))
         if hit is not None:
             arrays, meta = hit
             raw = EncodedCorpus(arrays["ids"], arrays["offsets"])
-            tokenizer = WordTokenizer.from_json(meta["tokenizer"], resolve_max_len(config.tokenizer, raw.lengths))
-            return tokenizer, EncodedData(raw.truncated(tokenizer.max_len), arrays["label_ids"], meta["label_names"],
-                                          str(path), meta["skipped"], meta["skipped_examples"],
-                                          time.perf_counter() - started, from_cache=True)
+            tokenizer = _cached_tokenizer(meta, resolve_max_len(config.tokenizer, raw.lengths))
+            if tokenizer is not None:
+                return tokenizer, _from_cache(raw.truncated(tokenizer.max_len), arrays, meta, path, started)
+            cache.damaged(str(path), "its vocabulary does not match its ids")
     data = read_dataset(path, config.data)
     read_seconds = time.perf_counter() - started
     tokenizer, encoded = encode_training_data(data, config)
     del data  # the texts: only ids are kept
     if key is not None:
-        _store(cache, key, encoded, tokenizer=tokenizer.to_json())
+        _store(cache, key, encoded, tokenizer.vocab_size, tokenizer=tokenizer.to_json())
     return tokenizer, replace(encoded, seconds=time.perf_counter() - started, read_seconds=read_seconds)
 
 
@@ -99,22 +105,39 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
     if cache.root is not None and path.is_file():
         key = cache_key(kind="encode", file=file_digest(path), data=_data_settings(config),
                         vocabulary=tokenizer.fingerprint())
-        hit = cache.load(key)
+        hit = cache.load(key, str(path))
         if hit is not None:
             arrays, meta = hit
-            corpus = EncodedCorpus(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
-            return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), meta["skipped"],
-                               meta["skipped_examples"], time.perf_counter() - started, from_cache=True)
+            if meta["vocab_size"] == tokenizer.vocab_size:
+                corpus = EncodedCorpus(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
+                return _from_cache(corpus, arrays, meta, path, started)
+            cache.damaged(str(path), "its vocabulary size differs from the model's")
     data = read_dataset(path, config)
     read_seconds = time.perf_counter() - started
     encoded = encode_data(data, tokenizer)
     if key is not None:
-        _store(cache, key, encoded)
+        _store(cache, key, encoded, tokenizer.vocab_size)
     return replace(encoded, seconds=time.perf_counter() - started, read_seconds=read_seconds)
 
 
-def _store(cache: CorpusCache, key: str, encoded: EncodedData, **extra: str) -> None:
+def _store(cache: CorpusCache, key: str, encoded: EncodedData, vocab_size: int, **extra: str) -> None:
     arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids}
-    meta = {"label_names": encoded.label_names, "skipped": encoded.skipped,
-            "skipped_examples": encoded.skipped_examples, **extra}
+    meta = {"label_names": encoded.label_names, "vocab_size": vocab_size,
+            "skipped": [row.to_dict() for row in encoded.skipped], **extra}
     cache.store(key, arrays, meta)
+
+
+def _cached_tokenizer(meta: dict, max_len: int) -> WordTokenizer | None:
+    """The tokenizer a training entry was encoded with, if it is readable and matches the entry's ids."""
+    try:
+        tokenizer = WordTokenizer.from_json(meta["tokenizer"], max_len)
+    except Exception:  # the tokenizers library raises plain Exception on a damaged definition
+        return None
+    return tokenizer if tokenizer.vocab_size == meta["vocab_size"] else None
+
+
+def _from_cache(corpus: EncodedCorpus, arrays: dict[str, np.ndarray], meta: dict, path: Path,
+                started: float) -> EncodedData:
+    skipped = [BadRow.from_dict(row) for row in meta["skipped"]]
+    return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), skipped,
+                       time.perf_counter() - started, from_cache=True)

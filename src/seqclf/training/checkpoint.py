@@ -158,13 +158,15 @@ class Checkpointing:
         state = load_checkpoint(self.directory)
         path = self.directory / CHECKPOINT
         changed = _changed_settings(state["config"], self.config.to_dict())
+        if state["data"] != self.data_fingerprint:  # first: other data changes max_len=auto too
+            also = [name for name in changed if name != "max_len"]
+            raise ModelDirError("the checkpoint was made with other data (or another split or vocabulary)"
+                                + (f" and other settings: {', '.join(also)}" if also else ""), path=path,
+                                hint="resume with the same files and settings as the interrupted run")
         if changed:
             raise ModelDirError(f"the checkpoint was made with other settings: {', '.join(changed)}", path=path,
                                 hint="resume with the settings of the interrupted run, or train without --resume "
                                      "into another --out")
-        if state["data"] != self.data_fingerprint:
-            raise ModelDirError("the checkpoint was made with other data (or another split or vocabulary)", path=path,
-                                hint="resume with the same files as the interrupted run")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.restore(state["sampler"])
