@@ -199,7 +199,7 @@ def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
 
     config = Config.from_dict({**CLASSIC, "max_len": MAX_LEN, "lr": LR, "batch_size": BATCH, "epochs": max(epochs, 1),
                                "valid_fraction": 0.01})
-    tokenizer, train = encode_training_file(path, config, CorpusCache(Path(cache_dir)))
+    tokenizer, train = encode_training_file(path, config.data, config.tokenizer, CorpusCache(Path(cache_dir)))
     encoded_rss = peak_rss_mb()
     tokenize_seconds = train.seconds - train.read_seconds
     result = {"sentences": len(train), "tokens": train.tokens, "read_seconds": train.read_seconds,

@@ -6,14 +6,12 @@ from pathlib import Path
 import pytest
 
 from seqclf import TextClassifier
-from seqclf.data.demo import demo_corpus
 from seqclf.data.readers import Dataset, read_dataset
 
-from helpers import TINY
+from helpers import tiny_corpus, train_tiny
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SEQCLF_SHARED_DATA", REPO.parent / "shared" / "data"))
-
 
 
 def pytest_collection_modifyitems(items):
@@ -48,13 +46,12 @@ def sst2_default_model(sst2) -> TextClassifier:
 
 @pytest.fixture(scope="session")
 def demo_data() -> tuple[list[str], list[str]]:
-    return demo_corpus(300, seed=7)
+    return tiny_corpus()
 
 
 @pytest.fixture(scope="session")
 def fitted(demo_data) -> TextClassifier:
-    texts, labels = demo_data
-    return TextClassifier(**TINY).fit(texts, labels)
+    return train_tiny(*demo_data)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from seqclf import TextClassifier
+from seqclf.data.demo import demo_corpus
+
 # Small and quick: enough to exercise every stage, not to be accurate.
 TINY = dict(max_len=12, embed_dim=16, hidden_dim=12, epochs=2, batch_size=32, bidirectional=False, pooling="last")
 # The same as flags of `seqclf train`.
@@ -18,3 +21,13 @@ def seqclf(*args, stdin: str | bytes | None = None, timeout: float = 300) -> sub
                             timeout=timeout)
     result.stdout, result.stderr = result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
     return result
+
+
+def tiny_corpus(n: int = 300, seed: int = 7) -> tuple[list[str], list[str]]:
+    """Short movie remarks in 3 classes (the demo's generator): texts, labels."""
+    return demo_corpus(n, seed=seed)
+
+
+def train_tiny(texts: list[str], labels: list[str], **settings) -> TextClassifier:
+    """A TINY model (settings override TINY's), trained in well under a second."""
+    return TextClassifier(**{**TINY, **settings}).fit(texts, labels)

@@ -2,7 +2,8 @@
 from seqclf.api import NotFittedError, TextClassifier
 from seqclf.config import Config
 from seqclf.errors import ConfigError, DataError, ModelDirError, SeqclfError
+from seqclf.predictor import Predictor
+from seqclf.version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["TextClassifier", "Config", "SeqclfError", "DataError", "ConfigError", "ModelDirError",
+__all__ = ["TextClassifier", "Predictor", "Config", "SeqclfError", "DataError", "ConfigError", "ModelDirError",
            "NotFittedError", "__version__"]

@@ -1,4 +1,5 @@
-"""Save and load a model directory. Writes are atomic; loading never unpickles.
+"""The model directory: every file name, and saving and loading it. Writes are atomic; loading never
+unpickles.
 
     config.json        every setting (resolved), format_version, vocabulary and class counts, and the
                        SHA-256 of tokenizer.json, labels.json and model.safetensors (checked on load)
@@ -10,17 +11,14 @@
     model.onnx         the ONNX graph, if `seqclf export` wrote it here (optional; the int8 one:
                        model.int8.onnx); tied to the weights by a fingerprint in its metadata
     skipped_rows.jsonl the data rows training left out with --skip-bad-rows (file, line, problem, raw)
+    checkpoint.safetensors  while training runs: the resume checkpoint (training/checkpoint.py)
 
 Other files a user keeps in a model directory (a README, notes) are carried over when it is replaced.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import stat
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,15 +26,13 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-from torch import nn
 
 from seqclf.config import Config
-from seqclf.data.readers import BadRow
+from seqclf.data.formats import BadRow
 from seqclf.errors import ConfigError, ModelDirError
-from seqclf.fileio import locked
+from seqclf.fileio import locked, replacing_directory, sha256_of
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.text.tokenizer import WordTokenizer
-from seqclf.training.checkpoint import CHECKPOINT
 from seqclf.training.history import History
 
 FORMAT_VERSION = 2  # 2: config.json holds checksums of the other files
@@ -47,8 +43,8 @@ REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
 CHECKSUMMED = (TOKENIZER, LABELS, WEIGHTS)
 ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
 SKIPPED_ROWS = "skipped_rows.jsonl"
+CHECKPOINT = "checkpoint.safetensors"
 KNOWN_FILES = (*REQUIRED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS)
-SEQCLF_FILES = (*KNOWN_FILES, CHECKPOINT, f".{CHECKPOINT}.tmp")  # what a save replaces; anything else is kept
 # Files that can run code when loaded by other tools (pickle) or by a shell; never part of a model.
 UNSAFE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz",
                    ".py", ".pyc", ".sh", ".so", ".exe", ".dll")
@@ -56,14 +52,30 @@ PICKLE_MAGIC = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
 EXECUTABLE_MAGIC = (b"\x7fELF", b"#!", b"MZ")
 
 
+def is_checkpoint_file(name: str) -> bool:
+    """The resume checkpoint, or a temporary file of its atomic write."""
+    return name == CHECKPOINT or (name.startswith(f".{CHECKPOINT}.") and name.endswith(".tmp"))
+
+
+def is_seqclf_file(name: str) -> bool:
+    """A file seqclf writes into a model directory; a save replaces these and keeps anything else."""
+    return name in KNOWN_FILES or is_checkpoint_file(name)
+
+
+def onnx_path(directory: Path, quantize: str | None) -> Path:
+    """Where `seqclf export` writes the graph by default, and where `--backend onnx` looks for it."""
+    return directory / (ONNX_INT8 if quantize else ONNX)
+
+
 @dataclass
 class ModelParts:
-    config: Config
+    config: Config  # resolved: max_len is an integer
     tokenizer: WordTokenizer
     classes: list[str]
     model: SequenceClassifier
     history: History
     skipped_rows: Sequence[BadRow] = field(default_factory=list)
+    format_version: int = FORMAT_VERSION  # of the directory it was loaded from
 
 
 def save(directory: str | Path, parts: ModelParts) -> Path:
@@ -71,37 +83,30 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
     Returns the directory written (a symbolic link given as `directory` is followed)."""
     directory = check_output(directory)
     with locked(directory):
-        check_replaceable(directory)
-        _save(directory, parts)
+        check_replaceable(directory)  # again, now that no other seqclf process can write it
+        with replacing_directory(directory, carry=lambda name: not is_seqclf_file(name)) as staging:
+            _write(staging, parts)
     return directory
 
 
-def _save(directory: Path, parts: ModelParts) -> None:
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
-    try:
-        parts.tokenizer.save(staging / TOKENIZER)
-        _write_json(staging / LABELS, parts.classes)
-        weights = {name: t.detach().cpu().contiguous() for name, t in parts.model.state_dict().items()}
-        save_file(weights, str(staging / WEIGHTS), metadata={"format": "pt"})
-        _write_json(staging / CONFIG, {
-            "format_version": FORMAT_VERSION,
-            "vocab_size": parts.tokenizer.vocab_size,
-            "num_classes": len(parts.classes),
-            "checksums": {name: sha256_of(staging / name) for name in CHECKSUMMED},
-            **parts.config.to_dict(),
-        })
-        (staging / METRICS).write_text(parts.history.to_jsonl(), encoding="utf-8")
-        if len(parts.history):
-            parts.history.save_png(staging / CURVE)
-        if parts.skipped_rows:
-            (staging / SKIPPED_ROWS).write_text("".join(json.dumps(row.to_dict(), ensure_ascii=False) + "\n"
-                                                        for row in parts.skipped_rows), encoding="utf-8")
-        _fsync_tree(staging)
-        _swap_in(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def _write(staging: Path, parts: ModelParts) -> None:
+    parts.tokenizer.save(staging / TOKENIZER)
+    _write_json(staging / LABELS, parts.classes)
+    weights = {name: t.detach().cpu().contiguous() for name, t in parts.model.state_dict().items()}
+    save_file(weights, str(staging / WEIGHTS), metadata={"format": "pt"})
+    _write_json(staging / CONFIG, {
+        "format_version": FORMAT_VERSION,
+        "vocab_size": parts.tokenizer.vocab_size,
+        "num_classes": len(parts.classes),
+        "checksums": {name: checksum(staging / name) for name in CHECKSUMMED},
+        **parts.config.to_dict(),
+    })
+    (staging / METRICS).write_text(parts.history.to_jsonl(), encoding="utf-8")
+    if len(parts.history):
+        parts.history.save_png(staging / CURVE)
+    if parts.skipped_rows:
+        (staging / SKIPPED_ROWS).write_text("".join(json.dumps(row.to_dict(), ensure_ascii=False) + "\n"
+                                                    for row in parts.skipped_rows), encoding="utf-8")
 
 
 def is_model_dir(directory: Path) -> bool:
@@ -113,7 +118,7 @@ def check_output(directory: str | Path) -> Path:
     followed), not under a regular file, not inside another model directory, and either new or
     replaceable (`check_replaceable`)."""
     given = Path(directory)
-    target = Path(os.path.realpath(given))
+    target = given.resolve()
     for parent in target.parents:
         if parent.exists() and not parent.is_dir():
             raise ModelDirError(f"cannot be created: {parent} is a file, not a directory", path=given,
@@ -131,71 +136,17 @@ def check_replaceable(directory: Path) -> None:
         return
     if not directory.is_dir():
         raise ModelDirError("exists and is not a directory", path=directory, hint="choose another --out")
-    contents = {p.name for p in directory.iterdir()} - {CHECKPOINT, f".{CHECKPOINT}.tmp"}
-    if contents and not is_model_dir(directory):
+    if not is_model_dir(directory) and not all(is_checkpoint_file(p.name) for p in directory.iterdir()):
         raise ModelDirError("exists, is not empty and is not a seqclf model directory", path=directory,
                             hint="choose another --out; seqclf only replaces its own model directories")
 
 
-def _swap_in(staging: Path, directory: Path) -> None:
-    """Put `staging` where `directory` is. Files in `directory` that seqclf did not write move into the
-    new directory first (a rename each), so a user's notes survive a retraining."""
-    if not directory.exists():
-        os.replace(staging, directory)
-        return
-    kept = [entry.name for entry in directory.iterdir() if entry.name not in SEQCLF_FILES]
-    _move(kept, directory, staging)
-    retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".old", dir=directory.parent))
-    try:
-        os.replace(directory, retired / "model")
-        try:
-            os.replace(staging, directory)
-        except OSError:
-            os.replace(retired / "model", directory)  # put the previous model back
-            raise
-    except OSError:
-        _move(kept, staging, directory)  # and the user's files with it
-        raise
-    finally:
-        shutil.rmtree(retired, ignore_errors=True)
-
-
-def _move(names: list[str], source: Path, target: Path) -> None:
-    for name in names:
-        os.replace(source / name, target / name)
-
-
-def weights_fingerprint(model: nn.Module) -> str:
-    """SHA-256 of the weights (names, dtypes, shapes, values), wherever they live."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        tensor = tensor.detach().cpu().contiguous()
-        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
-        digest.update(tensor.numpy().tobytes())
-    return "sha256:" + digest.hexdigest()
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+def checksum(path: Path) -> str:
+    return "sha256:" + sha256_of(path)
 
 
 def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def _fsync_tree(directory: Path) -> None:
-    for path in directory.iterdir():
-        with open(path, "rb") as handle:
-            os.fsync(handle.fileno())
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def load(directory: str | Path) -> ModelParts:
@@ -253,7 +204,7 @@ def load(directory: str | Path) -> ModelParts:
         history = History.from_jsonl(metrics.read_text("utf-8")) if metrics.is_file() else History()
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
-    return ModelParts(config, tokenizer, classes, model, history)
+    return ModelParts(config, tokenizer, classes, model, history, format_version=version)
 
 
 def refuse_unsafe_files(directory: Path) -> None:
@@ -287,7 +238,7 @@ def _verify_checksums(directory: Path, checksums: object) -> None:
         raise ModelDirError(f"must list the SHA-256 of {', '.join(CHECKSUMMED)}", path=directory / CONFIG,
                             field="checksums")
     for name in CHECKSUMMED:
-        if sha256_of(directory / name) != checksums[name]:
+        if checksum(directory / name) != checksums[name]:
             raise ModelDirError("checksum mismatch: the file was changed or damaged after it was saved",
                                 path=directory / name, field="checksums",
                                 hint="re-save the model, or copy the directory again from its source")

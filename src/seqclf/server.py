@@ -1,4 +1,4 @@
-"""`seqclf serve`: a JSON API and a web page over the one predictor layer, `TextClassifier`.
+"""`seqclf serve`: a JSON API and a web page, formatters over the one predictor layer (`Predictor`).
 
     GET  /health       liveness, the model's name, format version and backend
     GET  /v1/model     labels, config, data-flow shapes, training history
@@ -26,13 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from seqclf import __version__, artifacts
-from seqclf.api import TextClassifier
-from seqclf.deploy.backend import BackendConfig
 from seqclf.errors import SeqclfError
+from seqclf.predictor import BackendConfig, Predictor
+from seqclf.version import __version__
 
 WEB = resources.files("seqclf") / "web"
-EXAMPLE = "I love this movie"
 
 
 @dataclass(frozen=True)
@@ -86,12 +84,8 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
                backend: BackendConfig = BackendConfig()) -> FastAPI:
     """The app for one saved model; loading errors surface here, before any request."""
     model_dir = Path(model_dir)
-    clf = TextClassifier.load(model_dir, backend.backend, backend.quantize, backend.onnx_file)
-    format_version = json.loads((model_dir / artifacts.CONFIG).read_text("utf-8"))["format_version"]
-    flow = clf.data_flow([EXAMPLE]).to_dict()
-    for row in flow["rows"]:
-        row["shape"] = ["N", *row["shape"][1:]]  # the batch axis: any number of texts
-    flow["summary"] = " -> ".join(" x ".join(map(str, row["shape"])) for row in flow["rows"])
+    predictor = Predictor.from_dir(model_dir, backend)
+    description = predictor.describe()
 
     Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.max_chars)]
 
@@ -132,28 +126,22 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "model": model_dir.name, "format_version": format_version, "seqclf": __version__,
-                "backend": backend.describe()}
+        return {"status": "ok", "model": description["name"], "format_version": description["format_version"],
+                "seqclf": __version__, "backend": description["backend"]}
 
     @app.get("/v1/model")
     def model() -> dict:
-        return {
-            "name": model_dir.name,
-            "labels": clf.classes_,
-            "config": clf.config.to_dict(),
-            "data_flow": flow,
-            "history": [asdict(record) for record in clf.history.records],
-        }
+        return description
 
     @app.post("/v1/predict", response_model=PredictResponse)
     async def predict(request: PredictRequest) -> dict:
-        predictions = await run_in_threadpool(clf.predict_top, request.texts, request.top_k)
+        predictions = await run_in_threadpool(predictor.predict_top, request.texts, request.top_k)
         return {"predictions": predictions}
 
     @app.post("/v1/trace")
     async def trace(request: TraceRequest) -> dict:
         try:
-            result = await run_in_threadpool(clf.trace, request.text)
+            result = await run_in_threadpool(predictor.trace, request.text)
         except SeqclfError as exc:
             return error(422, exc.problem, "text")
         return result.to_dict()

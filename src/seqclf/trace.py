@@ -6,13 +6,15 @@ and report what each stage produced. Nothing here recomputes a stage.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 
-from seqclf.data.batching import EncodedCorpus, pad_batch
+from seqclf.data.batching import pad_batch
+from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.modes import device_of, eval_mode
 from seqclf.text.tokenizer import WordTokenizer
 
 PREVIEW = 6
@@ -35,14 +37,9 @@ def _round(array: torch.Tensor) -> list:
 def _stages(model: SequenceClassifier, corpus: EncodedCorpus, max_len: int) -> tuple[dict, torch.Tensor, torch.Tensor]:
     """Every stage's output for the corpus's first sequence, padded to max_len as in the classic picture."""
     ids, lengths = pad_batch(corpus, np.arange(1), length=max_len)  # (1, T), (1,)
-    device = model.head.weight.device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            stages = model.forward_stages(ids.to(device), lengths.to(device))
-    finally:
-        model.train(was_training)
+    device = device_of(model)
+    with eval_mode(model), torch.inference_mode():
+        stages = model.forward_stages(ids.to(device), lengths.to(device))
     return stages, ids, lengths
 
 
@@ -69,6 +66,10 @@ class DataFlow:
 
     def to_dict(self) -> dict:
         return {"rows": [asdict(r) for r in self.rows], "summary": self.summary()}
+
+    def with_batch_axis(self, name: str) -> DataFlow:
+        """The same table with the batch axis named (e.g. "N": any number of texts)."""
+        return DataFlow([replace(row, shape=[name, *row.shape[1:]]) for row in self.rows])
 
 
 def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequence[str], corpus: EncodedCorpus,

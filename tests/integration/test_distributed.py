@@ -45,8 +45,7 @@ def test_two_processes_write_one_model_with_identical_weights_on_both(runs):
     assert double.stdout.count("model saved to") == 1 and double.stdout.count("training trace") == 1  # rank 0 only
     assert sorted(p.name for p in folder.iterdir()) == ["double", "single"]
     from seqclf import TextClassifier
-    from seqclf.artifacts import weights_fingerprint
-    assert weights_fingerprint(TextClassifier.load(folder / "double").model) == reported["0"]
+    assert TextClassifier.load(folder / "double").model.weights_fingerprint() == reported["0"]
 
 
 def test_two_processes_match_one_with_the_same_total_batch(runs):

@@ -5,7 +5,7 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from seqclf import ModelDirError, TextClassifier
-from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, sha256_of
+from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, checksum
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def _edit_config(directory, **changes):
 def _record_checksums(directory):
     if (directory / CONFIG).is_file() and all((directory / name).is_file() for name in CHECKSUMMED):
         try:
-            _edit_config(directory, checksums={name: sha256_of(directory / name) for name in CHECKSUMMED})
+            _edit_config(directory, checksums={name: checksum(directory / name) for name in CHECKSUMMED})
         except (ValueError, KeyError):
             pass  # config.json itself is the damage
 
@@ -156,41 +156,6 @@ def test_format_version_1_directories_still_load(copy, fitted):
 
 
 # -- directories that cannot be clobbered ---------------------------------------------------------
-
-
-def test_a_locked_directory_is_refused_naming_the_holder(fitted, tmp_path):
-    import subprocess
-    import sys
-    import textwrap
-
-    target = tmp_path / "m"
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
-        import sys, time
-        from pathlib import Path
-        from seqclf.fileio import locked
-        with locked(Path({str(target)!r})):
-            print("locked", flush=True)
-            time.sleep(60)
-        """)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(ModelDirError, match=rf"in use by another seqclf process \(pid {holder.pid}"):
-            fitted.save(target)
-        assert not target.exists()
-    finally:
-        holder.kill()  # a crash: the kernel releases the lock
-        holder.wait()
-    assert fitted.save(target) == target and (target / WEIGHTS).is_file()
-
-
-def test_the_lock_is_reentrant_and_leaves_no_file(fitted, tmp_path):
-    from seqclf.fileio import lock_path, locked
-
-    target = tmp_path / "m"
-    with locked(target):
-        fitted.save(target)  # the process that holds the lock may save
-        assert lock_path(target).is_file()
-    assert not lock_path(target).exists()
 
 
 def test_a_symbolic_link_is_followed_and_kept(fitted, tmp_path):

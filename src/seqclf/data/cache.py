@@ -13,8 +13,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,9 @@ from typing import Any
 import numpy as np
 import tokenizers
 
-from seqclf.data.readers import BadRow
+from seqclf.data.formats import BadRow
 from seqclf.errors import SeqclfWarning
+from seqclf.fileio import replacing_directory
 
 CACHE_VERSION = 2  # 2: meta.json holds vocab_size and every skipped row
 ARRAYS = ("ids", "offsets", "label_ids")
@@ -34,14 +33,6 @@ def default_cache_dir() -> Path:
     if "SEQCLF_CACHE_DIR" in os.environ:
         return Path(os.environ["SEQCLF_CACHE_DIR"])
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "seqclf"
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cache_key(**parts: Any) -> str:
@@ -87,18 +78,11 @@ class CorpusCache:
         if self.root is None:
             return
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".entry.", dir=self.root))
-            try:
+            # a damaged entry that load() refused is replaced; a cache need not survive a power cut
+            with replacing_directory(self.root / key, durable=False) as staging:
                 for name in ARRAYS:
                     np.save(staging / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
                 (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-                target = self.root / key
-                if target.exists():
-                    shutil.rmtree(target)  # a damaged entry that load() refused
-                os.replace(staging, target)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             warnings.warn(SeqclfWarning(f"could not write the corpus cache in {self.root} ({reason}); going on "

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from seqclf.config import Config, DataConfig
-from seqclf.data.batching import EncodedCorpus
-from seqclf.data.cache import CorpusCache, cache_key, file_digest
-from seqclf.data.readers import BadRow, Dataset, read_dataset
+from seqclf.data.cache import CorpusCache, cache_key
+from seqclf.data.readers import BadRow, DataConfig, Dataset, read_dataset
 from seqclf.errors import DataError
-from seqclf.text.tokenizer import WordTokenizer, resolve_max_len
+from seqclf.fileio import sha256_of
+from seqclf.ids import EncodedCorpus
+from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, resolve_max_len
 
 
 @dataclass
@@ -52,10 +52,10 @@ def _label_ids(labels: list[str]) -> tuple[np.ndarray, list[str]]:
     return ids, list(index)
 
 
-def encode_training_data(data: Dataset, config: Config) -> tuple[WordTokenizer, EncodedData]:
+def encode_training_data(data: Dataset, config: TokenizerConfig) -> tuple[WordTokenizer, EncodedData]:
     """Build the vocabulary on `data` and encode it."""
     started = time.perf_counter()
-    tokenizer, corpus = WordTokenizer.train(data.texts, config.tokenizer)
+    tokenizer, corpus = WordTokenizer.train(data.texts, config)
     label_ids, names = _label_ids(data.labels)
     return tokenizer, EncodedData(corpus, label_ids, names, data.source, data.skipped, time.perf_counter() - started)
 
@@ -71,24 +71,25 @@ def _data_settings(config: DataConfig) -> dict:
     return {name: value for name, value in vars(config).items() if name != "label_order"}
 
 
-def encode_training_file(path: str | Path, config: Config, cache: CorpusCache) -> tuple[WordTokenizer, EncodedData]:
+def encode_training_file(path: str | Path, data_config: DataConfig, config: TokenizerConfig,
+                         cache: CorpusCache) -> tuple[WordTokenizer, EncodedData]:
     """Read, build the vocabulary and encode a training file, or load all that from the cache."""
     path = Path(path)
     started = time.perf_counter()
     key = None
     if cache.root is not None and path.is_file():
-        tokenizer_settings = {k: v for k, v in vars(config.tokenizer).items() if not k.startswith("max_len")}
-        key = cache_key(kind="train", file=file_digest(path), data=_data_settings(config.data),
+        tokenizer_settings = {k: v for k, v in vars(config).items() if not k.startswith("max_len")}
+        key = cache_key(kind="train", file=sha256_of(path), data=_data_settings(data_config),
                         tokenizer=tokenizer_settings)
         hit = cache.load(key, str(path))
         if hit is not None:
             arrays, meta = hit
             raw = EncodedCorpus(arrays["ids"], arrays["offsets"])
-            tokenizer = _cached_tokenizer(meta, resolve_max_len(config.tokenizer, raw.lengths))
+            tokenizer = _cached_tokenizer(meta, resolve_max_len(config, raw.lengths))
             if tokenizer is not None:
                 return tokenizer, _from_cache(raw.truncated(tokenizer.max_len), arrays, meta, path, started)
             cache.damaged(str(path), "its vocabulary does not match its ids")
-    data = read_dataset(path, config.data)
+    data = read_dataset(path, data_config)
     read_seconds = time.perf_counter() - started
     tokenizer, encoded = encode_training_data(data, config)
     del data  # the texts: only ids are kept
@@ -103,7 +104,7 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
     started = time.perf_counter()
     key = None
     if cache.root is not None and path.is_file():
-        key = cache_key(kind="encode", file=file_digest(path), data=_data_settings(config),
+        key = cache_key(kind="encode", file=sha256_of(path), data=_data_settings(config),
                         vocabulary=tokenizer.fingerprint())
         hit = cache.load(key, str(path))
         if hit is not None:

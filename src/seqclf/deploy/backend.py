@@ -1,6 +1,7 @@
 """Which engine runs stages 3-5 for predictions: PyTorch or ONNX Runtime, float32 or int8.
 
-Whatever the backend, tokenization, batching and everything after the logits are the same code,
+An engine is anything `(ids, lengths) -> logits`: the PyTorch model, its int8 copy, or an ONNX Runtime
+session. Whatever the backend, tokenization, batching and everything after the logits are the same code,
 and the prediction trace and data-flow table show the float32 PyTorch model (its stages are what
 they explain).
 """
@@ -12,30 +13,30 @@ from pathlib import Path
 
 import torch
 
-from seqclf.artifacts import ONNX, ONNX_INT8, weights_fingerprint
-from seqclf.deploy.quantize import check_quantization, quantize_torch
+from seqclf.artifacts import onnx_path
+from seqclf.deploy.quantize import QUANTIZATIONS, quantize_torch
 from seqclf.errors import ConfigError
+from seqclf.fields import check_choice
 from seqclf.nn.classifier import SequenceClassifier
 
 BACKENDS = ("torch", "onnx")
-Predictor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B, T) ids, (B,) lengths -> (B, C) logits
+Engine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B, T) ids, (B,) lengths -> (B, C) logits
 
 
 @dataclass(frozen=True)
 class BackendConfig:
+    """What runs the model for predictions. Checked once, when it is made."""
+
     backend: str = "torch"
     quantize: str | None = None  # None (float32) or "int8"
     onnx_file: str | None = None  # default: model.onnx or model.int8.onnx in the model directory
 
-    def validate(self) -> BackendConfig:
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {self.backend!r}", field="backend",
-                              hint="choose one of: " + ", ".join(BACKENDS))
-        check_quantization(self.quantize)
+    def __post_init__(self) -> None:
+        check_choice("backend", self.backend, BACKENDS)
+        check_choice("quantize", self.quantize, QUANTIZATIONS, allow_none=True)
         if self.onnx_file is not None and self.backend != "onnx":
             raise ConfigError("an ONNX file is only read by the onnx backend", field="onnx",
                               hint="add --backend onnx")
-        return self
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,10 +45,9 @@ class BackendConfig:
         return f"{self.backend} {self.quantize or 'fp32'}"
 
 
-def build_predictor(model: SequenceClassifier, classes: list[str], directory: Path | None,
-                    config: BackendConfig) -> Predictor:
+def build_engine(model: SequenceClassifier, classes: list[str], directory: Path | None,
+                 config: BackendConfig) -> Engine:
     """The callable that turns padded ids into logits for this backend."""
-    config.validate()
     if config.backend == "torch":
         return quantize_torch(model.on_cpu()) if config.quantize else model  # int8 kernels are CPU kernels
     from seqclf.deploy.onnx_runtime import OnnxRuntimeModel
@@ -55,8 +55,8 @@ def build_predictor(model: SequenceClassifier, classes: list[str], directory: Pa
     if config.onnx_file is None and directory is None:
         raise ConfigError("the onnx backend needs an exported file", field="onnx",
                           hint="export one with TextClassifier.export_onnx(path) and pass onnx_file=path")
-    path = Path(config.onnx_file) if config.onnx_file else directory / (ONNX_INT8 if config.quantize else ONNX)
-    runtime = OnnxRuntimeModel(path, classes, weights_fingerprint(model))
+    path = Path(config.onnx_file) if config.onnx_file else onnx_path(directory, config.quantize)
+    runtime = OnnxRuntimeModel(path, classes, model.weights_fingerprint())
     if config.quantize and runtime.quantization != config.quantize:
         held = "float32" if runtime.quantization == "none" else runtime.quantization
         raise ConfigError(f"{path} holds a {held} graph, not {config.quantize}", field="quantize",

@@ -15,13 +15,7 @@ anything is written, so a graph that does not reproduce the model is an error, n
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import logging
-import os
-import tempfile
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,11 +23,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqclf import __version__
-from seqclf.artifacts import weights_fingerprint
-from seqclf.data.batching import UNK_ID
+from seqclf.deploy.quantize import quantize_onnx
+from seqclf.deploy.silence import quiet
 from seqclf.errors import SeqclfError
+from seqclf.fileio import write_file_atomically
+from seqclf.ids import UNK_ID
 from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.encoders import ENCODERS
+from seqclf.nn.modes import eval_mode
+from seqclf.version import __version__
 
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("logits", "probabilities")
@@ -45,6 +43,7 @@ UNEXPORTABLE = {
     "rnn": "PyTorch's ONNX exporter unrolls nn.RNN over the example's length, so the graph would only "
            "accept that one length; train with --encoder gru or --encoder lstm to export",
 }
+EXPORTABLE = [name for name in ENCODERS if name not in UNEXPORTABLE]
 META_WEIGHTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION = (
     "seqclf.weights_sha256", "seqclf.labels", "seqclf.max_len", "seqclf.quantization", "seqclf.version")
 
@@ -77,19 +76,19 @@ class ExportReport:
     fp32_bytes: int  # the unquantized graph's size (equal to `bytes` without quantization)
     quantization: str  # "none" or "int8"
     parity_error: float  # max |probability difference| vs PyTorch on the check batch (fp32 graph)
+    inputs: tuple[str, ...] = INPUTS  # int64 (batch, sequence) each
+    outputs: tuple[str, ...] = OUTPUTS  # float32 (batch, classes) each
 
 
 def export_onnx(model: SequenceClassifier, classes: list[str], max_len: int, path: str | Path,
                 quantize: str | None = None) -> ExportReport:
     """Write the model as an ONNX graph at `path` (atomically), optionally int8-quantized."""
-    from seqclf.deploy.quantize import quantize_onnx
-
     _require_onnx_packages()
     path = Path(path)
     graph = to_onnx(model)
     graph.metadata_props.clear()
     for key, value in {
-        META_WEIGHTS: weights_fingerprint(model),
+        META_WEIGHTS: model.weights_fingerprint(),
         META_LABELS: json.dumps(classes, ensure_ascii=False),
         META_MAX_LEN: str(max_len),
         META_QUANTIZATION: quantize or "none",
@@ -104,7 +103,7 @@ def export_onnx(model: SequenceClassifier, classes: list[str], max_len: int, pat
     data = quantize_onnx(fp32) if quantize == "int8" else fp32
     if quantize == "int8":
         check_runs(data, model)
-    _write_atomically(path, data)
+    write_file_atomically(path, lambda temporary: temporary.write_bytes(data))
     return ExportReport(path, len(data), len(fp32), quantize or "none", parity)
 
 
@@ -125,13 +124,11 @@ def to_onnx(model: SequenceClassifier):
     if encoder in UNEXPORTABLE:
         raise ExportError(f"the {encoder} encoder cannot be exported to ONNX: {UNEXPORTABLE[encoder]}",
                           field="encoder")
-    was_training = model.training
-    model.eval()
     example = (torch.tensor([[2, 3, 4], [5, 6, 0]]), torch.tensor([[1, 1, 1], [1, 1, 0]]))  # (2, 3) each
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     _forget_cached_rnn_kernels()
     try:
-        with quiet("torch.onnx"):
+        with eval_mode(model), quiet("torch.onnx"):
             program = torch.onnx.export(
                 IdsToProbabilities(model), example, None, input_names=list(INPUTS), output_names=list(OUTPUTS),
                 dynamic_shapes={name: {0: batch, 1: sequence} for name in INPUTS}, opset_version=OPSET,
@@ -143,10 +140,7 @@ def to_onnx(model: SequenceClassifier):
     except Exception as exc:  # the exporter raises many kinds; the user needs which encoder and why
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportError(f"the {encoder} encoder could not be exported to ONNX: {reason}", field="encoder",
-                          hint="try another --encoder (lstm, gru, cnn, transformer and bag export)") from None
-    finally:
-        if was_training:
-            model.train()
+                          hint=f"try another --encoder ({', '.join(EXPORTABLE)} export)") from None
     for node in proto.graph.node:  # the exporter's per-node debugging notes (stack traces): not part of the model
         del node.metadata_props[:]
     try:
@@ -181,11 +175,8 @@ def check_against_torch(data: bytes, model: SequenceClassifier) -> float:
     """Max |probability difference| between ONNX Runtime and PyTorch on `check_batch`; over the
     tolerance is an ExportError."""
     ids, mask = check_batch(model.embedding.num_embeddings)
-    with torch.inference_mode():
-        was_training = model.training
-        model.eval()
+    with torch.inference_mode(), eval_mode(model):
         expected = IdsToProbabilities(model)(torch.from_numpy(ids), torch.from_numpy(mask))[1].numpy()
-        model.train(was_training)
     error = float(np.abs(_run_onnx(data, model, ids, mask) - expected).max())
     if not error <= PARITY_TOLERANCE:
         raise ExportError(f"the exported {model.config.encoder} graph does not reproduce the model in ONNX Runtime "
@@ -211,33 +202,3 @@ def _run_onnx(data: bytes, model: SequenceClassifier, ids: np.ndarray, mask: np.
     except Exception as exc:  # onnxruntime's own error types
         raise ExportError(f"ONNX Runtime cannot run the exported {model.config.encoder} graph: "
                           f"{str(exc).strip().splitlines()[0]}", field="encoder") from None
-
-
-@contextlib.contextmanager
-def quiet(logger_name: str):
-    """The exporter and the quantizer narrate (progress lines, advice, warnings about optional
-    packages) on stdout, in warnings and to a logger: keep the CLI's output ours."""
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(staging, 0o644)  # like the model directory's other files (mkstemp makes it private)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise

@@ -21,16 +21,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from seqclf.deploy.silence import quiet
 from seqclf.errors import ConfigError
 
 QUANTIZATIONS = ("int8",)
 ONNX_QUANTIZED_OPS = ["MatMul", "LSTM", "Conv", "Gather"]
-
-
-def check_quantization(name: str | None) -> None:
-    if name is not None and name not in QUANTIZATIONS:
-        raise ConfigError(f"unknown quantization {name!r}", field="quantize",
-                          hint="choose one of: " + ", ".join(QUANTIZATIONS))
 
 
 def quantize_torch(model: nn.Module) -> nn.Module:
@@ -58,8 +53,6 @@ def quantize_onnx(data: bytes) -> bytes:
     """The int8 version of a serialized ONNX graph."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from seqclf.deploy.onnx_export import quiet
 
     model = onnx.load_from_string(data)
     # The quantizer rewrites Gemm as MatMul with a transposed weight but keeps the exporter's shape

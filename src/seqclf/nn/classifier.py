@@ -6,16 +6,65 @@ data-flow table and the prediction trace are views of the computation that predi
 from __future__ import annotations
 
 import copy
+import hashlib
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from seqclf.config import ModelConfig
-from seqclf.data.batching import PAD_ID, UNK_ID
-from seqclf.nn.encoders import build_encoder
-from seqclf.nn.pooling import build_pooling, valid_steps
+from seqclf.errors import ConfigError
+from seqclf.fields import check_at_least, check_choice, check_fraction, choices_text, setting
+from seqclf.ids import PAD_ID, UNK_ID
+from seqclf.nn.encoders import ENCODERS, RECURRENT_CELLS
+from seqclf.nn.modes import device_of
+from seqclf.nn.pooling import POOLINGS, build_pooling, valid_steps
 
 STAGES = ("embedded", "encoded", "pooled", "logits")
+
+
+@dataclass
+class ModelConfig:
+    """Stages 3-5: embedding, sequence encoder, pooling, fully connected head."""
+
+    encoder: str = setting("sequence encoder: " + choices_text(ENCODERS), default="lstm")
+    embed_dim: int = setting("features per token (stage 3)", default=300)
+    hidden_dim: int = setting("encoder features per direction (stage 4)", default=100)
+    num_layers: int = setting("stacked encoder layers", default=1)
+    bidirectional: bool = setting("read each sequence in both directions", default=True)
+    pooling: str = setting("sequence vector from the encoder's steps: " + choices_text(POOLINGS), default="max")
+    word_dropout: float = setting("share of training tokens replaced by <unk>, so unseen words get a trained "
+                                  "embedding", default=0.0)
+    embed_dropout: float = setting("dropout on the embeddings", default=0.3)
+    dropout: float = setting("dropout on the sequence vector (and between layers)", default=0.3)
+    ngram_buckets: int = setting("hashed bigram embeddings added to the token embeddings (fastText style); "
+                                 "0 = none", default=0)
+    kernel_sizes: str = setting("cnn: comma-separated convolution widths", default="3,4,5")
+    num_heads: int = setting("transformer: attention heads (hidden_dim must divide by it)", default=4)
+
+    def validate(self) -> None:
+        check_choice("encoder", self.encoder, ENCODERS)
+        check_choice("pooling", self.pooling, POOLINGS)
+        for name in ("embed_dim", "hidden_dim", "num_layers", "num_heads"):
+            check_at_least(name, getattr(self, name), 1)
+        check_at_least("ngram_buckets", self.ngram_buckets, 0)
+        if not all(part.strip().isdigit() and int(part) >= 1 for part in self.kernel_sizes.split(",")):
+            raise ConfigError(f"expected widths like '3,4,5', got {self.kernel_sizes!r}", field="kernel_sizes")
+        if self.encoder not in RECURRENT_CELLS:
+            if self.bidirectional:
+                raise ConfigError(f"the {self.encoder} encoder reads both directions at once", field="bidirectional",
+                                  hint="pass --no-bidirectional")
+            if self.pooling == "last":
+                raise ConfigError(f"'last' pooling needs a recurrent encoder, not {self.encoder}", field="pooling",
+                                  hint="use max, mean or attention")
+        if self.encoder == "transformer" and self.hidden_dim % self.num_heads:
+            raise ConfigError(f"hidden_dim {self.hidden_dim} does not divide into {self.num_heads} heads",
+                              field="num_heads")
+        for name in ("word_dropout", "embed_dropout", "dropout"):
+            check_fraction(name, getattr(self, name))
+
+    @property
+    def widths(self) -> list[int]:
+        return [int(part) for part in self.kernel_sizes.split(",")]
 
 
 class SequenceClassifier(nn.Module):
@@ -29,7 +78,7 @@ class SequenceClassifier(nn.Module):
         self.bigrams = (BigramEmbedding(config.ngram_buckets, config.embed_dim, sparse_gradients)
                         if config.ngram_buckets else None)
         self.embed_dropout = _dropout(config.embed_dropout)
-        self.encoder = build_encoder(config)
+        self.encoder = ENCODERS[config.encoder](config)
         self.pool = build_pooling(config.pooling, self.encoder.output_dim)
         self.dropout = _dropout(config.dropout)
         self.head = nn.Linear(self.encoder.output_dim, num_classes)
@@ -51,7 +100,17 @@ class SequenceClassifier(nn.Module):
 
     def on_cpu(self) -> SequenceClassifier:
         """This model if it is on the CPU, else a CPU copy (for export and quantization)."""
-        return self if self.head.weight.device.type == "cpu" else copy.deepcopy(self).cpu()
+        return self if device_of(self).type == "cpu" else copy.deepcopy(self).cpu()
+
+    def weights_fingerprint(self) -> str:
+        """SHA-256 of the weights (names, dtypes, shapes, values), wherever they live: ties an exported
+        graph to its weights, and checks that every process of a distributed run ends the same."""
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.state_dict().items()):
+            tensor = tensor.detach().cpu().contiguous()
+            digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+            digest.update(tensor.numpy().tobytes())
+        return "sha256:" + digest.hexdigest()
 
 
 def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:

@@ -10,13 +10,15 @@ last real token, never at padding.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from seqclf.config import ModelConfig
-from seqclf.errors import ConfigError
 from seqclf.nn.pooling import valid_steps
+
+if TYPE_CHECKING:
+    from seqclf.nn.classifier import ModelConfig  # which validates its encoder against ENCODERS below
 
 RECURRENT_CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
@@ -131,10 +133,3 @@ ENCODERS: dict[str, type[nn.Module]] = {
     "transformer": TransformerEncoder,
     "bag": BagEncoder,
 }
-
-
-def build_encoder(config: ModelConfig) -> nn.Module:
-    if config.encoder not in ENCODERS:
-        raise ConfigError(f"unknown encoder {config.encoder!r}", field="encoder",
-                          hint="choose one of: " + ", ".join(ENCODERS))
-    return ENCODERS[config.encoder](config)

@@ -15,11 +15,32 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
-from seqclf.config import TokenizerConfig
-from seqclf.data.batching import PAD_ID, UNK_ID, EncodedCorpus
+from seqclf.errors import ConfigError
+from seqclf.fields import check_at_least, setting
+from seqclf.ids import PAD, PAD_ID, UNK, UNK_ID, EncodedCorpus
 
-PAD, UNK = "<pad>", "<unk>"
 _UNLIMITED = 1 << 40
+
+
+@dataclass
+class TokenizerConfig:
+    """Stage 2: words to ids, then truncation/padding to max_len."""
+
+    lowercase: bool = setting("lowercase text before splitting", default=True)
+    min_freq: int = setting("keep words seen at least this often in the training data", default=1)
+    max_size: int | None = setting("keep at most this many words (specials not counted); none = all", default=None)
+    max_len: int | str = setting("tokens per sequence: an integer, or 'auto' (a high percentile of lengths)",
+                                 default="auto")
+    max_len_percentile: float = setting("percentile of training lengths used by max_len=auto", default=99.0)
+
+    def validate(self) -> None:
+        check_at_least("min_freq", self.min_freq, 1)
+        if self.max_size is not None:
+            check_at_least("max_size", self.max_size, 1)
+        if self.max_len != "auto":
+            check_at_least("max_len", self.max_len, 1)
+        if not 0 < self.max_len_percentile <= 100:
+            raise ConfigError(f"must be in (0, 100], got {self.max_len_percentile}", field="max_len_percentile")
 
 
 @dataclass(frozen=True)
@@ -115,7 +136,8 @@ def _encode(hf: Tokenizer, texts: Sequence[str], chunk: int = 50_000) -> Encoded
 
 
 def resolve_max_len(config: TokenizerConfig, lengths: np.ndarray) -> int:
-    """max_len as an integer: as configured, or for 'auto' from the training lengths."""
+    """max_len as an integer: as configured, or for 'auto' from the training lengths. The one place
+    it is worked out; the tokenizer then holds it, and config.json records it."""
     return config.max_len if config.max_len != "auto" else auto_max_len(lengths, config.max_len_percentile)
 
 

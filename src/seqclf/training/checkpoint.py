@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,16 +20,17 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from seqclf.artifacts import CHECKPOINT
 from seqclf.config import Config
 from seqclf.data.batching import BucketSampler
 from seqclf.data.encoded import EncodedData
 from seqclf.errors import ModelDirError
+from seqclf.fileio import write_file_atomically
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.optim import Optimizers
 from seqclf.training.trainer import KeepBest, Progress, ReduceOnPlateau
 
-CHECKPOINT = "checkpoint.safetensors"
 METADATA_KEY = "seqclf_checkpoint"
 CHECKPOINT_VERSION = 1
 
@@ -59,26 +59,12 @@ def unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 
 def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:
-    """Write `state` to directory/checkpoint.safetensors: temporary file, fsync, rename, fsync directory."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write `state` to directory/checkpoint.safetensors, atomically (seqclf.fileio)."""
     tensors: dict[str, torch.Tensor] = {}
     flat = flatten(state, "state", tensors)
     metadata = {METADATA_KEY: json.dumps({"version": CHECKPOINT_VERSION, "state": flat})}
     target = directory / CHECKPOINT
-    temporary = directory / f".{CHECKPOINT}.tmp"
-    try:
-        save_file(tensors, str(temporary), metadata=metadata)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    write_file_atomically(target, lambda temporary: save_file(tensors, str(temporary), metadata=metadata))
     return target
 
 

@@ -12,16 +12,17 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from seqclf.config import DEVICES
 from seqclf.errors import ConfigError
+from seqclf.fields import check_choice
 
-AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+DEVICES = ("auto", "cpu", "cuda", "mps")
+AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}  # precision -> autocast dtype
 
 
 def resolve_device(choice: str, local_rank: int = 0) -> torch.device:
-    """`auto`: this process's GPU if there is one, else Apple's MPS, else the CPU."""
-    if choice not in DEVICES:
-        raise ConfigError(f"unknown device {choice!r}", field="device", hint="choose one of: " + ", ".join(DEVICES))
+    """Where this process trains; the one place a device is worked out. `auto`: this process's GPU if
+    there is one, else Apple's MPS, else the CPU."""
+    check_choice("device", choice, DEVICES)
     if choice == "auto":
         choice = "cuda" if torch.cuda.is_available() else "mps" if _mps_available() else "cpu"
     if choice == "cuda":
@@ -39,9 +40,7 @@ def _mps_available() -> bool:
 
 def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype (None for fp32); mixed precision is for CUDA devices."""
-    if precision not in AUTOCAST_DTYPES:
-        raise ConfigError(f"unknown precision {precision!r}", field="precision",
-                          hint="choose one of: " + ", ".join(AUTOCAST_DTYPES))
+    check_choice("precision", precision, AUTOCAST_DTYPES)
     if precision != "fp32" and device.type != "cuda":
         raise ConfigError(f"mixed precision ({precision}) needs a CUDA device, training runs on {device.type}",
                           field="precision", hint="use --precision fp32, or --device cuda on a machine with a GPU")

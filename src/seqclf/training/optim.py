@@ -6,7 +6,6 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from seqclf.config import TrainConfig
 
 
 class LazyAdam(torch.optim.Optimizer):
@@ -70,32 +69,42 @@ class Optimizers:
             optimizer.step()
 
 
-def build_optimizer(model: nn.Module, settings: TrainConfig) -> Optimizers:
+def build_optimizer(model: nn.Module, lr: float, weight_decay: float) -> Optimizers:
     """AdamW for dense parameters (fused: several times faster on CPU than the default step).
 
-    With sparse_embedding, embedding tables get sparse gradients and a lazy Adam that touches only
-    the rows a batch uses, instead of a pass over the whole table every step.
+    Embedding tables with sparse gradients get a lazy Adam that touches only the rows a batch uses,
+    instead of a pass over the whole table every step.
     """
     sparse = [m.weight for m in model.modules()
               if isinstance(m, nn.Embedding) and m.sparse and m.weight.requires_grad]  # frozen: not optimized
     dense = [p for p in model.parameters() if p.requires_grad and not any(p is q for q in sparse)]
-    optimizers = [torch.optim.AdamW(dense, lr=settings.lr, weight_decay=settings.weight_decay, fused=True)]
+    optimizers = [torch.optim.AdamW(dense, lr=lr, weight_decay=weight_decay, fused=True)]
     if sparse:
-        optimizers.append(LazyAdam(sparse, lr=settings.lr))
+        optimizers.append(LazyAdam(sparse, lr=lr))
     return Optimizers(*optimizers)
 
 
-def lr_multiplier(settings: TrainConfig, total_steps: int) -> Callable[[int], float]:
-    """Learning rate at a step, as a fraction of lr: a linear warm-up over `warmup` of the steps,
-    then constant, or (`linear`) falling to 1/total_steps at the last step. `plateau` is constant
-    here; `ReduceOnPlateau` scales it between epochs."""
-    warm = int(settings.warmup * total_steps)
+def _constant(step: int, warm: int, total: int) -> float:
+    return 1.0
+
+
+def _linear(step: int, warm: int, total: int) -> float:
+    """Falling to 1/total at the last step."""
+    return 1.0 - (step - warm) / (total - warm)
+
+
+# The learning rate after warm-up, as a fraction of lr. `plateau` is constant here: `ReduceOnPlateau`
+# (training/trainer.py) scales it between epochs.
+SCHEDULES: dict[str, Callable[[int, int, int], float]] = {"constant": _constant, "linear": _linear,
+                                                          "plateau": _constant}
+
+
+def lr_multiplier(schedule: str, warmup: float, total_steps: int) -> Callable[[int], float]:
+    """Learning rate at a step, as a fraction of lr: a linear warm-up over `warmup` of the steps, then
+    the schedule."""
+    warm, after = int(warmup * total_steps), SCHEDULES[schedule]
 
     def multiplier(step: int) -> float:
-        if step < warm:
-            return (step + 1) / warm
-        if settings.lr_schedule != "linear":
-            return 1.0
-        return 1.0 - (step - warm) / (total_steps - warm)
+        return (step + 1) / warm if step < warm else after(step, warm, total_steps)
 
     return multiplier

@@ -1,4 +1,5 @@
-"""ONNX export, the ONNX Runtime backend and int8 quantization, on the tiny demo model.
+"""ONNX export, the ONNX Runtime backend and int8 quantization, on the tiny demo model: real dynamo exports
+and ONNX Runtime sessions, so the integration tier (the backend settings alone are in unit/deploy).
 
 Parity on real data for every encoder, and int8 accuracy, are in tests/integration/test_onnx.py.
 """
@@ -90,20 +91,6 @@ def test_int8_backends_stay_close_to_float32(exported, demo_data, backend):
     assert reports["int8"].quantization == "int8" and reports["int8"].fp32_bytes == reports[None].bytes
 
 
-def test_torch_int8_leaves_the_float_model_alone(fitted, demo_data):
-    clf = TextClassifier(**TINY).fit(*demo_data)
-    before = {name: t.clone() for name, t in clf.model.state_dict().items()}
-    clf.use_backend(BackendConfig("torch", "int8"))
-    clf.predict(demo_data[0][:5])
-    assert all(torch.equal(before[name], t) for name, t in clf.model.state_dict().items())
-    assert isinstance(clf.model.head, torch.nn.Linear)
-
-
-def test_onnx_backend_without_an_exported_file_says_how_to_make_one(model_dir):
-    with pytest.raises(ModelDirError, match="seqclf export"):
-        TextClassifier.load(model_dir, backend="onnx")
-
-
 def test_a_graph_of_other_weights_is_refused(exported, tmp_path, demo_data):
     directory, _ = exported
     other = TextClassifier(**{**TINY, "seed": 1}).fit(*demo_data).save(tmp_path / "other")
@@ -116,14 +103,6 @@ def test_asking_for_int8_from_a_float_graph_is_refused(exported):
     directory, _ = exported
     with pytest.raises(ConfigError, match="holds a float32 graph, not int8"):
         TextClassifier.load(directory, backend="onnx", quantize="int8", onnx_file=directory / "model.onnx")
-
-
-@pytest.mark.parametrize("settings, field", [(("tensorflow",), "backend"), (("torch", "int4"), "quantize"),
-                                             (("torch", None, "model.onnx"), "onnx")])
-def test_bad_backend_settings_name_their_field(settings, field):
-    with pytest.raises(ConfigError) as caught:
-        BackendConfig(*settings).validate()
-    assert caught.value.field == field
 
 
 def test_an_encoder_that_cannot_be_exported_fails_clearly_and_writes_nothing(demo_data, tmp_path):

@@ -23,10 +23,14 @@ def data_file(tmp_path):
 CONFIG = Config.from_dict({"max_len": 8})
 
 
+def sections(config: Config):
+    return config.data, config.tokenizer
+
+
 def test_second_run_loads_memory_mapped_arrays(data_file, tmp_path):
     cache = CorpusCache(tmp_path / "cache")
-    tokenizer, first = encode_training_file(data_file, CONFIG, cache)
-    again_tokenizer, second = encode_training_file(data_file, CONFIG, cache)
+    tokenizer, first = encode_training_file(data_file, *sections(CONFIG), cache)
+    again_tokenizer, second = encode_training_file(data_file, *sections(CONFIG), cache)
     assert not first.from_cache and second.from_cache
     assert isinstance(second.corpus.ids, np.memmap)
     assert np.array_equal(first.corpus.ids, second.corpus.ids)
@@ -39,13 +43,13 @@ def test_second_run_loads_memory_mapped_arrays(data_file, tmp_path):
 
 def test_changed_file_or_settings_miss_the_cache(data_file, tmp_path):
     cache = CorpusCache(tmp_path / "cache")
-    encode_training_file(data_file, CONFIG, cache)
-    assert not encode_training_file(data_file, CONFIG.updated({"min_freq": 2}), cache)[1].from_cache
-    assert not encode_training_file(data_file, CONFIG.updated({"lowercase": False}), cache)[1].from_cache
-    assert encode_training_file(data_file, CONFIG.updated({"max_len": 5}), cache)[1].from_cache  # a view
+    encode_training_file(data_file, *sections(CONFIG), cache)
+    assert not encode_training_file(data_file, *sections(CONFIG.updated({"min_freq": 2})), cache)[1].from_cache
+    assert not encode_training_file(data_file, *sections(CONFIG.updated({"lowercase": False})), cache)[1].from_cache
+    assert encode_training_file(data_file, *sections(CONFIG.updated({"max_len": 5})), cache)[1].from_cache  # a view
     with open(data_file, "a") as handle:
         handle.write("one more line,positive\n")
-    changed = encode_training_file(data_file, CONFIG, cache)[1]
+    changed = encode_training_file(data_file, *sections(CONFIG), cache)[1]
     assert not changed.from_cache and len(changed) == 201
 
 
@@ -81,18 +85,18 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_damaged_entry_of_any_kind_is_a_warning_and_is_rebuilt(data_file, tmp_path, damage):
     cache = CorpusCache(tmp_path / "cache")
-    _, first = encode_training_file(data_file, CONFIG, cache)
+    _, first = encode_training_file(data_file, *sections(CONFIG), cache)
     (entry,) = (tmp_path / "cache").iterdir()
     DAMAGE[damage](entry)
     with pytest.warns(SeqclfWarning, match="cached encoding of .*train.csv.* is damaged .*encoding the file again"):
-        _, rebuilt = encode_training_file(data_file, CONFIG, cache)
+        _, rebuilt = encode_training_file(data_file, *sections(CONFIG), cache)
     assert not rebuilt.from_cache and np.array_equal(rebuilt.corpus.ids, first.corpus.ids)
-    assert encode_training_file(data_file, CONFIG, cache)[1].from_cache
+    assert encode_training_file(data_file, *sections(CONFIG), cache)[1].from_cache
 
 
 def test_damaged_validation_entry_is_rebuilt(data_file, tmp_path):
     cache = CorpusCache(tmp_path / "cache")
-    tokenizer, _ = encode_training_file(data_file, CONFIG, cache)
+    tokenizer, _ = encode_training_file(data_file, *sections(CONFIG), cache)
     encode_file(data_file, CONFIG.data, tokenizer, cache)
     entries = sorted((tmp_path / "cache").iterdir(), key=lambda p: p.stat().st_mtime)
     _damage_ids(entries[-1])
@@ -104,12 +108,12 @@ def test_unwritable_cache_warns_and_goes_on(data_file, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     with pytest.warns(SeqclfWarning, match="could not write the corpus cache .*--no-cache"):
-        _, data = encode_training_file(data_file, CONFIG, CorpusCache(blocker / "cache"))
+        _, data = encode_training_file(data_file, *sections(CONFIG), CorpusCache(blocker / "cache"))
     assert len(data) == 200
 
 
 def test_disabled_cache_writes_nothing(data_file, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        encode_training_file(data_file, CONFIG, CorpusCache(None))
+        encode_training_file(data_file, *sections(CONFIG), CorpusCache(None))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]

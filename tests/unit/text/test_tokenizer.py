@@ -1,9 +1,9 @@
 import numpy as np
 from tokenizers import Tokenizer
 
-from seqclf.config import TokenizerConfig
 from seqclf.data.batching import pad_batch
-from seqclf.text.tokenizer import PAD, UNK, UNK_ID, WordTokenizer, auto_max_len
+from seqclf.ids import PAD, UNK, UNK_ID
+from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, auto_max_len
 
 TEXTS = ["The film, sadly, was BAD!", "the film was good", "good good film"]
 

@@ -5,9 +5,10 @@ import pytest
 import torch
 from helpers import TINY
 
-import seqclf.api as api
+import seqclf.training.recipe as recipe
 from seqclf import ModelDirError, TextClassifier
-from seqclf.training.checkpoint import CHECKPOINT, load_checkpoint
+from seqclf.artifacts import CHECKPOINT
+from seqclf.training.checkpoint import load_checkpoint
 from seqclf.training.trainer import Callback, NonFiniteLoss
 
 
@@ -28,13 +29,13 @@ class PoisonAt(Callback):
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(demo_data, tmp_path, monkeypatch):
     texts, labels = demo_data
-    holder, real_model = {}, api.SequenceClassifier
+    holder, real_model = {}, recipe.SequenceClassifier
 
     def capture(*args, **kwargs):
         holder["model"] = real_model(*args, **kwargs)
         return holder["model"]
 
-    monkeypatch.setattr(api, "SequenceClassifier", capture)
+    monkeypatch.setattr(recipe, "SequenceClassifier", capture)
     clf = TextClassifier(**{**TINY, "epochs": 3})
     with pytest.raises(NonFiniteLoss, match=r"loss became nan at epoch 2, step 4.*last checkpoint is kept"):
         clf.fit(texts, labels, checkpoint_dir=tmp_path, callbacks=[PoisonAt(holder, epoch=2, step=3)])

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqclf.config import ModelConfig
-from seqclf.nn.encoders import RECURRENT_CELLS, RecurrentEncoder
+from seqclf.nn.classifier import ModelConfig
+from seqclf.nn.encoders import RECURRENT_CELLS, RecurrentEncoder, reverse_within_length
 from seqclf.nn.pooling import pool_last, valid_steps
 
 E, H = 7, 5
@@ -76,3 +76,12 @@ def test_float32_fast_path_matches_within_1e_5(bidirectional):
         _, (hidden, _) = reference(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
     ref_last = torch.cat([hidden[-2], hidden[-1]], dim=1) if bidirectional else hidden[-1]
     assert (last - ref_last).abs().max().item() <= 1e-5
+
+
+def test_reverse_within_length_keeps_padding_in_place_and_is_its_own_inverse():
+    x = torch.arange(1, 7, dtype=torch.float32).view(1, 6, 1).repeat(2, 1, 1)  # (2, 6, 1)
+    lengths = torch.tensor([4, 6])
+    reversed_x = reverse_within_length(x, lengths)
+    assert reversed_x[0, :, 0].tolist() == [4, 3, 2, 1, 5, 6]
+    assert reversed_x[1, :, 0].tolist() == [6, 5, 4, 3, 2, 1]
+    assert torch.equal(reverse_within_length(reversed_x, lengths), x)

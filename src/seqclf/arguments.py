@@ -1,0 +1,123 @@
+"""The `seqclf` command's arguments: every sub-command, its flags and their help. Flags of settings are
+made from the config fields (`seqclf.config`), so they cannot drift from what the settings are."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, preset_names
+from seqclf.console import PREDICTION_WRITERS
+from seqclf.errors import SeqclfError
+from seqclf.predictor import BACKENDS, QUANTIZATIONS
+from seqclf.version import __version__
+
+INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
+# Ranges of the numbers that are flags of the command rather than settings (the config checks those).
+NUMBER_RANGES = {"top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
+                 "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None)}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+    defaults = {name: value for section in Config().to_dict().values() for name, value in section.items()}
+    for name in names:
+        flag = "--" + name.replace("_", "-")
+        text = f"{FIELD_HELP[name]} (default: {'none' if defaults[name] is None else defaults[name]})"
+        if FIELD_TYPES[name] is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
+        else:
+            parser.add_argument(flag, dest=name, default=None, metavar=name.upper(), help=text)
+
+
+def parser() -> argparse.ArgumentParser:
+    """Every sub-command with its flags; `command` names the one chosen."""
+    parser = argparse.ArgumentParser(prog="seqclf", description="Sequence classification whose pipeline you can see.")
+    parser.add_argument("--version", action="version", version=f"seqclf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="the classic pipeline on built-in data, end to end")
+    demo.add_argument("--out", default="runs/demo", help="where to save the demo model (default: runs/demo)")
+    demo.set_defaults(command="demo")
+
+    train = commands.add_parser("train", help="train a model on a data file")
+    train.add_argument("data", help="training data (.csv, .tsv, .jsonl, or fastText .txt)")
+    train.add_argument("--out", required=True, help="model directory to write")
+    train.add_argument("--valid", help="validation data; default: hold out --valid-fraction of the training data")
+    train.add_argument("--test", help="test data to evaluate the saved model on")
+    train.add_argument("--config", help="YAML or JSON file of settings (flags win over it)")
+    train.add_argument("--preset", choices=preset_names(), help="named settings to start from")
+    train.add_argument("--cache-dir", help="where encoded data files are cached "
+                                           "(default: $SEQCLF_CACHE_DIR or ~/.cache/seqclf)")
+    train.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run whose checkpoint is in --out, where it stopped")
+    train.add_argument("--nproc", type=int, metavar="N",
+                       help="train with N processes on this machine (launches torchrun; see docs/distributed.md)")
+    _add_config_flags(train, list(FIELD_SECTION))
+    train.set_defaults(command="train")
+
+    evaluate = commands.add_parser("evaluate", help="accuracy, F1 and confusion matrix on labeled data")
+    evaluate.add_argument("model", help="model directory")
+    evaluate.add_argument("data", help="labeled data file")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_config_flags(evaluate, [name for name, section in FIELD_SECTION.items() if section == "data"])
+    _add_backend_flags(evaluate)
+    evaluate.set_defaults(command="evaluate")
+
+    predict = commands.add_parser("predict", help="label texts")
+    predict.add_argument("model", help="model directory")
+    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("--input", help="file of texts (.txt: one per line; .csv/.tsv/.jsonl: the text column), "
+                                         "or - for standard input")
+    predict.add_argument("--input-format", choices=["csv", "tsv", "jsonl", "fasttext"],
+                         help="format of --input when its extension does not tell")
+    predict.add_argument("--text-column", default="text", help="column or key of the text in --input")
+    predict.add_argument("--top-k", type=int, help="show the K most probable classes (default: all)")
+    predict.add_argument("--format", choices=list(PREDICTION_WRITERS), default="json",
+                         help="json: one object per line (default); tsv: one line per input, tabs and line breaks "
+                              "in texts escaped; table")
+    _add_config_flags(predict, INPUT_FIELDS)
+    _add_backend_flags(predict)
+    predict.set_defaults(command="predict")
+
+    trace = commands.add_parser("trace", help="one text through every stage, with real values")
+    trace.add_argument("model", help="model directory")
+    trace.add_argument("text", help="the text to trace")
+    trace.add_argument("--json", action="store_true", help="print the trace as JSON")
+    trace.set_defaults(command="trace")
+
+    serve = commands.add_parser("serve", help="HTTP API and web page for a saved model (needs seqclf[serve])")
+    serve.add_argument("model", help="model directory")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="server processes, each with its own model copy")
+    serve.add_argument("--max-texts", type=int, default=256, help="most texts in one /v1/predict request")
+    serve.add_argument("--max-chars", type=int, default=10_000, help="most characters in one text")
+    serve.add_argument("--max-body-bytes", type=int, default=4_000_000, help="largest request body")
+    _add_backend_flags(serve)
+    serve.set_defaults(command="serve")
+
+    export = commands.add_parser("export", help="write the model as an ONNX graph (needs seqclf[onnx])")
+    export.add_argument("model", help="model directory")
+    export.add_argument("--onnx", metavar="FILE", help="where to write the graph (default: model.onnx in the model "
+                                                        "directory, model.int8.onnx with --quantize int8)")
+    export.add_argument("--quantize", choices=QUANTIZATIONS, help="int8: dynamic int8 quantization (linear, recurrent, embedding weights)")
+    export.set_defaults(command="export")
+    return parser
+
+
+def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, default="torch",
+                        help="what runs the model: torch (default) or onnx (ONNX Runtime, needs seqclf[onnx] and "
+                             "a graph from `seqclf export`)")
+    parser.add_argument("--quantize", choices=QUANTIZATIONS,
+                        help="int8: torch quantizes dynamically on load; onnx reads model.int8.onnx")
+    parser.add_argument("--onnx", metavar="FILE", help="the ONNX graph to run with --backend onnx "
+                                                       "(default: model.onnx or model.int8.onnx in the model directory)")
+
+
+def check_numbers(args: argparse.Namespace) -> None:
+    for name, (low, high) in NUMBER_RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not (low <= value and (high is None or value <= high)):
+            allowed = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise SeqclfError(f"must be {allowed}, got {value}", field=name.replace("_", "-"))

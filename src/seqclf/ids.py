@@ -1,0 +1,60 @@
+"""Token ids: the facts stage 2 (text/) and batching (data/) share, below both.
+
+<pad> is 0 and <unk> is 1 in every vocabulary. An encoded corpus keeps N ragged id sequences in
+one flat int32 array with offsets, never in Python lists of lists.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+
+PAD, UNK = "<pad>", "<unk>"
+PAD_ID = 0
+UNK_ID = 1  # words outside the vocabulary
+
+
+@dataclass(frozen=True)
+class EncodedCorpus:
+    """N ragged id sequences: sequence i is ids[offsets[i]:offsets[i + 1]], read cut to max_len.
+
+    The arrays may be read-only memory maps of a cached corpus; truncation is a view, not a copy.
+    """
+
+    ids: np.ndarray  # (total_tokens,) int32
+    offsets: np.ndarray  # (N + 1,) int64
+    max_len: int | None = None
+
+    @classmethod
+    def from_sequences(cls, sequences: list[list[int]]) -> EncodedCorpus:
+        # accumulate + fromiter: as fast for one text (single-text latency) as for 50,000
+        offsets = np.fromiter(itertools.accumulate(map(len, sequences), initial=0), dtype=np.int64,
+                              count=len(sequences) + 1)
+        ids = np.fromiter(itertools.chain.from_iterable(sequences), dtype=np.int32, count=int(offsets[-1]))
+        return cls(ids, offsets)
+
+    @classmethod
+    def concatenate(cls, parts: list[EncodedCorpus]) -> EncodedCorpus:
+        if not parts:
+            return cls(np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64))
+        lengths = np.concatenate([np.diff(p.offsets) for p in parts])
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return cls(np.concatenate([p.ids for p in parts]), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @cached_property
+    def lengths(self) -> np.ndarray:  # (N,) int64, after truncation
+        lengths = np.diff(self.offsets)
+        return lengths if self.max_len is None else np.minimum(lengths, self.max_len)
+
+    def sequence(self, i: int) -> np.ndarray:
+        return self.ids[self.offsets[i] : self.offsets[i] + self.lengths[i]]
+
+    def truncated(self, max_len: int) -> EncodedCorpus:
+        """The same sequences read cut to their first max_len ids (no copy)."""
+        return replace(self, max_len=max_len)

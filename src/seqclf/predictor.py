@@ -1,0 +1,147 @@
+"""`Predictor`: a trained model behind one interface, which the Python API, the command line and the
+HTTP server all use (AllenNLP's Predictor): texts in; labels, probabilities, traces, reports out.
+
+Whatever the backend (`BackendConfig`: PyTorch or ONNX Runtime, float32 or int8), tokenization,
+batching and everything after the logits are the same code here; the trace and the data-flow table
+show the float32 PyTorch model, whose stages they explain.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from seqclf import artifacts
+from seqclf.artifacts import ModelParts
+from seqclf.data.encoded import EncodedData, encode_data
+from seqclf.data.formats import BadRow
+from seqclf.data.readers import dataset_from_lists
+from seqclf.deploy.backend import BACKENDS, BackendConfig, build_engine
+from seqclf.deploy.quantize import QUANTIZATIONS
+from seqclf.errors import DataError
+from seqclf.fields import check_choice
+from seqclf.ids import EncodedCorpus
+from seqclf.inference import predict_logits
+from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
+from seqclf.training.metrics import classification_report
+from seqclf.training.recipe import class_indices
+
+if TYPE_CHECKING:
+    from seqclf.deploy.onnx_export import ExportReport
+
+__all__ = ["Predictor", "BackendConfig", "BACKENDS", "QUANTIZATIONS"]
+EXAMPLE = "I love this movie"  # the text whose shapes describe() shows
+
+
+class Predictor:
+    """Predictions, traces and reports of one model (`ModelParts`), run by one backend."""
+
+    def __init__(self, parts: ModelParts, backend: BackendConfig = BackendConfig(),
+                 directory: Path | None = None) -> None:
+        self.parts, self.backend, self.directory = parts, backend, directory
+        self.engine = build_engine(parts.model, parts.classes, directory, backend)
+
+    @classmethod
+    def from_dir(cls, directory: str | Path, backend: BackendConfig = BackendConfig()) -> Predictor:
+        """A saved model directory (checked whole by `artifacts.load`), run by `backend`."""
+        return cls(artifacts.load(directory), backend, Path(directory))
+
+    @property
+    def classes(self) -> list[str]:
+        return self.parts.classes
+
+    @property
+    def tokenizer_file(self) -> Path | None:
+        """The model directory's tokenizer.json: what an exported graph's ids come from."""
+        return None if self.directory is None else self.directory / artifacts.TOKENIZER
+
+    # -- predictions ----------------------------------------------------------------------------
+
+    def encode(self, texts: Sequence[str]) -> EncodedCorpus:
+        return self.parts.tokenizer.encode(dataset_from_lists(texts, None, source="texts").texts)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, C) probabilities, rows sum to 1, columns in `classes` order, rows in input order."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes)), dtype=np.float32)
+        return torch.softmax(predict_logits(self.engine, self.encode(texts)), dim=1).numpy()
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+
+    def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
+        """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default),
+        most probable first."""
+        probabilities = self.predict_proba(texts)  # (N, C)
+        k = len(self.classes) if top_k is None else max(1, min(top_k, len(self.classes)))
+        results = []
+        for row in probabilities:
+            top = row.argsort()[::-1][:k]
+            results.append({"label": self.classes[top[0]],
+                            "probabilities": {self.classes[i]: float(row[i]) for i in top}})
+        return results
+
+    def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:
+        """One result per input, in order: `predict_top`'s for a text, None for a row that has none."""
+        texts = [row for row in inputs if isinstance(row, str)]
+        results = iter(self.predict_top(texts, top_k) if texts else [])
+        return [next(results) if isinstance(row, str) else None for row in inputs]
+
+    # -- reports and views ----------------------------------------------------------------------
+
+    def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
+        """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+        data = dataset_from_lists(texts, labels, source="evaluation data")
+        return self.evaluate_encoded(encode_data(data, self.parts.tokenizer))
+
+    def evaluate_encoded(self, data: EncodedData) -> dict:
+        targets = class_indices(data, self.classes).numpy()
+        predicted = predict_logits(self.engine, data.corpus).argmax(dim=1).numpy()
+        return classification_report(targets, predicted, self.classes)
+
+    def trace(self, text: str) -> PredictionTrace:
+        """One text through every stage, with the real values each stage produced."""
+        dataset_from_lists([text], None, source="text")
+        return prediction_trace(self.parts.model, self.parts.tokenizer, self.classes, text)
+
+    def data_flow(self, texts: Sequence[str]) -> DataFlow:
+        """The shape of the whole data set after each stage."""
+        if len(texts) == 0:
+            raise DataError("no texts given", field="texts")
+        return data_flow(self.parts.model, self.parts.tokenizer, self.classes, self.encode(texts), texts[0])
+
+    def data_flow_encoded(self, corpus: EncodedCorpus) -> DataFlow:
+        """The data-flow table of an encoded corpus (its first sequence is the example)."""
+        tokenizer = self.parts.tokenizer
+        example = " ".join(tokenizer.id_to_token(int(i)) for i in corpus.sequence(0))
+        return data_flow(self.parts.model, tokenizer, self.classes, corpus, example)
+
+    def describe(self) -> dict:
+        """The model as data: name, labels, format version, settings, the data flow for N texts, the
+        training history and the backend."""
+        return {
+            "name": None if self.directory is None else self.directory.name,
+            "labels": self.classes,
+            "format_version": self.parts.format_version,
+            "config": self.parts.config.to_dict(),
+            "data_flow": self.data_flow([EXAMPLE]).with_batch_axis("N").to_dict(),
+            "history": [asdict(record) for record in self.parts.history.records],
+            "backend": self.backend.describe(),
+        }
+
+    def export_onnx(self, path: str | Path | None = None, quantize: str | None = None) -> ExportReport:
+        """Write the model (ids and attention mask to logits and probabilities) as an ONNX graph, checked
+        against PyTorch in ONNX Runtime; `quantize="int8"` writes the int8 graph. `path` defaults to
+        model.onnx (model.int8.onnx) in the model directory."""
+        from seqclf.deploy.onnx_export import export_onnx
+
+        check_choice("quantize", quantize, QUANTIZATIONS, allow_none=True)
+        if path is None:
+            if self.directory is None:
+                raise DataError("no model directory to export into", field="path", hint="give a path")
+            path = artifacts.onnx_path(self.directory, quantize)
+        return export_onnx(self.parts.model.on_cpu(), self.classes, self.parts.tokenizer.max_len, path, quantize)

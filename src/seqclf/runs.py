@@ -1,0 +1,106 @@
+"""Whole runs, as `seqclf train` and `seqclf demo` do them: from files to a model directory.
+
+Every input file and the output directory are checked before any work; the directory stays locked
+(`seqclf.fileio.locked`) until the model is written. Under `torchrun`, every process runs this;
+rank 0 reports, writes the checkpoints and the model directory.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqclf import artifacts
+from seqclf.api import TextClassifier
+from seqclf.config import Config
+from seqclf.data.cache import CorpusCache, default_cache_dir
+from seqclf.data.demo import demo_corpus
+from seqclf.data.encoded import EncodedData, check_known_labels, encode_data
+from seqclf.data.formats import BadRow
+from seqclf.data.readers import check_readable, read_dataset
+from seqclf.errors import SeqclfError
+from seqclf.fileio import locked
+from seqclf.trace import DataFlow
+from seqclf.training.checkpoint import has_checkpoint
+from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
+from seqclf.training.recipe import RunReport, fit, load_files
+
+__all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport"]
+
+
+@dataclass
+class TrainingRun:
+    classifier: TextClassifier
+    directory: Path  # the model directory written (by rank 0)
+    cluster: Cluster
+    fingerprints: list[str]  # under torchrun: every process's weights fingerprint (all equal)
+    # on rank 0 only (None or empty elsewhere):
+    data_flow: DataFlow | None  # of the training data
+    skipped: list[BadRow]  # rows left out of the training, validation and test files
+    test: EncodedData | None
+    test_report: dict | None
+
+    @property
+    def skipped_rows_file(self) -> Path:
+        return self.directory / artifacts.SKIPPED_ROWS
+
+
+@contextlib.contextmanager
+def writing(out: str | Path) -> Iterator[Path]:
+    """The real path of a model directory to write, checked (`artifacts.check_output`) and locked."""
+    directory = artifacts.check_output(out)
+    with locked(directory):
+        yield directory
+
+
+def train_to_directory(config: Config, data: str | Path, out: str | Path, *, valid: str | Path | None = None,
+                       test: str | Path | None = None, cache: str | Path | bool = True, resume: bool = False,
+                       report: RunReport | None = None) -> TrainingRun:
+    """Train on a file, write the model directory `out`, evaluate on `test`. `cache`: True for the
+    default cache directory, False for none, or a directory. `report` (rank 0 only) is told about the
+    data read and follows the training."""
+    for path in (data, valid, test):
+        if path is not None:
+            check_readable(path, config.data)
+    directory = artifacts.check_output(out)
+    cluster = join_cluster(config.train.device)  # under torchrun: this process's rank; else a cluster of one
+    try:
+        with locked(directory) if cluster.is_main else contextlib.nullcontext():
+            return _train(config, data, directory, valid, test, _cache(cache), resume, cluster,
+                          report if cluster.is_main and report is not None else RunReport())
+    finally:
+        leave_cluster()
+
+
+def _train(config: Config, data: str | Path, directory: Path, valid: str | Path | None, test: str | Path | None,
+           cache: CorpusCache, resume: bool, cluster: Cluster, report: RunReport) -> TrainingRun:
+    if has_checkpoint(directory) and not resume:
+        raise SeqclfError("holds the checkpoint of an unfinished training run", path=directory,
+                          hint=f"pass --resume to continue it, or delete {directory / artifacts.CHECKPOINT} to "
+                               "start afresh")
+    test_data = read_dataset(test, config.data) if test is not None else None  # a bad test file fails now
+    report.on_cluster(cluster, config.train.batch_size)
+    tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid)
+    for encoded in (train_data, valid_data):
+        if encoded is not None:
+            report.on_data(encoded)
+    if test_data is not None:
+        check_known_labels(test_data.labels, train_data.label_names, test_data.source)
+    fitted = fit(config, tokenizer, train_data, valid_data, cluster=cluster, callbacks=[report],
+                 checkpoint_dir=directory, resume=resume)
+    clf = TextClassifier.from_fitted(fitted)
+    if not cluster.is_main:  # rank 0 writes the model directory and evaluates
+        return TrainingRun(clf, directory, cluster, fitted.fingerprints, None, [], None, None)
+    skipped = [*train_data.skipped, *(valid_data.skipped if valid_data else []),
+               *(test_data.skipped if test_data else [])]
+    clf.save(directory, skipped_rows=skipped)
+    encoded_test = encode_data(test_data, clf.tokenizer) if test_data is not None else None
+    return TrainingRun(clf, directory, cluster, fitted.fingerprints, clf.data_flow_encoded(train_data.corpus),
+                       skipped, encoded_test, None if encoded_test is None else clf.evaluate_encoded(encoded_test))
+
+
+def _cache(cache: str | Path | bool) -> CorpusCache:
+    if cache is False:
+        return CorpusCache(None)
+    return CorpusCache(default_cache_dir() if cache is True else Path(cache))

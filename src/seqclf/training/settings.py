@@ -1,0 +1,65 @@
+"""The training recipe's settings, validated against the registries they name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqclf.errors import ConfigError
+from seqclf.fields import check_at_least, check_choice, check_fraction, choices_text, setting
+from seqclf.training.distributed import AUTOCAST_DTYPES, DEVICES
+from seqclf.training.loss import CLASS_WEIGHTS
+from seqclf.training.optim import SCHEDULES
+
+
+@dataclass
+class TrainConfig:
+    """The training loop."""
+
+    epochs: int = setting("passes over the training data", default=10)
+    batch_size: int = setting("sequences per step", default=32)
+    lr: float = setting("learning rate (AdamW)", default=2e-3)
+    lr_schedule: str = setting("learning rate after warm-up: " + choices_text(SCHEDULES) + " (linear: down to 0 "
+                               "at the end; plateau: halved after each epoch without a better validation "
+                               "accuracy)", default="constant")
+    weight_decay: float = setting("AdamW weight decay (not applied to a sparse embedding)", default=1e-4)
+    sparse_embedding: bool = setting("update only the embedding rows each batch uses (lazy Adam): much faster "
+                                     "for large vocabularies", default=True)
+    warmup: float = setting("share of the steps over which the learning rate rises linearly from 0", default=0.0)
+    label_smoothing: float = setting("share of each target spread over the other classes", default=0.0)
+    class_weight: str = setting("loss weight per class: " + choices_text(CLASS_WEIGHTS) + " (balanced: inverse to "
+                                "class frequency)", default="none")
+    patience: int | None = setting("stop after this many epochs without a better validation accuracy; "
+                                   "none = run every epoch", default=None)
+    max_grad_norm: float | None = setting("clip gradients to this norm; none = no clipping", default=5.0)
+    vectors: str | None = setting("pretrained word vectors to start the embedding from (GloVe / word2vec / "
+                                  "fastText .vec text, .gz too); their dimension must be embed_dim", default=None)
+    freeze_vectors: bool = setting("keep the pretrained vectors fixed instead of fine-tuning them", default=False)
+    checkpoint_every: int | None = setting("also write the resume checkpoint every this many steps (it is always "
+                                           "written after each epoch); none = epochs only", default=None)
+    seed: int = setting("random seed: the same seed gives the same metrics on CPU", default=13)
+    valid_fraction: float = setting("share of the training data held out when no validation file is given",
+                                    default=0.1)
+    threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
+    device: str = setting("where to train: " + choices_text(DEVICES) + " (auto: a GPU if there is one)",
+                          default="auto")
+    precision: str = setting(choices_text(AUTOCAST_DTYPES) + " (bf16 and fp16: automatic mixed precision, on CUDA)",
+                             default="fp32")
+
+    def validate(self) -> None:
+        for name in ("epochs", "batch_size"):
+            check_at_least(name, getattr(self, name), 1)
+        check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
+        check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
+        check_choice("device", self.device, DEVICES)
+        check_choice("precision", self.precision, AUTOCAST_DTYPES)
+        for name in ("warmup", "label_smoothing", "valid_fraction"):
+            check_fraction(name, getattr(self, name))
+        if self.patience is not None:
+            check_at_least("patience", self.patience, 1)
+        if self.lr <= 0:
+            raise ConfigError(f"must be > 0, got {self.lr}", field="lr")
+        check_at_least("weight_decay", self.weight_decay, 0)
+        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
+            raise ConfigError(f"must be > 0 or none, got {self.max_grad_norm}", field="max_grad_norm")
+        for name in ("threads", "checkpoint_every"):
+            if getattr(self, name) is not None:
+                check_at_least(name, getattr(self, name), 1)

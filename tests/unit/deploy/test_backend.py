@@ -1,0 +1,18 @@
+import pytest
+
+from seqclf import ModelDirError, TextClassifier
+from seqclf.errors import ConfigError
+from seqclf.predictor import BackendConfig
+
+
+def test_onnx_backend_without_an_exported_file_says_how_to_make_one(model_dir):
+    with pytest.raises(ModelDirError, match="seqclf export"):
+        TextClassifier.load(model_dir, backend="onnx")
+
+
+@pytest.mark.parametrize("settings, field", [(("tensorflow",), "backend"), (("torch", "int4"), "quantize"),
+                                             (("torch", None, "model.onnx"), "onnx")])
+def test_bad_backend_settings_name_their_field(settings, field):
+    with pytest.raises(ConfigError) as caught:
+        BackendConfig(*settings)
+    assert caught.value.field == field

@@ -1,0 +1,39 @@
+"""The layer contracts of pyproject.toml ([tool.importlinter]): kept by the code, and able to fail."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess:
+    """import-linter on the package under root/src, with root/pyproject.toml's contracts."""
+    environment = {**os.environ, "PYTHONPATH": str(root / "src")}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(root / "pyproject.toml")], cwd=root,
+                          capture_output=True, text=True, env=environment, timeout=120)
+
+
+def test_the_code_keeps_every_contract():
+    result = lint_imports(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize("module, upward, contract", [
+    ("nn/classifier.py", "from seqclf.data.batching import pad_batch", "Layers"),  # a component reaching sideways
+    ("ids.py", "import seqclf.text.tokenizer", "Layers"),  # the base reaching up
+    ("cli.py", "from seqclf.artifacts import CONFIG", "public layer"),  # a face reaching past the public layer
+])
+def test_an_import_against_the_layers_fails(tmp_path, module, upward, contract):
+    shutil.copytree(REPO / "src" / "seqclf", tmp_path / "src" / "seqclf", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    path = tmp_path / "src" / "seqclf" / module
+    path.write_text(path.read_text() + f"\n{upward}\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "1 broken" in result.stdout and contract in result.stdout.split("BROKEN")[0].splitlines()[-1]
