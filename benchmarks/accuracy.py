@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
 RESULTS = HERE / "results" / "accuracy.md"
 DEV_SHARE, DEV_SEED = 0.1, 0
-PEERS = ("tfidf-logreg", "tfidf-linearsvc", "fasttext")
+PEERS = ("tfidf-logreg", "tfidf-linearsvc", "nbsvm", "fasttext")
 THREADS = len(os.sched_getaffinity(0))
 
 Texts = list[str]
@@ -169,6 +169,63 @@ def run_tfidf(corpus: Corpus, model: str) -> Runs:
     return runs
 
 
+def run_nbsvm(corpus: Corpus) -> Runs:
+    """NBSVM (Wang & Manning 2012): binarized word 1-2 grams (whitespace tokens) scaled by the naive-Bayes
+    log-count ratio of each class against the rest (alpha 1), then per class either a logistic
+    regression or their interpolated linear SVM (w = (1 - beta) mean|w| + beta w); one model for two
+    classes, one per class (argmax) otherwise. The classifier, C and beta are chosen on dev."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    classes = sorted(set(corpus.train.labels))
+    vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True, lowercase=True, token_pattern=r"[^\s]+")
+    features, vectorize_seconds = timed(lambda: vectorizer.fit_transform(corpus.train.texts))
+    labels = np.array(corpus.train.labels)
+
+    def fit(setting: tuple[str, float, float]):
+        kind, c, beta = setting
+        models = []
+        for positive in (classes[1:] if len(classes) == 2 else classes):
+            mine = labels == positive
+            p = 1 + np.asarray(features[mine].sum(axis=0)).ravel()
+            q = 1 + np.asarray(features[~mine].sum(axis=0)).ravel()
+            ratio = np.log((p / p.sum()) / (q / q.sum()))
+            scaled = features.multiply(ratio).tocsr()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = (LogisticRegression(C=c, max_iter=2000) if kind == "lr" else LinearSVC(C=c)).fit(scaled, mine)
+            weights = model.coef_.ravel()
+            if kind == "svm":
+                weights = (1 - beta) * np.abs(weights).mean() + beta * weights
+            models.append((ratio * weights, model.intercept_[0]))
+        return models
+
+    def predict(models, texts: Texts) -> Texts:
+        x = vectorizer.transform(texts)
+        scores = np.stack([x @ weights + bias for weights, bias in models], axis=1)
+        if len(classes) == 2:
+            return [classes[int(s > 0)] for s in scores[:, 0]]
+        return [classes[i] for i in scores.argmax(axis=1)]
+
+    grid = ([("lr", c, 1.0) for c in (0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100)]
+            + [("svm", c, beta) for c in (0.01, 0.03, 0.1, 0.3, 1, 3) for beta in (0.25, 0.5, 1.0)])
+    dev_accuracy = {s: np.mean(np.array(predict(fit(s), corpus.dev.texts)) == np.array(corpus.dev.labels))
+                    for s in grid}
+    best = max(grid, key=lambda s: (dev_accuracy[s], s[0] == "lr", -s[1]))
+    fitted, seconds = timed(lambda: fit(best))
+    kind, c, beta = best
+    chosen = f"LogisticRegression, C={c}" if kind == "lr" else f"interpolated SVM, C={c}, beta={beta}"
+    runs = Runs("NBSVM (NB-scaled binary 1-2 grams)", f"{chosen} (dev {dev_accuracy[best]:.3f})")
+    runs.add(score(classes, corpus.test.labels, predict(fitted, corpus.test.texts)), vectorize_seconds + seconds,
+             dev_accuracy[best])
+    print(f"  {runs.system}: {runs.accuracy[-1]:.4f} ({runs.settings})", flush=True)
+    return runs
+
+
 def write_fasttext_file(path: Path, split: Split) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for text, label in zip(split.texts, split.labels):
@@ -286,7 +343,8 @@ def main() -> None:
               flush=True)
         runs: dict[str, Runs] = {}
         for peer in peers:
-            runs[peer] = run_fasttext(corpus, seeds) if peer == "fasttext" else run_tfidf(corpus, peer.split("-")[1])
+            runs[peer] = (run_fasttext(corpus, seeds) if peer == "fasttext" else run_nbsvm(corpus) if peer == "nbsvm"
+                          else run_tfidf(corpus, peer.split("-")[1]))
         for preset in presets:
             runs[preset] = run_seqclf(corpus, preset, seeds, overrides)
         results[name] = runs
