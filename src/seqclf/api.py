@@ -21,7 +21,7 @@ from seqclf.data.formats import BadRow
 from seqclf.data.readers import Dataset, dataset_from_lists, input_from_argument, read_dataset, read_inputs
 from seqclf.errors import SeqclfError
 from seqclf.ids import EncodedCorpus
-from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.classifier import Classifier
 from seqclf.predictor import BackendConfig, Predictor
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage
@@ -50,6 +50,7 @@ class TextClassifier:
     def __init__(self, config: Config | None = None, **settings: object) -> None:
         self.config = (config or Config()).updated(settings)
         self.vectors_coverage: VectorCoverage | None = None
+        self.validation: dict | None = None  # the fitted model's validation accuracy and loss
         self.cluster = Cluster()  # where the last fit ran (under torchrun: this process's rank)
         self._predictor: Predictor | None = None
 
@@ -90,6 +91,7 @@ class TextClassifier:
 
     def _adopt(self, fitted: Fitted) -> TextClassifier:
         self.config, self.vectors_coverage, self.cluster = fitted.config, fitted.coverage, fitted.cluster
+        self.validation = fitted.validation
         self._predictor = Predictor(ModelParts(fitted.config, fitted.tokenizer, fitted.classes, fitted.model,
                                                fitted.history))
         return self
@@ -103,7 +105,7 @@ class TextClassifier:
         return self._predictor
 
     @property
-    def model(self) -> SequenceClassifier | None:
+    def model(self) -> Classifier | None:
         return None if self._predictor is None else self._predictor.parts.model
 
     @property

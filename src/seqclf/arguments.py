@@ -13,7 +13,7 @@ from seqclf.version import __version__
 
 INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
-NUMBER_RANGES = {"top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
+NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None)}
 
 
@@ -96,6 +96,23 @@ def parser() -> argparse.ArgumentParser:
     _add_backend_flags(serve)
     serve.set_defaults(command="serve")
 
+    tune = commands.add_parser("tune", help="search the settings on validation data (Optuna), then train the "
+                                            "final model (needs seqclf[tune])")
+    tune.add_argument("data", help="training data")
+    tune.add_argument("--valid", required=True, help="validation data: every choice is made on it")
+    tune.add_argument("--out", required=True, help="directory for the study (study.db), best.yaml and the model")
+    tune.add_argument("--budget", default="10m", type=duration,
+                      help="time for the search, e.g. 600, 600s, 10m, 1h (default: 10m); the final training follows")
+    tune.add_argument("--metric", choices=["accuracy", "loss"], default="accuracy",
+                      help="validation figure to optimize (default: accuracy)")
+    tune.add_argument("--seed", dest="search_seed", type=int, default=0, help="seed of the search (default: 0)")
+    tune.add_argument("--ensemble", dest="final_ensemble", type=int, default=3,
+                      help="sequence models in the final model, with the best settings (default: 3)")
+    tune.add_argument("--cache-dir", help="where encoded data files are cached")
+    tune.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
+    _add_config_flags(tune, [name for name, section in FIELD_SECTION.items() if section in ("data", "tokenizer")])
+    tune.set_defaults(command="tune")
+
     export = commands.add_parser("export", help="write the model as an ONNX graph (needs seqclf[onnx])")
     export.add_argument("model", help="model directory")
     export.add_argument("--onnx", metavar="FILE", help="where to write the graph (default: model.onnx in the model "
@@ -113,6 +130,19 @@ def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
                         help="int8: torch quantizes dynamically on load; onnx reads model.int8.onnx")
     parser.add_argument("--onnx", metavar="FILE", help="the ONNX graph to run with --backend onnx "
                                                        "(default: model.onnx or model.int8.onnx in the model directory)")
+
+
+def duration(text: str) -> float:
+    """Seconds from '600', '600s', '10m' or '1h'."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        seconds = float(number) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a duration like 600, 10m or 1h, got {text!r}") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return seconds
 
 
 def check_numbers(args: argparse.Namespace) -> None:

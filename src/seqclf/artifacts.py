@@ -11,13 +11,15 @@ unpickles.
     model.onnx         the ONNX graph, if `seqclf export` wrote it here (optional; the int8 one:
                        model.int8.onnx); tied to the weights by a fingerprint in its metadata
     skipped_rows.jsonl the data rows training left out with --skip-bad-rows (file, line, problem, raw)
-    checkpoint.safetensors  while training runs: the resume checkpoint (training/checkpoint.py)
+    checkpoint.safetensors  while training runs: the resume checkpoint (training/checkpoint.py), and
+                       checkpoint.member<i>.safetensors for an ensemble's finished sequence models
 
 Other files a user keeps in a model directory (a README, notes) are carried over when it is replaced.
 """
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,12 +33,13 @@ from seqclf.config import Config
 from seqclf.data.formats import BadRow
 from seqclf.errors import ConfigError, ModelDirError
 from seqclf.fileio import locked, replacing_directory, sha256_of
-from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.classifier import Classifier
+from seqclf.nn.ensemble import build_classifier
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import History
 
-FORMAT_VERSION = 2  # 2: config.json holds checksums of the other files
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3  # 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence
+READABLE_VERSIONS = (1, 2, 3)
 CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
     "config.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl", "training_curve.png")
 REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
@@ -52,9 +55,14 @@ PICKLE_MAGIC = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
 EXECUTABLE_MAGIC = (b"\x7fELF", b"#!", b"MZ")
 
 
+def member_checkpoint(member: int) -> str:
+    """While an ensemble trains: a finished sequence model, kept for --resume."""
+    return f"checkpoint.member{member}.safetensors"
+
+
 def is_checkpoint_file(name: str) -> bool:
-    """The resume checkpoint, or a temporary file of its atomic write."""
-    return name == CHECKPOINT or (name.startswith(f".{CHECKPOINT}.") and name.endswith(".tmp"))
+    """The resume checkpoint, a finished member's, or a temporary file of their atomic writes."""
+    return bool(re.fullmatch(r"\.?checkpoint(\.member\d+)?\.safetensors(\.\w+\.tmp)?", name))
 
 
 def is_seqclf_file(name: str) -> bool:
@@ -72,7 +80,7 @@ class ModelParts:
     config: Config  # resolved: max_len is an integer
     tokenizer: WordTokenizer
     classes: list[str]
-    model: SequenceClassifier
+    model: Classifier
     history: History
     skipped_rows: Sequence[BadRow] = field(default_factory=list)
     format_version: int = FORMAT_VERSION  # of the directory it was loaded from
@@ -190,7 +198,10 @@ def load(directory: str | Path) -> ModelParts:
         raise ModelDirError(f"{TOKENIZER} has {tokenizer.vocab_size} entries, config says {vocab_size}",
                             path=directory / CONFIG, field="vocab_size")
 
-    model = SequenceClassifier(config.model, vocab_size=tokenizer.vocab_size, num_classes=len(classes))
+    try:
+        model = build_classifier(config.model, tokenizer.vocab_size, len(classes))
+    except ConfigError as exc:
+        raise ModelDirError(exc.problem, path=directory / CONFIG, field=exc.field) from None
     try:
         weights = load_file(str(directory / WEIGHTS))
     except (SafetensorError, OSError) as exc:
@@ -254,7 +265,7 @@ def _read_json(path: Path, kind: type) -> object:
     return value
 
 
-def _check_weights(weights: dict[str, torch.Tensor], model: SequenceClassifier, path: Path) -> None:
+def _check_weights(weights: dict[str, torch.Tensor], model: Classifier, path: Path) -> None:
     expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
     if missing or unexpected:

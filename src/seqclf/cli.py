@@ -184,6 +184,18 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
     serve(app, args.model, args.host, args.port, args.workers, limits, backend)
 
 
+def _tune(args: argparse.Namespace, out: Console, err: Console) -> None:
+    from seqclf.tune import tune
+
+    config = Config().updated(_flags(args, FIELD_SECTION), source="command-line flags")
+    result = tune(config, args.data, args.valid, args.out, args.budget, metric=args.metric, seed=args.search_seed,
+                  ensemble=args.final_ensemble, cache=False if args.no_cache else args.cache_dir or True,
+                  report=ConsoleReport(out, "[bold]final model[/bold] (the best settings)"))
+    out.print(f"search: {result.trials} trials in all, {result.search_seconds:.0f} s in this run; best validation "
+              f"{args.metric} {result.best_value:.4f}; settings in {Path(args.out) / 'best.yaml'}", markup=False)
+    out.print(f"model saved to {Path(args.out) / 'model'}", markup=False)
+
+
 def _export(args: argparse.Namespace, out: Console, err: Console) -> None:
     predictor = Predictor.from_dir(args.model)
     report = predictor.export_onnx(args.onnx, args.quantize)
@@ -222,4 +234,4 @@ def _flags(args: argparse.Namespace, names: Sequence[str]) -> dict:
 
 
 COMMANDS = {"demo": _demo, "train": _train, "evaluate": _evaluate, "predict": _predict, "trace": _trace,
-            "serve": _serve, "export": _export}
+            "serve": _serve, "export": _export, "tune": _tune}

@@ -17,7 +17,7 @@ from seqclf.errors import SeqclfWarning
 from seqclf.trace import DataFlow
 from seqclf.training.distributed import Cluster
 from seqclf.training.history import TRACE_COLUMNS, EpochRecord, History, trace_row
-from seqclf.training.recipe import RunReport
+from seqclf.tune import TrialRow, TuneReport
 from seqclf.training.trainer import Progress as TrainingProgress
 
 _WIDTHS = (7, 11, 10, 11, 10, 8, 10)
@@ -27,15 +27,15 @@ def _line(cells: tuple[str, ...]) -> str:
     return "".join(f"{cell:>{width}}" for cell, width in zip(cells, _WIDTHS))
 
 
-class ConsoleReport(RunReport):
+class ConsoleReport(TuneReport):
     """The data read; a progress bar while an epoch runs; a row of the training trace when it ends; the
-    chart at the end."""
+    chart at the end; a search's trials as a live table."""
 
     def __init__(self, console: Console, title: str = "training trace") -> None:
         self.console, self.title = console, title
         self.progress: Progress | None = None
         self.task = None
-        self.title_shown = self.header_shown = False
+        self.title_shown = self.header_shown = self.trials_shown = False
 
     def on_cluster(self, cluster: Cluster, batch_size: int) -> None:
         if cluster.distributed:
@@ -44,6 +44,27 @@ class ConsoleReport(RunReport):
 
     def on_data(self, data: EncodedData) -> None:
         print_data(self.console, data)
+
+    def on_member(self, member: int, members: int, seed: int) -> None:
+        if members > 1:
+            if member:
+                self.console.print()
+            self.console.print(f"[bold]sequence model {member + 1} of {members}[/bold] (seed {seed})")
+            self.header_shown = False
+
+    def on_combined(self, summary: str) -> None:
+        self.console.print(summary, markup=False)
+
+    def on_trial(self, row: TrialRow) -> None:
+        if not self.trials_shown:
+            self.console.print("[bold]search[/bold] (validation figure of each trial; * the best so far)")
+            self.console.print(f"{'trial':>6} {'state':<9}{'value':>8}{'epochs':>8}{'seconds':>9}  settings",
+                               style="bold", highlight=False)
+            self.trials_shown = True
+        value = "-" if row.value is None else f"{row.value:.4f}"
+        settings = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.settings.items())
+        self.console.print(f"{row.number:>4}{' *' if row.best else '  '} {row.state:<9}{value:>8}{row.epochs:>8}"
+                           f"{row.seconds:>9.1f}  {settings}", markup=False, highlight=False)
 
     def _title(self) -> None:
         if not self.title_shown:

@@ -1,7 +1,8 @@
 """Views of the model's one forward path: the data-flow table and the prediction trace.
 
-Both run `SequenceClassifier.forward_stages` -- the path `forward` (and so `predict`) takes --
-and report what each stage produced. Nothing here recomputes a stage.
+Both run the model's `forward_stages` -- the path `forward` (and so `predict`) takes -- and report
+what each stage produced. Nothing here recomputes a stage: the n-gram evidence's per-feature
+contributions are the terms its forward pass sums.
 """
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ import torch
 
 from seqclf.data.batching import pad_batch
 from seqclf.ids import EncodedCorpus
-from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.classifier import Classifier
+from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.text.tokenizer import WordTokenizer
 
 PREVIEW = 6
+NGRAMS_SHOWN = 6
 
 
 def _preview(values: Sequence[float], n: int = PREVIEW) -> str:
@@ -34,7 +37,7 @@ def _round(array: torch.Tensor) -> list:
     return np.round(array.detach().cpu().double().numpy(), 4).tolist()
 
 
-def _stages(model: SequenceClassifier, corpus: EncodedCorpus, max_len: int) -> tuple[dict, torch.Tensor, torch.Tensor]:
+def _stages(model: Classifier, corpus: EncodedCorpus, max_len: int) -> tuple[dict, torch.Tensor, torch.Tensor]:
     """Every stage's output for the corpus's first sequence, padded to max_len as in the classic picture."""
     ids, lengths = pad_batch(corpus, np.arange(1), length=max_len)  # (1, T), (1,)
     device = device_of(model)
@@ -72,7 +75,7 @@ class DataFlow:
         return DataFlow([replace(row, shape=[name, *row.shape[1:]]) for row in self.rows])
 
 
-def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequence[str], corpus: EncodedCorpus,
+def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], corpus: EncodedCorpus,
               first: str) -> DataFlow:
     """The table for a whole encoded data set; `first` is the text of its first sequence."""
     n = len(corpus)
@@ -93,11 +96,30 @@ def data_flow(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequ
         FlowRow("4 pooling", f"{config.pooling} -> one vector per sequence", [n, *stages["pooled"].shape[1:]],
                 _preview(stages["pooled"][0].tolist(), 3)),
         FlowRow("5 fully connected", f"{stages['pooled'].shape[1]} -> {len(classes)} logits",
-                [n, *stages["logits"].shape[1:]], _preview(stages["logits"][0].tolist(), 3)),
-        FlowRow("5 softmax", "probabilities over " + ", ".join(classes), [n, len(classes)],
-                _preview(probabilities.tolist(), 3)),
+                [n, len(classes)], _preview(stages.get("head_logits", stages["logits"])[0].tolist(), 3)),
     ]
+    if isinstance(model, Ensemble):
+        rows += _ensemble_rows(model, stages, n, len(classes))
+    rows.append(FlowRow("5 softmax", "probabilities over " + ", ".join(classes), [n, len(classes)],
+                        _preview(probabilities.tolist(), 3)))
     return DataFlow(rows)
+
+
+def _ensemble_rows(model: Ensemble, stages: dict, n: int, classes: int) -> list[FlowRow]:
+    log_probs = stages["model_log_probs"][:, 0]  # (M, C) of the first text
+    rows = []
+    if len(model.members) > 1:
+        rows.append(FlowRow("5 sequence models", f"{len(model.members)} models (model 1 above), each -> "
+                            f"{classes} probabilities", [n, len(model.members), classes],
+                            "model 2: " + _preview(log_probs[1].exp().tolist(), 3)))
+    if model.ngrams is not None:
+        rows.append(FlowRow("5 n-gram evidence", f"NB-weighted uni- and bigrams (vocabulary + "
+                            f"{model.ngrams.buckets:,} hashed) -> {classes} logits", [n, classes],
+                            _preview(stages["model_log_probs"][-1, 0].exp().tolist(), 3)))
+    shares = ", ".join(f"{w:.2f}" for w in model.weights.tolist())
+    rows.append(FlowRow("5 combination", f"{model.rule} mean of {len(model.sources)} models' probabilities "
+                        f"(weights {shares})", [n, classes], _preview(stages["logits"][0].exp().tolist(), 3)))
+    return rows
 
 
 @dataclass
@@ -113,10 +135,13 @@ class PredictionTrace:
     encoder_steps: list[list[float]]  # (T, H)
     pooling: str
     sequence_vector: list[float]  # (H,)
-    logits: list[float]  # (C,)
-    probabilities: list[float]  # (C,)
+    logits: list[float]  # (C,) of the (first) sequence model's head
+    probabilities: list[float]  # (C,) what the model predicts (for an ensemble: the combination)
     classes: list[str]
     label: str
+    models: list[dict] | None = None  # an ensemble's models: {"name", "weight", "probabilities"}
+    combination: str | None = None  # an ensemble's rule: mean | geometric
+    ngrams: list[dict] | None = None  # the n-gram evidence: {"ngram", "evidence": (C,)}, strongest first
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,15 +169,41 @@ class PredictionTrace:
             f"4 encoder steps   {h_rows} x {h_cols} (steps after {self.length} are padding and unused)",
             f"  sequence vector {len(self.sequence_vector)} ({self.pooling} pooling) {_preview(self.sequence_vector)}",
             "5 logits          " + "  ".join(f"{c} {v:+.3f}" for c, v in zip(self.classes, self.logits)),
+        ]
+        lines += self._combined_lines()
+        lines += [
             "  softmax         " + "  ".join(f"{c} {p:.3f}" for c, p in zip(self.classes, self.probabilities)),
             f"  predicted       {self.label} ({max(self.probabilities):.3f})",
         ]
         return "\n".join(lines)
 
+    def _combined_lines(self) -> list[str]:
+        if self.models is None:
+            return []
+        lines = []
+        for i, model in enumerate(self.models):
+            shown = "  ".join(f"{c} {p:.3f}" for c, p in zip(self.classes, model["probabilities"]))
+            lines.append(f"{'  models' if i == 0 else '':<18}{model['name']} (weight {model['weight']:.2f}): {shown}")
+        if self.ngrams:
+            predicted = self.classes.index(self.label)
+            pushed = [f"{g['ngram']!r} {g['evidence'][predicted]:+.2f}" for g in self.ngrams[:NGRAMS_SHOWN]]
+            lines.append(f"  n-grams         for {self.label}: " + ", ".join(pushed)
+                         + (f" (of {len(self.ngrams)})" if len(self.ngrams) > NGRAMS_SHOWN else ""))
+        lines.append(f"  combination     {self.combination} mean of the models' probabilities")
+        return lines
 
-def prediction_trace(model: SequenceClassifier, tokenizer: WordTokenizer, classes: Sequence[str], text: str) -> PredictionTrace:
+
+def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], text: str) -> PredictionTrace:
     stages, ids, lengths = _stages(model, tokenizer.encode([text]), tokenizer.max_len)
     probabilities = torch.softmax(stages["logits"][0], dim=0)  # (C,)
+    label = int(probabilities.argmax())
+    combined = {}
+    if isinstance(model, Ensemble):
+        combined = {"models": [{"name": name, "weight": weight, "probabilities": log_probs.exp().tolist()}
+                               for name, weight, log_probs in zip(model.sources, model.weights.tolist(),
+                                                                  stages["model_log_probs"][:, 0])],
+                    "combination": model.rule,
+                    "ngrams": _ngram_evidence(model, tokenizer, ids, lengths, label) if model.ngrams else None}
     return PredictionTrace(
         text=text,
         tokens=[{"text": t.text, "id": t.id, "known": t.known} for t in tokenizer.tokens(text)],
@@ -163,8 +214,26 @@ def prediction_trace(model: SequenceClassifier, tokenizer: WordTokenizer, classe
         encoder_steps=_round(stages["encoded"][0]),
         pooling=model.config.pooling,
         sequence_vector=_round(stages["pooled"][0]),
-        logits=stages["logits"][0].tolist(),
+        logits=stages.get("head_logits", stages["logits"])[0].tolist(),
         probabilities=probabilities.tolist(),
         classes=list(classes),
-        label=classes[int(probabilities.argmax())],
+        label=classes[label],
+        **combined,
     )
+
+
+def _ngram_evidence(model: Ensemble, tokenizer: WordTokenizer, ids: torch.Tensor, lengths: torch.Tensor,
+                    label: int) -> list[dict]:
+    """Each n-gram of the text with what it gives each class, the strongest for `label` first."""
+    ngrams, length = model.ngrams, int(lengths[0])
+    with eval_mode(model), torch.inference_mode():
+        features, counted, evidence = ngrams.contributions(ids.to(device_of(model)), lengths.to(device_of(model)))
+    tokens = [tokenizer.id_to_token(int(i)) for i in ids[0, :length]]
+    names: dict[int, list[str]] = {}
+    for feature, name in [*zip(ids[0, :length].tolist(), tokens),
+                          *zip(ngrams.bigram_features(ids)[0, : length - 1].tolist(),
+                               (f"{a} {b}" for a, b in zip(tokens, tokens[1:])))]:
+        names.setdefault(feature, []).append(name)  # a hashed bucket may hold several bigrams
+    found = [(int(f), e) for f, c, e in zip(features[0].tolist(), counted[0].tolist(), evidence[0].tolist()) if c]
+    return sorted(({"ngram": " / ".join(dict.fromkeys(names[f])), "evidence": e} for f, e in found),
+                  key=lambda g: -g["evidence"][label])

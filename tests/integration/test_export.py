@@ -137,3 +137,19 @@ def test_serving_on_the_onnx_backend(exported, demo_data):
         assert client.get("/health").json()["backend"] == "onnx int8"
         predictions = client.post("/v1/predict", json={"texts": demo_data[0][:4]}).json()["predictions"]
     assert [p["label"] for p in predictions] == TextClassifier.load(directory, "onnx", "int8").predict(demo_data[0][:4])
+
+
+def test_an_ensemble_with_ngram_evidence_is_one_graph_that_reproduces_it(demo_data, tmp_path):
+    texts, labels = demo_data
+    clf = TextClassifier(**{**TINY, "ensemble": 2, "ngram_evidence": True, "encoder": "gru"}).fit(texts, labels)
+    directory = clf.save(tmp_path / "ensemble")
+    report = TextClassifier.load(directory).export_onnx()
+    assert report.path == directory / "model.onnx" and report.parity_error < 1e-5
+    onnx_clf = TextClassifier.load(directory, backend="onnx")
+    probe = texts[:200]
+    assert np.abs(onnx_clf.predict_proba(probe) - clf.predict_proba(probe)).max() < 1e-5
+    assert onnx_clf.predict(probe) == clf.predict(probe)
+    int8 = TextClassifier.load(directory).export_onnx(quantize="int8")
+    quantized = TextClassifier.load(directory, backend="onnx", quantize="int8")
+    agreement = np.mean(np.array(quantized.predict(probe)) == np.array(clf.predict(probe)))
+    assert int8.bytes < report.bytes and agreement >= 0.9

@@ -7,6 +7,7 @@ import torch
 from seqclf import DataError, NotFittedError, TextClassifier
 from seqclf.data.batching import pad_batch
 from seqclf.training.history import History
+from seqclf.training.trainer import Callback
 
 from helpers import TINY
 
@@ -166,3 +167,62 @@ def test_plateau_schedule_halves_the_rate_after_an_epoch_without_improvement(dem
         improved = History(records[:n]).best_epoch == n
         assert after.learning_rate == pytest.approx(before.learning_rate * (1.0 if improved else 0.5))
     assert records[-1].learning_rate < records[0].learning_rate
+
+
+# -- ensembles and n-gram evidence ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ensemble(demo_data):
+    texts, labels = demo_data
+    return TextClassifier(**{**TINY, "ensemble": 2, "ngram_evidence": True}).fit(texts, labels)
+
+
+def test_an_ensemble_resolves_its_combination_and_keeps_every_history(ensemble):
+    model = ensemble.config.model
+    assert model.combine in ("mean", "geometric") and isinstance(model.ngram_weight, float)
+    assert isinstance(ensemble.config.train.ngram_l2, float)
+    assert [r.member for r in ensemble.history.records] == [0, 0, 1, 1]
+    assert 0 <= ensemble.validation["accuracy"] <= 1
+
+
+def test_an_ensemble_saves_and_loads_to_the_same_probabilities(ensemble, demo_data, tmp_path):
+    texts = demo_data[0][:40]
+    loaded = TextClassifier.load(ensemble.save(tmp_path / "ensemble"))
+    assert np.array_equal(loaded.predict_proba(texts), ensemble.predict_proba(texts))
+    assert json.loads((tmp_path / "ensemble" / "config.json").read_text())["format_version"] == 3
+
+
+def test_the_trace_shows_every_model_and_the_ngrams_that_pushed(ensemble):
+    trace = ensemble.trace("I love this movie")
+    assert [m["name"] for m in trace.models] == ["sequence model 1", "sequence model 2", "n-gram evidence"]
+    assert sum(m["weight"] for m in trace.models) == pytest.approx(1)
+    label = trace.classes.index(trace.label)
+    pushed = [g["evidence"][label] for g in trace.ngrams]
+    assert pushed == sorted(pushed, reverse=True) and {"love", "i love", "this movie"} <= {g["ngram"] for g in trace.ngrams}
+    rendered = trace.render()
+    assert "n-gram evidence (weight" in rendered and "n-grams         for " in rendered
+    assert trace.probabilities == pytest.approx(ensemble.predict_proba(["I love this movie"])[0].tolist(), abs=1e-6)
+
+
+def test_the_data_flow_has_the_combination_stages(ensemble, demo_data):
+    stages = [row.stage for row in ensemble.data_flow(demo_data[0]).rows]
+    assert stages[-4:] == ["5 sequence models", "5 n-gram evidence", "5 combination", "5 softmax"]
+
+
+def test_an_interrupted_ensemble_resumes_from_its_finished_members(demo_data, tmp_path):
+    texts, labels = demo_data
+    settings = {**TINY, "ensemble": 2}
+    first = TextClassifier(**settings).fit(texts, labels, checkpoint_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.member0.safetensors",
+                                                          "checkpoint.member1.safetensors", "checkpoint.safetensors"]
+
+    class Count(Callback):
+        epochs = 0
+
+        def on_epoch_begin(self, epoch, steps):
+            Count.epochs += 1
+
+    again = TextClassifier(**settings).fit(texts, labels, checkpoint_dir=tmp_path, resume=True, callbacks=[Count()])
+    assert Count.epochs == 0  # both members were finished: nothing is trained again
+    assert again.model.weights_fingerprint() == first.model.weights_fingerprint()

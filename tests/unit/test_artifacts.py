@@ -19,7 +19,7 @@ def test_directory_holds_the_documented_files(model_dir):
     names = {p.name for p in model_dir.iterdir()}
     assert {CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, "training_curve.png"} <= names
     config = json.loads((model_dir / CONFIG).read_text())
-    assert config["format_version"] == 2
+    assert config["format_version"] == 3
     assert set(config["checksums"]) == {"tokenizer.json", "labels.json", "model.safetensors"}
     assert config["tokenizer"]["max_len"] == 12  # resolved, never "auto"
     assert json.loads((model_dir / LABELS).read_text()) == ["negative", "neutral", "positive"]

@@ -17,7 +17,7 @@ from seqclf.artifacts import onnx_path
 from seqclf.deploy.quantize import QUANTIZATIONS, quantize_torch
 from seqclf.errors import ConfigError
 from seqclf.fields import check_choice
-from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.classifier import Classifier
 
 BACKENDS = ("torch", "onnx")
 Engine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B, T) ids, (B,) lengths -> (B, C) logits
@@ -45,7 +45,7 @@ class BackendConfig:
         return f"{self.backend} {self.quantize or 'fp32'}"
 
 
-def build_engine(model: SequenceClassifier, classes: list[str], directory: Path | None,
+def build_engine(model: Classifier, classes: list[str], directory: Path | None,
                  config: BackendConfig) -> Engine:
     """The callable that turns padded ids into logits for this backend."""
     if config.backend == "torch":

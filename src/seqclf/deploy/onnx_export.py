@@ -28,7 +28,7 @@ from seqclf.deploy.silence import quiet
 from seqclf.errors import SeqclfError
 from seqclf.fileio import write_file_atomically
 from seqclf.ids import UNK_ID
-from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.classifier import Classifier
 from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import eval_mode
 from seqclf.version import __version__
@@ -55,7 +55,7 @@ class ExportError(SeqclfError):
 class IdsToProbabilities(nn.Module):
     """The exported computation: the classifier, with lengths read from the attention mask."""
 
-    def __init__(self, model: SequenceClassifier) -> None:
+    def __init__(self, model: Classifier) -> None:
         super().__init__()
         self.model = model
 
@@ -80,7 +80,7 @@ class ExportReport:
     outputs: tuple[str, ...] = OUTPUTS  # float32 (batch, classes) each
 
 
-def export_onnx(model: SequenceClassifier, classes: list[str], max_len: int, path: str | Path,
+def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str | Path,
                 quantize: str | None = None) -> ExportReport:
     """Write the model as an ONNX graph at `path` (atomically), optionally int8-quantized."""
     _require_onnx_packages()
@@ -115,7 +115,7 @@ def _require_onnx_packages() -> None:
             raise ExportError(f"ONNX export needs the {name} package", hint="pip install 'seqclf[onnx]'") from None
 
 
-def to_onnx(model: SequenceClassifier):
+def to_onnx(model: Classifier):
     """The checked `onnx.ModelProto` of the model (eval mode), dynamic in batch and sequence length."""
     import onnx
     import onnxscript.optimizer
@@ -171,10 +171,10 @@ def check_batch(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     return ids.astype(np.int64), mask
 
 
-def check_against_torch(data: bytes, model: SequenceClassifier) -> float:
+def check_against_torch(data: bytes, model: Classifier) -> float:
     """Max |probability difference| between ONNX Runtime and PyTorch on `check_batch`; over the
     tolerance is an ExportError."""
-    ids, mask = check_batch(model.embedding.num_embeddings)
+    ids, mask = check_batch(model.vocab_size)
     with torch.inference_mode(), eval_mode(model):
         expected = IdsToProbabilities(model)(torch.from_numpy(ids), torch.from_numpy(mask))[1].numpy()
     error = float(np.abs(_run_onnx(data, model, ids, mask) - expected).max())
@@ -185,14 +185,14 @@ def check_against_torch(data: bytes, model: SequenceClassifier) -> float:
     return error
 
 
-def check_runs(data: bytes, model: SequenceClassifier) -> None:
+def check_runs(data: bytes, model: Classifier) -> None:
     """A quantized graph must run on any batch and length and give probabilities."""
-    probabilities = _run_onnx(data, model, *check_batch(model.embedding.num_embeddings))
-    if probabilities.shape != (4, model.head.out_features) or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-4):
+    probabilities = _run_onnx(data, model, *check_batch(model.vocab_size))
+    if probabilities.shape != (4, model.num_classes) or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-4):
         raise ExportError("the quantized graph does not give one probability row per text", field="quantize")
 
 
-def _run_onnx(data: bytes, model: SequenceClassifier, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _run_onnx(data: bytes, model: Classifier, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The graph's probabilities for the batch, in ONNX Runtime."""
     import onnxruntime
 

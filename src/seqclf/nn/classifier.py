@@ -15,6 +15,7 @@ from torch import nn
 from seqclf.errors import ConfigError
 from seqclf.fields import check_at_least, check_choice, check_fraction, choices_text, setting
 from seqclf.ids import PAD_ID, UNK_ID
+from seqclf.nn.combination import COMBINATIONS
 from seqclf.nn.encoders import ENCODERS, RECURRENT_CELLS
 from seqclf.nn.modes import device_of
 from seqclf.nn.pooling import POOLINGS, build_pooling, valid_steps
@@ -40,6 +41,13 @@ class ModelConfig:
                                  "0 = none", default=0)
     kernel_sizes: str = setting("cnn: comma-separated convolution widths", default="3,4,5")
     num_heads: int = setting("transformer: attention heads (hidden_dim must divide by it)", default=4)
+    ensemble: int = setting("sequence models trained (seeds seed, seed + 1000, ...) and combined into one", default=1)
+    ngram_evidence: bool = setting("also fit naive-Bayes-weighted uni- and bigram evidence (NBSVM) and combine it "
+                                   "with the sequence models", default=False)
+    combine: str = setting("how the models' probabilities are combined: auto (chosen on validation data) | "
+                           + choices_text(COMBINATIONS), default="auto")
+    ngram_weight: float | str = setting("share of the n-gram evidence in the combination, in [0, 1]; auto = chosen "
+                                        "on validation data", default="auto")
 
     def validate(self) -> None:
         check_choice("encoder", self.encoder, ENCODERS)
@@ -61,13 +69,50 @@ class ModelConfig:
                               field="num_heads")
         for name in ("word_dropout", "embed_dropout", "dropout"):
             check_fraction(name, getattr(self, name))
+        check_at_least("ensemble", self.ensemble, 1)
+        check_choice("combine", self.combine, ("auto", *COMBINATIONS))
+        if self.ngram_weight != "auto" and not (isinstance(self.ngram_weight, float) and 0 <= self.ngram_weight <= 1):
+            raise ConfigError(f"must be in [0, 1] or auto, got {self.ngram_weight!r}", field="ngram_weight")
+
+    @property
+    def combined(self) -> bool:
+        """Several models (sequence models, n-gram evidence) make one prediction."""
+        return self.ensemble > 1 or self.ngram_evidence
 
     @property
     def widths(self) -> list[int]:
         return [int(part) for part in self.kernel_sizes.split(",")]
 
 
-class SequenceClassifier(nn.Module):
+class Classifier(nn.Module):
+    """What every model answers: `forward_stages` (named stage outputs, "logits" last) and `forward`."""
+
+    config: ModelConfig
+
+    def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.forward_stages(ids, lengths)["logits"]  # (B, C)
+
+    def on_cpu(self) -> Classifier:
+        """This model if it is on the CPU, else a CPU copy (for export and quantization)."""
+        return self if device_of(self).type == "cpu" else copy.deepcopy(self).cpu()
+
+    def weights_fingerprint(self) -> str:
+        """SHA-256 of the weights (names, dtypes, shapes, values), wherever they live: ties an exported
+        graph to its weights, and checks that every process of a distributed run ends the same."""
+        digest = hashlib.sha256()
+        for name, tensor in sorted(self.state_dict().items()):
+            tensor = tensor.detach().cpu().contiguous()
+            digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+            digest.update(tensor.numpy().tobytes())
+        return "sha256:" + digest.hexdigest()
+
+
+class SequenceClassifier(Classifier):
+    """One sequence model: embed -> encode -> pool -> head."""
+
     def __init__(self, config: ModelConfig, vocab_size: int, num_classes: int, sparse_gradients: bool = False) -> None:
         super().__init__()
         self.config = config
@@ -95,22 +140,13 @@ class SequenceClassifier(nn.Module):
         logits = self.head(self.dropout(pooled))  # (B, C)
         return {"embedded": embedded, "encoded": encoded, "pooled": pooled, "logits": logits}
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        return self.forward_stages(ids, lengths)["logits"]  # (B, C)
+    @property
+    def vocab_size(self) -> int:
+        return self.embedding.num_embeddings
 
-    def on_cpu(self) -> SequenceClassifier:
-        """This model if it is on the CPU, else a CPU copy (for export and quantization)."""
-        return self if device_of(self).type == "cpu" else copy.deepcopy(self).cpu()
-
-    def weights_fingerprint(self) -> str:
-        """SHA-256 of the weights (names, dtypes, shapes, values), wherever they live: ties an exported
-        graph to its weights, and checks that every process of a distributed run ends the same."""
-        digest = hashlib.sha256()
-        for name, tensor in sorted(self.state_dict().items()):
-            tensor = tensor.detach().cpu().contiguous()
-            digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
-            digest.update(tensor.numpy().tobytes())
-        return "sha256:" + digest.hexdigest()
+    @property
+    def num_classes(self) -> int:
+        return self.head.out_features
 
 
 def drop_words(ids: torch.Tensor, p: float) -> torch.Tensor:

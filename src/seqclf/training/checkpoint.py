@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from seqclf.artifacts import CHECKPOINT
+from seqclf.artifacts import CHECKPOINT, is_checkpoint_file, member_checkpoint
 from seqclf.config import Config
 from seqclf.data.batching import BucketSampler
 from seqclf.data.encoded import EncodedData
@@ -58,18 +58,18 @@ def unflatten(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return value
 
 
-def save_checkpoint(directory: Path, state: dict[str, Any]) -> Path:
-    """Write `state` to directory/checkpoint.safetensors, atomically (seqclf.fileio)."""
+def save_checkpoint(directory: Path, state: dict[str, Any], name: str = CHECKPOINT) -> Path:
+    """Write `state` to directory/name (the resume checkpoint by default), atomically (seqclf.fileio)."""
     tensors: dict[str, torch.Tensor] = {}
     flat = flatten(state, "state", tensors)
     metadata = {METADATA_KEY: json.dumps({"version": CHECKPOINT_VERSION, "state": flat})}
-    target = directory / CHECKPOINT
+    target = directory / name
     write_file_atomically(target, lambda temporary: save_file(tensors, str(temporary), metadata=metadata))
     return target
 
 
-def load_checkpoint(directory: Path) -> dict[str, Any]:
-    path = directory / CHECKPOINT
+def load_checkpoint(directory: Path, name: str = CHECKPOINT) -> dict[str, Any]:
+    path = directory / name
     if not path.is_file():
         raise ModelDirError("no checkpoint to resume from", path=directory,
                             hint="train without --resume to start afresh")
@@ -90,7 +90,27 @@ def load_checkpoint(directory: Path) -> dict[str, Any]:
 
 
 def has_checkpoint(directory: Path) -> bool:
-    return (directory / CHECKPOINT).is_file()
+    """The directory holds the checkpoint of an unfinished run (or of an ensemble's finished members),
+    written whole (a temporary file of an atomic write does not count)."""
+    return directory.is_dir() and any(is_checkpoint_file(path.name) and not path.name.startswith(".")
+                                      for path in directory.iterdir())
+
+
+def save_member(directory: Path, member: int, config: Config, data_fingerprint: str, model: nn.Module,
+                history: History) -> None:
+    """A finished sequence model of an ensemble, kept until the whole ensemble is saved."""
+    save_checkpoint(directory, {"config": config.to_dict(), "data": data_fingerprint, "member": member,
+                                "model": model.state_dict(),
+                                "history": [dataclasses.asdict(r) for r in history.records]}, member_checkpoint(member))
+
+
+def load_member(directory: Path, member: int, config: Config, data_fingerprint: str) -> tuple[dict, History] | None:
+    """The weights and history of a finished member, if this run already trained it."""
+    if not (directory / member_checkpoint(member)).is_file():
+        return None
+    state = load_checkpoint(directory, member_checkpoint(member))
+    _check_same_run(state, config, data_fingerprint, directory / member_checkpoint(member))
+    return state["model"], History([EpochRecord(**record) for record in state["history"]])
 
 
 # Settings that may differ between a run and its resumption without changing the result.
@@ -124,11 +144,13 @@ class Checkpointing:
     sampler: BucketSampler
     keep_best: KeepBest
     plateau: ReduceOnPlateau
+    member: int = 0  # which sequence model of an ensemble is training
 
     def save(self, progress: Progress) -> None:
         save_checkpoint(self.directory, {
             "config": self.config.to_dict(),
             "data": self.data_fingerprint,
+            "member": self.member,
             "progress": {f.name: getattr(progress, f.name) for f in dataclasses.fields(Progress) if f.name != "history"},
             "history": [dataclasses.asdict(r) for r in progress.history.records],
             "model": self.model.state_dict(),
@@ -140,19 +162,13 @@ class Checkpointing:
             "plateau_scale": self.plateau.scale,
         })
 
-    def restore(self) -> Progress:
+    def restore(self) -> Progress | None:
+        """Where the interrupted run stood; None when its checkpoint is of an earlier member (which
+        finished: this one starts afresh)."""
         state = load_checkpoint(self.directory)
-        path = self.directory / CHECKPOINT
-        changed = _changed_settings(state["config"], self.config.to_dict())
-        if state["data"] != self.data_fingerprint:  # first: other data changes max_len=auto too
-            also = [name for name in changed if name != "max_len"]
-            raise ModelDirError("the checkpoint was made with other data (or another split or vocabulary)"
-                                + (f" and other settings: {', '.join(also)}" if also else ""), path=path,
-                                hint="resume with the same files and settings as the interrupted run")
-        if changed:
-            raise ModelDirError(f"the checkpoint was made with other settings: {', '.join(changed)}", path=path,
-                                hint="resume with the settings of the interrupted run, or train without --resume "
-                                     "into another --out")
+        _check_same_run(state, self.config, self.data_fingerprint, self.directory / CHECKPOINT)
+        if state.get("member", 0) != self.member:
+            return None
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.restore(state["sampler"])
@@ -163,6 +179,19 @@ class Checkpointing:
         self.plateau.scale = state["plateau_scale"]
         history = History([EpochRecord(**record) for record in state["history"]])
         return Progress(**state["progress"], history=history)
+
+
+def _check_same_run(state: dict, config: Config, data_fingerprint: str, path: Path) -> None:
+    changed = _changed_settings(state["config"], config.to_dict())
+    if state["data"] != data_fingerprint:  # first: other data changes max_len=auto too
+        also = [name for name in changed if name != "max_len"]
+        raise ModelDirError("the checkpoint was made with other data (or another split or vocabulary)"
+                            + (f" and other settings: {', '.join(also)}" if also else ""), path=path,
+                            hint="resume with the same files and settings as the interrupted run")
+    if changed:
+        raise ModelDirError(f"the checkpoint was made with other settings: {', '.join(changed)}", path=path,
+                            hint="resume with the settings of the interrupted run, or train without --resume "
+                                 "into another --out")
 
 
 def _changed_settings(saved: dict, current: dict) -> list[str]:

@@ -18,6 +18,7 @@ class EpochRecord:
     seconds: float
     tokens_per_second: float
     learning_rate: float
+    member: int = 0  # which sequence model of an ensemble (0 for a single model)
 
 
 TRACE_COLUMNS = ("epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds", "tokens/s")

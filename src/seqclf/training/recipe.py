@@ -9,7 +9,7 @@ Under `torchrun` every process calls `fit` with the same data; alone, a process 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +25,18 @@ from seqclf.data.readers import LABEL_ORDERS
 from seqclf.errors import ConfigError, DataError, SeqclfError
 from seqclf.ids import PAD_ID
 from seqclf.inference import predict_logits
-from seqclf.nn.classifier import SequenceClassifier
+from seqclf.nn.classifier import Classifier, SequenceClassifier
+from seqclf.nn.ensemble import Ensemble
+from seqclf.nn.modes import device_of, eval_mode
+from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage, read_vectors
-from seqclf.training.checkpoint import Checkpointing, training_fingerprint
+from seqclf.training.checkpoint import Checkpointing, load_member, save_member, training_fingerprint
+from seqclf.training.combine import choose_combination
 from seqclf.training.distributed import Cluster, check_precision, join_cluster
 from seqclf.training.history import History
 from seqclf.training.loss import class_weights, loss_function
+from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
 from seqclf.training.optim import build_optimizer, lr_multiplier
 from seqclf.training.settings import TrainConfig
 from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, ReduceOnPlateau, Trainer
@@ -44,17 +49,31 @@ class RunReport(Callback):
 
     def on_data(self, data: EncodedData) -> None: ...
 
+    def on_member(self, member: int, members: int, seed: int) -> None: ...
+
+    def on_combined(self, summary: str) -> None: ...
+
 
 @dataclass
 class Fitted:
-    config: Config  # resolved: max_len is the integer the tokenizer uses
+    config: Config  # resolved: max_len is the integer the tokenizer uses; combine and ngram_weight as chosen
     tokenizer: WordTokenizer
-    model: SequenceClassifier  # in eval mode, on the training device
+    model: Classifier  # in eval mode, on the training device
     classes: list[str]
-    history: History
+    history: History  # every sequence model's epochs (EpochRecord.member tells which)
     coverage: VectorCoverage | None  # of the pretrained vectors, when there were any
     cluster: Cluster
     fingerprints: list[str]  # under torchrun: every process's weights fingerprint, in rank order (all equal)
+    validation: dict | None  # accuracy and loss of the final model on the validation data
+
+
+@dataclass
+class _Split:
+    """The training examples, and the validation examples with their class indices (if any)."""
+
+    train: Labeled
+    valid: Labeled | None
+    fingerprint: str  # of the data, the split and the vocabulary (for resume)
 
 
 def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str | Path,
@@ -72,30 +91,79 @@ def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str 
 
 def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
         cluster: Cluster | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
-        resume: bool = False) -> Fitted:
-    """Train a model. `valid`: encoded validation data, a fraction of `train` to hold out, or None for
-    the configured valid_fraction. The weights of the best validation epoch are kept. With
-    `checkpoint_dir`, a resume checkpoint is written there after every epoch (and every
-    `checkpoint_every` steps); `resume=True` continues from it."""
+        resume: bool = False, ngrams: tuple[NgramEvidence, float] | None = None) -> Fitted:
+    """Train a model: `ensemble` sequence models one after another, then (with `ngram_evidence`) the
+    n-gram evidence, then the combination chosen on the validation data. `valid`: encoded validation
+    data, a fraction of `train` to hold out, or None for the configured valid_fraction. Each sequence
+    model keeps the weights of its best validation epoch. With `checkpoint_dir`, a resume checkpoint is
+    written there after every epoch (and every `checkpoint_every` steps); `resume=True` continues from it.
+    `ngrams`: n-gram evidence already fitted on the same data (and its L2 penalty), used instead of
+    fitting it again (a search reuses one across its trials)."""
     settings = config.train
     cluster = cluster or join_cluster(settings.device)
-    autocast_dtype = check_precision(settings.precision, cluster.device)
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
     classes = class_order(train.label_names, config.data.label_order)
+    data = _split(tokenizer, train, valid, classes, settings)
+    torch.set_num_threads(settings.threads or cluster.cpu_threads())
+    config = config.updated({"max_len": tokenizer.max_len})
+    directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
+    members, histories, coverage = [], [], None
+    for member in range(config.model.ensemble):
+        seed = settings.seed + MEMBER_SEED_STEP * member
+        for report in reports:
+            report.on_member(member, config.model.ensemble, seed)
+        finished = load_member(directory, member, config, data.fingerprint) if resume and directory else None
+        model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes))
+        if finished is not None:
+            model.load_state_dict(finished[0])
+            history = finished[1]
+        else:
+            model, history, coverage = _train_member(config, seed, member, tokenizer, classes, data, cluster,
+                                                     callbacks, directory, resume)
+            if directory is not None and config.model.combined and cluster.is_main:
+                save_member(directory, member, config, data.fingerprint, model, history)
+        members.append(model.to(cluster.device).eval())
+        histories.append(History([replace(record, member=member) for record in history.records]))
+    model, config, validation = _combine(members, config, tokenizer, classes, data, reports, ngrams)
+    history = History([record for h in histories for record in h.records])
+    return Fitted(config, tokenizer, model, classes, history, coverage, cluster,
+                  same_weights_everywhere(model, cluster), validation)
+
+
+MEMBER_SEED_STEP = 1000  # member i of an ensemble trains with seed + 1000 i
+
+
+def fit_ngrams(config: Config, tokenizer: WordTokenizer, train: EncodedData,
+               valid: EncodedData | float | None = None) -> tuple[NgramEvidence, float]:
+    """The n-gram evidence `fit` would combine, fitted on its own (with its L2 penalty)."""
+    classes = class_order(train.label_names, config.data.label_order)
+    data = _split(tokenizer, train, valid, classes, config.train)
+    return fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, data.valid, config.train.ngram_l2)
+
+
+def _split(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None, classes: list[str],
+           settings: TrainConfig) -> _Split:
     targets = class_indices(train, classes)  # (N,)
     train_indices, valid_indices = split(len(train), valid, settings)
+    fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
+    labeled = Labeled(train.corpus, train_indices, targets[train_indices])
     if isinstance(valid, EncodedData):
-        valid_corpus, valid_targets = valid.corpus, class_indices(valid, classes)
-    elif valid_indices is not None:
-        valid_corpus, valid_targets = train.corpus, targets[valid_indices]
-    else:
-        valid_corpus = valid_targets = None
+        return _Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), class_indices(valid, classes)), fingerprint)
+    if valid_indices is not None:
+        return _Split(labeled, Labeled(train.corpus, valid_indices, targets[valid_indices]), fingerprint)
+    return _Split(labeled, None, fingerprint)
 
-    torch.set_num_threads(settings.threads or cluster.cpu_threads())
-    torch.manual_seed(settings.seed)
-    config = config.updated({"max_len": tokenizer.max_len})
+
+def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokenizer, classes: list[str], data: _Split,
+                  cluster: Cluster, callbacks: Sequence[Callback], directory: Path | None,
+                  resume: bool) -> tuple[SequenceClassifier, History, VectorCoverage | None]:
+    """One sequence model, trained as the settings say: the loop of a single model."""
+    settings = config.train
+    autocast_dtype = check_precision(settings.precision, cluster.device)
+    torch.manual_seed(seed)
     # NCCL cannot all-reduce sparse gradients, and MPS has no sparse kernels: dense embedding updates there
     sparse = settings.sparse_embedding and cluster.device.type != "mps" and not (
         cluster.distributed and cluster.backend == "nccl")
@@ -106,19 +174,19 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     # DDP starts every process from rank 0's weights and averages the gradients of each step
     trained = DistributedDataParallel(model, device_ids=devices) if cluster.distributed else model
     if cluster.rank:
-        torch.manual_seed(settings.seed + cluster.rank)  # each process its own dropout
-    steps = -(-len(train_indices) // settings.batch_size)
-    stopping = [EarlyStopping(settings.patience)] if settings.patience and valid_corpus is not None else []
+        torch.manual_seed(seed + cluster.rank)  # each process its own dropout
+    train, valid = data.train, data.valid
+    steps = -(-len(train.indices) // settings.batch_size)
+    stopping = [EarlyStopping(settings.patience)] if settings.patience and valid is not None else []
     schedule = lr_multiplier(settings.lr_schedule, settings.warmup, total_steps=steps * settings.epochs)
     plateau, keep_best = ReduceOnPlateau(), KeepBest(model)
     optimizer = build_optimizer(model, settings.lr, settings.weight_decay)
-    corpus, lengths = train.corpus, train.corpus.lengths[train_indices]
-    sampler = BucketSampler(lengths, settings.batch_size, settings.seed, cluster.rank, cluster.world_size)
-    run = Checkpointing(Path(checkpoint_dir), config, training_fingerprint(tokenizer, train, train_indices, valid,
-                                                                          valid_indices),
-                        model, optimizer, sampler, keep_best, plateau) if checkpoint_dir is not None else None
+    sampler = BucketSampler(train.corpus.lengths[train.indices], settings.batch_size, seed, cluster.rank,
+                            cluster.world_size)
+    run = Checkpointing(directory, config, data.fingerprint, model, optimizer, sampler, keep_best, plateau,
+                        member) if directory is not None else None
     progress = run.restore() if run is not None and resume else None
-    weights = class_weights(targets[train_indices], len(classes), settings.class_weight)
+    weights = class_weights(train.targets, len(classes), settings.class_weight)
     trainer = Trainer(
         model=trained,
         optimizer=optimizer,
@@ -137,30 +205,76 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
 
     def batches(epoch: int):
         for positions in sampler.epoch():
-            indices = train_indices[positions]
-            ids, batch_lengths = pad_batch(corpus, indices)  # (B, T), (B,)
+            indices = train.indices[positions]
+            ids, batch_lengths = pad_batch(train.corpus, indices)  # (B, T), (B,)
             yield Batch((cluster.to_device(ids), cluster.to_device(batch_lengths)),
-                        cluster.to_device(targets[indices]), int(batch_lengths.sum()))
+                        cluster.to_device(train.targets[positions]), int(batch_lengths.sum()))
 
     def validate() -> tuple[float, float]:
         """Each process scores its share of the validation data; the sums make the global figures."""
-        share = np.arange(len(valid_targets))[cluster.rank :: cluster.world_size]
+        share = np.arange(len(valid.indices))[cluster.rank :: cluster.world_size]
         loss_sum = correct = 0.0
         if len(share):
-            indices = valid_indices[share] if valid_corpus is corpus else share
-            logits = predict_logits(model, valid_corpus, indices)  # (n, C)
-            loss_sum = nn.functional.cross_entropy(logits, valid_targets[share], reduction="sum").item()
-            correct = (logits.argmax(dim=1) == valid_targets[share]).sum().item()
+            logits = predict_logits(model, valid.corpus, valid.indices[share])  # (n, C)
+            loss_sum = nn.functional.cross_entropy(logits, valid.targets[share], reduction="sum").item()
+            correct = (logits.argmax(dim=1) == valid.targets[share]).sum().item()
         loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
         return loss_sum / count, correct / count
 
-    history = trainer.fit(settings.epochs, batches, steps, validate if valid_corpus is not None else None, progress)
-    model.eval()
-    return Fitted(config, tokenizer, model, classes, history, coverage, cluster, same_weights_everywhere(model,
-                                                                                                       cluster))
+    history = trainer.fit(settings.epochs, batches, steps, validate if valid is not None else None, progress)
+    return model.eval(), history, coverage
 
 
-def same_weights_everywhere(model: SequenceClassifier, cluster: Cluster) -> list[str]:
+def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordTokenizer, classes: list[str],
+             data: _Split, reports: list[RunReport],
+             fitted_ngrams: tuple[NgramEvidence, float] | None) -> tuple[Classifier, Config, dict | None]:
+    """The final model: the single sequence model, or the ensemble with its combination chosen on the
+    validation data (its settings resolved in the returned config)."""
+    model_config, valid = config.model, data.valid
+    if not model_config.combined:
+        return members[0], config, _validation(members[0], valid)
+    ngrams = None
+    if model_config.ngram_evidence:
+        ngrams, l2 = fitted_ngrams or fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, valid,
+                                                         config.train.ngram_l2)
+        ngrams.to(device_of(members[0]))
+        config = config.updated({"ngram_l2": l2})
+    log_probs = None
+    if valid is not None:
+        everything = Ensemble(members, ngrams, "mean", 0.0).eval()
+        with eval_mode(everything), torch.inference_mode():
+            log_probs = torch.cat([everything.forward_stages(ids.to(device_of(everything)), lengths.to(
+                device_of(everything)))["model_log_probs"].cpu() for ids, lengths in _batches(valid)], dim=1)
+    rule, weight = choose_combination(log_probs, None if valid is None else valid.targets, len(members),
+                                      ngrams is not None, model_config.combine, model_config.ngram_weight)
+    model = Ensemble(members, ngrams, rule, weight).eval()
+    config = config.updated({"combine": rule, "ngram_weight": weight})
+    validation = _validation(model, valid)
+    for report in reports:
+        report.on_combined(_combination_text(model, validation))
+    return model, config, validation
+
+
+def _batches(data: Labeled, size: int = 512):
+    for start in range(0, len(data.indices), size):
+        yield pad_batch(data.corpus, data.indices[start : start + size])
+
+
+def _validation(model: Classifier, valid: Labeled | None) -> dict | None:
+    if valid is None:
+        return None
+    logits = predict_logits(model, valid.corpus, valid.indices)  # (N, C)
+    return {"accuracy": (logits.argmax(1) == valid.targets).float().mean().item(),
+            "loss": nn.functional.cross_entropy(logits, valid.targets).item()}
+
+
+def _combination_text(model: Ensemble, validation: dict | None) -> str:
+    shares = ", ".join(f"{source} {weight:.2f}" for source, weight in zip(model.sources, model.weights.tolist()))
+    scored = f"; validation accuracy {validation['accuracy']:.4f}" if validation else ""
+    return f"combined: {'arithmetic' if model.rule == 'mean' else 'geometric'} mean of probabilities ({shares}){scored}"
+
+
+def same_weights_everywhere(model: Classifier, cluster: Cluster) -> list[str]:
     """Under torchrun, every process's weights fingerprint (rank order), checked equal; alone, none."""
     if not cluster.distributed:
         return []

@@ -38,6 +38,8 @@ class TrainConfig:
     seed: int = setting("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = setting("share of the training data held out when no validation file is given",
                                     default=0.1)
+    ngram_l2: float | str = setting("n-gram evidence: L2 penalty of its logistic regression (per training text); "
+                                    "auto = chosen on validation data", default="auto")
     threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
     device: str = setting("where to train: " + choices_text(DEVICES) + " (auto: a GPU if there is one)",
                           default="auto")
@@ -60,6 +62,8 @@ class TrainConfig:
         check_at_least("weight_decay", self.weight_decay, 0)
         if self.max_grad_norm is not None and self.max_grad_norm <= 0:
             raise ConfigError(f"must be > 0 or none, got {self.max_grad_norm}", field="max_grad_norm")
+        if self.ngram_l2 != "auto" and not (isinstance(self.ngram_l2, float) and self.ngram_l2 > 0):
+            raise ConfigError(f"must be > 0 or auto, got {self.ngram_l2!r}", field="ngram_l2")
         for name in ("threads", "checkpoint_every"):
             if getattr(self, name) is not None:
                 check_at_least(name, getattr(self, name), 1)

@@ -67,14 +67,39 @@ function drawTrace(trace) {
       heatmap(trace.embedding, "embedding heat map: one row per position, one column per feature")),
     card("encoder", "stage 4 · encoder", `Sequence vector (${trace.pooling} pooling, ${trace.sequence_vector.length} features)`,
       heatmap([trace.sequence_vector], "sequence vector heat strip")),
-    card("probabilities", "stage 5 · fully connected + softmax", `Predicted: ${trace.label}`,
+    ...combinedCards(trace),
+    card("probabilities", trace.models ? "stage 5 · combination" : "stage 5 · fully connected + softmax",
+      `Predicted: ${trace.label}`,
       bars(trace.classes.map((name, i) => [name, trace.probabilities[i]]), trace.label)),
   ];
   $("#stages").replaceChildren(...stages);
 }
 
-function drawCurve(history) {
+// An ensemble's models, each with its weight and probabilities, and the n-grams that pushed the decision.
+function combinedCards(trace) {
+  if (!trace.models) return [];
+  const cards = [];
+  if (trace.ngrams) {
+    const label = trace.classes.indexOf(trace.label);
+    const scale = Math.max(...trace.ngrams.map((g) => Math.abs(g.evidence[label])));
+    cards.push(card("ngrams", "stage 5 · n-gram evidence", `N-grams for ${trace.label} (red) and against it (blue)`,
+      element("ul", { class: "tokens ngrams" }, trace.ngrams.map((g) => element("li",
+        { style: `background:${color(g.evidence[label], scale)}`, "data-evidence": g.evidence[label].toFixed(3),
+          title: trace.classes.map((c, i) => `${c} ${g.evidence[i] >= 0 ? "+" : ""}${g.evidence[i].toFixed(3)}`).join(", ") },
+        [`${g.ngram} ${g.evidence[label] >= 0 ? "+" : ""}${g.evidence[label].toFixed(2)}`])))));
+  }
+  cards.push(card("models", "stage 5 · models", `${trace.models.length} models, ${trace.combination} mean`,
+    ...trace.models.map((m) => element("div", { class: "model", "data-model": m.name }, [
+      element("h3", { text: `${m.name} (weight ${m.weight.toFixed(2)})` }),
+      bars(trace.classes.map((name, i) => [name, m.probabilities[i]]),
+        trace.classes[m.probabilities.indexOf(Math.max(...m.probabilities))]),
+    ]))));
+  return cards;
+}
+
+function drawCurve(records) {
   const box = $("#curve");
+  const history = records.filter((r) => (r.member ?? 0) === 0);  // an ensemble's first sequence model
   if (!history.length) { box.textContent = "no training history recorded"; return; }
   const width = 560, height = 180, margin = 28;
   const x = (i) => margin + (history.length === 1 ? 0 : i * (width - 2 * margin) / (history.length - 1));

@@ -1,0 +1,63 @@
+"""Stage 5 across models: K sequence models and, optionally, the n-gram evidence, combined into one
+class distribution by a rule chosen on validation data (`training/combine.py`).
+
+Its `forward_stages` are the first sequence model's stages (what the trace shows for stages 3-4; its
+logits as "head_logits"), every model's log-probabilities ("model_log_probs", (M, B, C)), and the
+combination as "logits": normalized log-probabilities, so that softmax gives the combined
+probabilities, on every backend alike.
+"""
+from __future__ import annotations
+
+import torch
+
+from seqclf.errors import ConfigError
+from seqclf.nn.classifier import Classifier, ModelConfig, SequenceClassifier
+from seqclf.nn.combination import combine
+from seqclf.nn.ngrams import NgramEvidence
+
+
+class Ensemble(Classifier):
+    def __init__(self, members: list[SequenceClassifier], ngrams: NgramEvidence | None, rule: str,
+                 ngram_weight: float) -> None:
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+        self.ngrams = ngrams
+        self.config, self.rule, self.ngram_weight = members[0].config, rule, ngram_weight
+        shares = [(1 - ngram_weight) / len(members)] * len(members) + ([ngram_weight] if ngrams is not None else [])
+        self.register_buffer("weights", torch.tensor(shares), persistent=False)  # (M,) from config.json
+
+    @property
+    def sources(self) -> list[str]:
+        """The models combined, in the order of `weights`."""
+        return [f"sequence model {i + 1}" for i in range(len(self.members))] + (
+            ["n-gram evidence"] if self.ngrams is not None else [])
+
+    def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        # ids: (B, T) int64, lengths: (B,)
+        stages = self.members[0].forward_stages(ids, lengths)
+        logits = [stages["logits"], *(member(ids, lengths) for member in self.members[1:])]  # each (B, C)
+        if self.ngrams is not None:
+            logits.append(self.ngrams(ids, lengths))  # (B, C)
+        log_probs = torch.log_softmax(torch.stack(logits), dim=2)  # (M, B, C)
+        return {**stages, "head_logits": stages["logits"], "model_log_probs": log_probs,
+                "logits": combine(log_probs, self.weights, self.rule)}  # (B, C) combined log-probabilities
+
+    @property
+    def vocab_size(self) -> int:
+        return self.members[0].vocab_size
+
+    @property
+    def num_classes(self) -> int:
+        return self.members[0].num_classes
+
+
+def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int) -> Classifier:
+    """The model `config` describes, untrained: one sequence model, or the ensemble with its combination
+    as resolved by training (config.json records it)."""
+    if not config.combined:
+        return SequenceClassifier(config, vocab_size, num_classes)
+    if config.combine == "auto" or config.ngram_weight == "auto":
+        raise ConfigError("an ensemble's combination must be resolved (training chooses it)", field="combine")
+    members = [SequenceClassifier(config, vocab_size, num_classes) for _ in range(config.ensemble)]
+    ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
+    return Ensemble(members, ngrams, config.combine, config.ngram_weight if ngrams is not None else 0.0)

@@ -1,0 +1,198 @@
+"""`seqclf tune`: search the settings that matter with Optuna, then train the final model on the best.
+
+Each trial trains one sequence model on the training file and scores it on the validation file (with
+the n-gram evidence combined when the trial turns it on; the evidence is fitted once per search and
+reused). Optuna's TPE sampler (seeded) proposes the settings and its median pruner stops a trial
+whose validation accuracy after an epoch trails the median of earlier trials at that epoch. The
+first trial is `accurate`'s sequence model, so the search starts from a known-good point. The study
+lives in OUT/study.db (SQLite): an interrupted search resumes where it stopped, within its budget.
+At the end OUT/best.yaml holds the best settings, and OUT/model the final model: an ensemble of
+`ensemble` sequence models with those settings, as `accurate` is an ensemble of its.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from seqclf import artifacts
+from seqclf.config import Config, load_preset
+from seqclf.data.cache import CorpusCache, default_cache_dir
+from seqclf.data.readers import check_readable
+from seqclf.errors import SeqclfError
+from seqclf.fileio import write_file_atomically
+from seqclf.runs import RunReport, TrainingRun, train_to_directory
+from seqclf.training.distributed import Cluster
+from seqclf.training.history import EpochRecord, History
+from seqclf.training.recipe import fit, fit_ngrams, load_files
+
+METRICS = {"accuracy": "maximize", "loss": "minimize"}
+STUDY, BEST, MODEL = "study.db", "best.yaml", "model"
+STUDY_NAME = "seqclf"
+START = "accurate"  # the first trial: this preset's sequence model
+
+
+@dataclass
+class TrialRow:
+    """One finished trial, for the live table."""
+
+    number: int
+    state: str  # complete | pruned
+    value: float | None
+    epochs: int
+    seconds: float
+    settings: dict
+    best: bool
+
+
+class TuneReport(RunReport):
+    """Told about each trial as it ends (and, through `RunReport`, about the final training)."""
+
+    def on_trial(self, row: TrialRow) -> None: ...
+
+
+@dataclass
+class TuneResult:
+    best: dict  # the best trial's settings
+    best_value: float
+    trials: int  # finished trials in the study (this run and earlier ones)
+    search_seconds: float  # of this run's search
+    run: TrainingRun  # the final model's training
+
+
+def suggest(trial) -> dict:
+    """The settings a trial tries: encoder, sizes, dropout, learning rate, epochs, n-gram evidence."""
+    encoder = trial.suggest_categorical("encoder", ["lstm", "gru", "cnn", "bag"])
+    settings = {"encoder": encoder,
+                "embed_dim": trial.suggest_categorical("embed_dim", [50, 100, 200, 300]),
+                "embed_dropout": trial.suggest_float("embed_dropout", 0.0, 0.5),
+                "dropout": trial.suggest_float("dropout", 0.0, 0.6),
+                "word_dropout": trial.suggest_float("word_dropout", 0.0, 0.3),
+                "lr": trial.suggest_float("lr", 5e-4, 2e-2, log=True),
+                "epochs": trial.suggest_int("epochs", 3, 15),
+                "batch_size": trial.suggest_categorical("batch_size", [16, 32, 64]),
+                "ngram_evidence": trial.suggest_categorical("ngram_evidence", [False, True])}
+    if encoder in ("lstm", "gru"):
+        settings["bidirectional"] = trial.suggest_categorical("bidirectional", [True, False])
+        settings["pooling"] = trial.suggest_categorical("recurrent_pooling", ["max", "mean", "attention", "last"])
+    else:
+        settings["bidirectional"] = False
+        settings["pooling"] = trial.suggest_categorical("pooling", ["max", "mean"])
+    if encoder != "bag":
+        settings["hidden_dim"] = trial.suggest_categorical("hidden_dim", [64, 100, 150, 200])
+    else:
+        settings["ngram_buckets"] = trial.suggest_categorical("ngram_buckets", [0, 100_000])
+    return settings
+
+
+def start_params(config: Config) -> dict:
+    """`accurate`'s sequence model, as the first trial's parameters (in `suggest`'s names)."""
+    model, train = config.model, config.train
+    return {"encoder": model.encoder, "embed_dim": model.embed_dim, "embed_dropout": model.embed_dropout,
+            "dropout": model.dropout, "word_dropout": model.word_dropout, "lr": train.lr, "epochs": train.epochs,
+            "batch_size": train.batch_size, "ngram_evidence": model.ngram_evidence,
+            "bidirectional": model.bidirectional, "recurrent_pooling": model.pooling, "hidden_dim": model.hidden_dim}
+
+
+def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, budget_seconds: float, *,
+         metric: str = "accuracy", seed: int = 0, ensemble: int = 3, cache: str | Path | bool = True,
+         report: TuneReport | None = None) -> TuneResult:
+    """Search for `budget_seconds`, then train the final model into OUT/model (see the module's doc)."""
+    optuna = _optuna()
+    if metric not in METRICS:
+        raise SeqclfError(f"unknown metric {metric!r}", field="metric", hint="choose one of: " + ", ".join(METRICS))
+    report = report or TuneReport()
+    for path in (data, valid):
+        check_readable(path, config.data)
+    out = Path(out)
+    artifacts.check_output(out / MODEL)  # before the search, not after it
+    out.mkdir(parents=True, exist_ok=True)
+    cache_root = None if cache is False else default_cache_dir() if cache is True else Path(cache)
+    tokenizer, train_data, valid_data = load_files(config, CorpusCache(cache_root), Cluster(), data, valid)
+    for encoded in (train_data, valid_data):
+        report.on_data(encoded)
+    ngrams = fit_ngrams(config, tokenizer, train_data, valid_data)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # it logs every trial; the live table says it better
+    study = optuna.create_study(study_name=STUDY_NAME, storage=f"sqlite:///{out / STUDY}", load_if_exists=True,
+                                direction=METRICS[metric], sampler=optuna.samplers.TPESampler(seed=seed),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
+    if not study.trials:
+        study.enqueue_trial(start_params(Config.from_dict(load_preset(START))))
+    deadline = time.monotonic() + budget_seconds
+
+    def objective(trial) -> float:
+        settings = suggest(trial)
+        started = time.monotonic()
+        pruning = _Pruning(trial, optuna, metric, deadline)
+        fitted = fit(config.updated(settings), tokenizer, train_data, valid_data, callbacks=[pruning], ngrams=ngrams)
+        trial.set_user_attr("seconds", time.monotonic() - started)
+        return fitted.validation[metric]
+
+    def after(study, trial) -> None:
+        state = trial.state.name.lower()
+        if state in ("complete", "pruned"):
+            report.on_trial(TrialRow(trial.number, state, trial.value, trial.user_attrs.get("epochs", 0),
+                                     trial.user_attrs.get("seconds", _duration(trial)), suggest_settings(trial),
+                                     state == "complete" and study.best_trial.number == trial.number))
+
+    started = time.monotonic()
+    study.optimize(objective, timeout=budget_seconds, callbacks=[after])
+    search_seconds = time.monotonic() - started
+    completed = [t for t in study.trials if t.state.name == "COMPLETE"]
+    if not completed:
+        raise SeqclfError("no trial finished within the budget", field="budget", hint="give a longer --budget")
+    best = suggest_settings(study.best_trial)
+    final = config.updated({**best, "ensemble": ensemble})
+    write_file_atomically(out / BEST, lambda path: path.write_text(_best_yaml(final, study, metric), "utf-8"))
+    run = train_to_directory(final, data, out / MODEL, valid=valid, cache=cache, report=report)
+    return TuneResult(best, study.best_value, len(completed), search_seconds, run)
+
+
+def suggest_settings(trial) -> dict:
+    """A finished trial's settings, in config field names."""
+    params = dict(trial.params)
+    if "recurrent_pooling" in params:
+        params["pooling"] = params.pop("recurrent_pooling")
+    elif "pooling" in params:
+        params["bidirectional"] = False
+    return params
+
+
+class _Pruning(RunReport):
+    """Reports each epoch's validation figure to the trial; stops it when the pruner says so, or when
+    the search's time is up."""
+
+    def __init__(self, trial, optuna, metric: str, deadline: float) -> None:
+        self.trial, self.optuna, self.metric, self.deadline = trial, optuna, metric, deadline
+
+    def on_epoch_end(self, record: EpochRecord, history: History) -> None:
+        value = record.valid_accuracy if self.metric == "accuracy" else record.valid_loss
+        self.trial.report(value, record.epoch)
+        self.trial.set_user_attr("epochs", record.epoch)
+        if self.trial.should_prune() or time.monotonic() > self.deadline:
+            raise self.optuna.TrialPruned()
+
+
+def _best_yaml(config: Config, study, metric: str) -> str:
+    trial = study.best_trial
+    header = (f"# seqclf tune: trial {trial.number} of {len(study.trials)}, validation {metric} {trial.value:.4f}\n"
+              f"# Train with: seqclf train DATA --config best.yaml --out MODEL\n")
+    flat = {name: value for section in config.to_dict().values() for name, value in section.items()}
+    chosen = {name: flat[name] for name in (*suggest_settings(trial), "ensemble")}
+    return header + yaml.safe_dump(chosen, sort_keys=False)
+
+
+def _duration(trial) -> float:
+    if trial.datetime_start and trial.datetime_complete:
+        return (trial.datetime_complete - trial.datetime_start).total_seconds()
+    return 0.0
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:
+        raise SeqclfError("tuning needs Optuna", hint="pip install 'seqclf[tune]'") from None
+    return optuna
