@@ -39,10 +39,11 @@ class EncodedCorpus:
     def concatenate(cls, parts: list[EncodedCorpus]) -> EncodedCorpus:
         if not parts:
             return cls(np.zeros(0, dtype=np.int32), np.zeros(1, dtype=np.int64))
-        lengths = np.concatenate([np.diff(p.offsets) for p in parts])
+        lengths = np.concatenate([p.lengths for p in parts])
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return cls(np.concatenate([p.ids for p in parts]), offsets)
+        ids = [p.ids if p.max_len is None else p.ids[ranges(p.offsets[:-1], p.lengths)] for p in parts]
+        return cls(np.concatenate(ids), offsets)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -58,3 +59,16 @@ class EncodedCorpus:
     def truncated(self, max_len: int) -> EncodedCorpus:
         """The same sequences read cut to their first max_len ids (no copy)."""
         return replace(self, max_len=max_len)
+
+    def select(self, indices: np.ndarray) -> EncodedCorpus:
+        """The sequences at `indices`, in that order, as read (cut to max_len): a copy."""
+        lengths = self.lengths[indices]
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        return EncodedCorpus(self.ids[ranges(self.offsets[:-1][indices], lengths)], offsets)
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions start_i, ..., start_i + length_i - 1 of every range, one after another (vectorized)."""
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(starts - (ends - lengths), lengths)
