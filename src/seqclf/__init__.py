@@ -1,9 +1,29 @@
-"""seqclf: sequence classification in PyTorch whose whole pipeline can be seen, stage by stage."""
-from seqclf.api import NotFittedError, TextClassifier
-from seqclf.config import Config
+"""seqclf: sequence classification in PyTorch whose whole pipeline can be seen, stage by stage.
+
+The names below are imported when first used (PEP 562), so that a process that only predicts with
+ONNX Runtime, or only reads settings, never imports PyTorch.
+"""
+from __future__ import annotations
+
+import importlib
+
 from seqclf.errors import ConfigError, DataError, ModelDirError, SeqclfError
-from seqclf.predictor import Predictor
 from seqclf.version import __version__
+
+_LAZY = {"TextClassifier": "seqclf.api", "NotFittedError": "seqclf.api", "Predictor": "seqclf.predictor",
+         "Config": "seqclf.config"}
 
 __all__ = ["TextClassifier", "Predictor", "Config", "SeqclfError", "DataError", "ConfigError", "ModelDirError",
            "NotFittedError", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'seqclf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -15,28 +15,34 @@ unpickles.
                        checkpoint.member<i>.safetensors for an ensemble's finished sequence models
 
 Other files a user keeps in a model directory (a README, notes) are carried over when it is replaced.
+
+Loading checks every file but reads the weights into a PyTorch model only when the model is first
+used (`ModelParts.model`): predicting with ONNX Runtime needs only their fingerprint, which is read
+from the file itself, so such a process never imports PyTorch.
 """
 from __future__ import annotations
 
 import json
 import re
 import stat
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING
 
 from seqclf.config import Config
 from seqclf.data.formats import BadRow
 from seqclf.errors import ConfigError, ModelDirError
-from seqclf.fileio import locked, replacing_directory, sha256_of
-from seqclf.nn.classifier import Classifier
-from seqclf.nn.ensemble import build_classifier
+from seqclf.fileio import digest_arrays, locked, replacing_directory, sha256_of
+from seqclf.nn.settings import ModelConfig
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import History
+
+if TYPE_CHECKING:
+    import torch
+
+    from seqclf.nn.classifier import Classifier
 
 FORMAT_VERSION = 3  # 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence
 READABLE_VERSIONS = (1, 2, 3)
@@ -75,15 +81,74 @@ def onnx_path(directory: Path, quantize: str | None) -> Path:
     return directory / (ONNX_INT8 if quantize else ONNX)
 
 
+# safetensors' dtype codes, as PyTorch names them in a weights fingerprint
+TORCH_DTYPE_NAMES = {"F64": "torch.float64", "F32": "torch.float32", "F16": "torch.float16", "BF16": "torch.bfloat16",
+                     "I64": "torch.int64", "I32": "torch.int32", "I16": "torch.int16", "I8": "torch.int8",
+                     "U8": "torch.uint8", "BOOL": "torch.bool"}
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A checked directory's model.safetensors, read into a model only when one is needed."""
+
+    path: Path
+    config: ModelConfig
+    vocab_size: int
+    num_classes: int
+
+    def load(self) -> Classifier:
+        """The model with these weights (PyTorch is imported here); a mismatch with the config is an error."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        from seqclf.nn.ensemble import build_classifier
+
+        try:
+            model = build_classifier(self.config, self.vocab_size, self.num_classes)
+        except ConfigError as exc:
+            raise ModelDirError(exc.problem, path=self.path.parent / CONFIG, field=exc.field) from None
+        try:
+            weights = load_file(str(self.path))
+        except (SafetensorError, OSError) as exc:
+            raise ModelDirError(f"cannot read the weights: {exc}", path=self.path) from None
+        _check_weights(weights, model, self.path)
+        model.load_state_dict(weights)
+        return model.eval()
+
+    def fingerprint(self) -> str:
+        """`Classifier.weights_fingerprint()` of these weights, read from the file without PyTorch."""
+        data = self.path.read_bytes()
+        try:
+            (size,) = struct.unpack("<Q", data[:8])
+            header = json.loads(data[8 : 8 + size])
+            arrays = [(name, TORCH_DTYPE_NAMES[entry["dtype"]], tuple(entry["shape"]),
+                       data[8 + size + entry["data_offsets"][0] : 8 + size + entry["data_offsets"][1]])
+                      for name, entry in header.items() if name != "__metadata__"]
+        except (struct.error, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise ModelDirError(f"cannot read the weights: not a safetensors file ({exc!r})", path=self.path) from None
+        return digest_arrays(arrays)
+
+
 @dataclass
 class ModelParts:
     config: Config  # resolved: max_len is an integer
     tokenizer: WordTokenizer
     classes: list[str]
-    model: Classifier
+    weights: Classifier | WeightsFile  # a loaded directory's weights stay in their file until `model` is used
     history: History
     skipped_rows: Sequence[BadRow] = field(default_factory=list)
     format_version: int = FORMAT_VERSION  # of the directory it was loaded from
+
+    @property
+    def model(self) -> Classifier:
+        if isinstance(self.weights, WeightsFile):
+            self.weights = self.weights.load()
+        return self.weights
+
+    def weights_fingerprint(self) -> str:
+        """Ties an exported graph to these weights (see `Classifier.weights_fingerprint`)."""
+        weights = self.weights
+        return weights.fingerprint() if isinstance(weights, WeightsFile) else weights.weights_fingerprint()
 
 
 def save(directory: str | Path, parts: ModelParts) -> Path:
@@ -98,6 +163,8 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
 
 
 def _write(staging: Path, parts: ModelParts) -> None:
+    from safetensors.torch import save_file
+
     parts.tokenizer.save(staging / TOKENIZER)
     _write_json(staging / LABELS, parts.classes)
     weights = {name: t.detach().cpu().contiguous() for name, t in parts.model.state_dict().items()}
@@ -198,24 +265,14 @@ def load(directory: str | Path) -> ModelParts:
         raise ModelDirError(f"{TOKENIZER} has {tokenizer.vocab_size} entries, config says {vocab_size}",
                             path=directory / CONFIG, field="vocab_size")
 
-    try:
-        model = build_classifier(config.model, tokenizer.vocab_size, len(classes))
-    except ConfigError as exc:
-        raise ModelDirError(exc.problem, path=directory / CONFIG, field=exc.field) from None
-    try:
-        weights = load_file(str(directory / WEIGHTS))
-    except (SafetensorError, OSError) as exc:
-        raise ModelDirError(f"cannot read the weights: {exc}", path=directory / WEIGHTS) from None
-    _check_weights(weights, model, directory / WEIGHTS)
-    model.load_state_dict(weights)
-    model.eval()
+    weights = WeightsFile(directory / WEIGHTS, config.model, tokenizer.vocab_size, len(classes))
 
     metrics = directory / METRICS
     try:
         history = History.from_jsonl(metrics.read_text("utf-8")) if metrics.is_file() else History()
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
-    return ModelParts(config, tokenizer, classes, model, history, format_version=version)
+    return ModelParts(config, tokenizer, classes, weights, history, format_version=version)
 
 
 def refuse_unsafe_files(directory: Path) -> None:

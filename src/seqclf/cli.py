@@ -1,4 +1,8 @@
-"""The `seqclf` command: parses arguments, calls the public layer, prints (through `seqclf.console`)."""
+"""The `seqclf` command: parses arguments, calls the public layer, prints (through `seqclf.console`).
+
+Each sub-command imports the training side (PyTorch, the recipe, the report) when it runs, as pip
+imports its commands: `seqclf predict --backend onnx` and `--help` never load PyTorch.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,14 +16,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from seqclf.api import TextClassifier, input_from_argument, read_dataset, read_inputs
 from seqclf.arguments import INPUT_FIELDS, check_numbers, parser
 from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
-from seqclf.console import (ConsoleReport, classes_text, print_data, print_data_flow, print_evaluation,
-                            print_predictions, warnings_as_lines)
+from seqclf.console import classes_text, print_data, print_data_flow, print_evaluation, print_predictions, warnings_as_lines
 from seqclf.errors import SeqclfError
-from seqclf.predictor import BackendConfig, Predictor
-from seqclf.runs import demo_corpus, train_to_directory, writing
+from seqclf.predictor import BackendConfig, Predictor, input_from_argument, read_dataset, read_inputs
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
 
@@ -54,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
+    from seqclf.api import TextClassifier
+    from seqclf.report import ConsoleReport
+    from seqclf.runs import demo_corpus, writing
+
     started = time.perf_counter()
     with writing(args.out) as directory:  # checked and locked before any work
         texts, labels = demo_corpus()
@@ -76,6 +81,9 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 
 def _train(args: argparse.Namespace, out: Console, err: Console) -> int | None:
+    from seqclf.report import ConsoleReport
+    from seqclf.runs import train_to_directory
+
     config = _train_config(args)
     if args.nproc is not None:
         return _launch_torchrun(args, err)
@@ -185,6 +193,7 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> None:
+    from seqclf.report import ConsoleReport
     from seqclf.tune import tune
 
     config = Config().updated(_flags(args, FIELD_SECTION), source="command-line flags")

@@ -22,7 +22,7 @@ import yaml
 
 from seqclf.data.readers import DataConfig
 from seqclf.errors import ConfigError
-from seqclf.nn.classifier import ModelConfig
+from seqclf.nn.settings import ModelConfig
 from seqclf.text.tokenizer import TokenizerConfig
 from seqclf.training.settings import TrainConfig
 

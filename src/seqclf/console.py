@@ -1,116 +1,25 @@
-"""What the command line prints: the training report, data summaries, the data-flow table, evaluation
-tables and predictions. Formatting only: every figure comes from the library's objects."""
+"""What the command line prints for data and trained models: data summaries, the data-flow table,
+evaluation tables and predictions (the training report as it runs: report.py). Formatting only: every
+figure comes from the library's objects. Importing it never imports PyTorch."""
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from seqclf.api import BadRow
-from seqclf.data.encoded import EncodedData
 from seqclf.errors import SeqclfWarning
-from seqclf.trace import DataFlow
-from seqclf.training.distributed import Cluster
-from seqclf.training.history import TRACE_COLUMNS, EpochRecord, History, trace_row
-from seqclf.tune import TrialRow, TuneReport
-from seqclf.training.trainer import Progress as TrainingProgress
+from seqclf.predictor import BadRow
 
-_WIDTHS = (7, 11, 10, 11, 10, 8, 10)
-
-
-def _line(cells: tuple[str, ...]) -> str:
-    return "".join(f"{cell:>{width}}" for cell, width in zip(cells, _WIDTHS))
-
-
-class ConsoleReport(TuneReport):
-    """The data read; a progress bar while an epoch runs; a row of the training trace when it ends; the
-    chart at the end; a search's trials as a live table."""
-
-    def __init__(self, console: Console, title: str = "training trace") -> None:
-        self.console, self.title = console, title
-        self.progress: Progress | None = None
-        self.task = None
-        self.title_shown = self.header_shown = self.trials_shown = False
-
-    def on_cluster(self, cluster: Cluster, batch_size: int) -> None:
-        if cluster.distributed:
-            self.console.print(f"distributed: {cluster.world_size} processes ({cluster.backend} on "
-                               f"{cluster.device.type}), batch {batch_size} shared among them", markup=False)
-
-    def on_data(self, data: EncodedData) -> None:
-        print_data(self.console, data)
-
-    def on_member(self, member: int, members: int, seed: int) -> None:
-        if members > 1:
-            if member:
-                self.console.print()
-            self.console.print(f"[bold]sequence model {member + 1} of {members}[/bold] (seed {seed})")
-            self.header_shown = False
-
-    def on_combined(self, summary: str) -> None:
-        self.console.print(summary, markup=False)
-
-    def on_trial(self, row: TrialRow) -> None:
-        if not self.trials_shown:
-            self.console.print("[bold]search[/bold] (validation figure of each trial; * the best so far)")
-            self.console.print(f"{'trial':>6} {'state':<9}{'value':>8}{'epochs':>8}{'seconds':>9}  settings",
-                               style="bold", highlight=False)
-            self.trials_shown = True
-        value = "-" if row.value is None else f"{row.value:.4f}"
-        settings = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.settings.items())
-        self.console.print(f"{row.number:>4}{' *' if row.best else '  '} {row.state:<9}{value:>8}{row.epochs:>8}"
-                           f"{row.seconds:>9.1f}  {settings}", markup=False, highlight=False)
-
-    def _title(self) -> None:
-        if not self.title_shown:
-            self.console.print(f"[bold]{self.title}[/bold]")
-            self.title_shown = True
-
-    def _header(self) -> None:
-        self._title()
-        if not self.header_shown:
-            self.console.print(_line(TRACE_COLUMNS), style="bold", highlight=False)
-            self.header_shown = True
-
-    def on_resume(self, progress: TrainingProgress) -> None:
-        self._title()
-        self.console.print(f"resuming from the checkpoint: epoch {progress.epoch}, after step {progress.step} "
-                           f"(the epochs before it as they were recorded)", highlight=False)
-        self._header()
-        history = progress.history
-        for record in history.records:
-            self.console.print(_line(trace_row(record, best=history.best_epoch == record.epoch)), highlight=False)
-
-    def on_epoch_begin(self, epoch: int, steps: int) -> None:
-        self._header()
-        if not self.console.is_terminal:
-            return  # a log file gets the trace rows only
-        self.progress = Progress(
-            TextColumn(f"epoch {epoch}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-            TimeElapsedColumn(), console=self.console, transient=True,
-        )
-        self.progress.start()
-        self.task = self.progress.add_task("train", total=steps, loss="-")
-
-    def on_step_end(self, step: int, loss: float) -> None:
-        if self.progress is not None:
-            self.progress.update(self.task, completed=step, loss=f"{loss:.4f}")
-
-    def on_epoch_end(self, record: EpochRecord, history: History) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-            self.progress = None
-        self.console.print(_line(trace_row(record, best=history.best_epoch == record.epoch)), highlight=False)
-
-    def on_train_end(self, history: History) -> None:
-        self.console.print()
-        self.console.print(history.ascii_chart(), highlight=False)
-        self.console.print(f"best epoch: {history.best_epoch} (its weights are kept)", highlight=False)
+if TYPE_CHECKING:
+    from seqclf.data.encoded import EncodedData
+    from seqclf.trace import DataFlow
 
 
 def classes_text(classes: list[str]) -> str:
@@ -153,23 +62,23 @@ def print_evaluation(console: Console, report: dict, classes: list[str]) -> None
 
 
 def _write_json(inputs: Sequence[str | BadRow], results: Sequence[dict | None], width: int, out: Console) -> None:
-    for row, result in zip(inputs, results):
-        if result is None:
-            line = {"text": row.raw, "label": None, "probabilities": None, "error": row.message()}
-        else:
-            line = {"text": row, **result}
-        print(json.dumps(line, ensure_ascii=False))
+    encode = _JSON.encode
+    lines = [encode({"text": row.raw, "label": None, "probabilities": None, "error": row.message()}) if result is None
+             else encode({"text": row, **result}) for row, result in zip(inputs, results)]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _write_tsv(inputs: Sequence[str | BadRow], results: Sequence[dict | None], width: int, out: Console) -> None:
     """label, class=probability per class, text; tabs, line breaks and backslashes in texts escaped as
     \\t, \\n, \\r and \\\\, so every input is one line of the same number of fields."""
+    lines = []
     for row, result in zip(inputs, results):
         if result is None:
             fields = ["", f"error={row.message()}", *[""] * (width - 1), row.raw]
         else:
             fields = [result["label"], *(f"{c}={p:.6f}" for c, p in result["probabilities"].items()), row]
-        print("\t".join([*fields[:-1], fields[-1].translate(_TSV_ESCAPES)]))
+        lines.append("\t".join([*fields[:-1], fields[-1].translate(_TSV_ESCAPES)]))
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _write_table(inputs: Sequence[str | BadRow], results: Sequence[dict | None], width: int, out: Console) -> None:
@@ -183,6 +92,7 @@ def _write_table(inputs: Sequence[str | BadRow], results: Sequence[dict | None],
 
 
 PREDICTION_WRITERS = {"json": _write_json, "tsv": _write_tsv, "table": _write_table}
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every line (json.dumps makes one per call)
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 

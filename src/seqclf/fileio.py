@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from seqclf.errors import ModelDirError
@@ -84,6 +84,16 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def digest_arrays(arrays: Iterable[tuple[str, str, tuple[int, ...], bytes]]) -> str:
+    """"sha256:..." of named arrays (name, dtype, shape, raw bytes), in name order: a model's weights
+    fingerprint, the same whether the arrays come from PyTorch or straight from a safetensors file."""
+    digest = hashlib.sha256()
+    for name, dtype, shape, data in sorted(arrays, key=lambda array: array[0]):
+        digest.update(f"{name}:{dtype}:{shape};".encode())
+        digest.update(data)
+    return "sha256:" + digest.hexdigest()
 
 
 def fsync_directory(directory: Path) -> None:

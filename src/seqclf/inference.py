@@ -1,4 +1,5 @@
-"""Batched inference over an encoded corpus: length-sorted batches, results in input order."""
+"""Batched inference over an encoded corpus: length-sorted batches, results in input order; and the
+PyTorch model as an engine (`TorchEngine`) beside ONNX Runtime's (`deploy/onnx_runtime.py`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -6,7 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from seqclf.data.batching import pad_batch, sorted_batches
+from seqclf.data.batching import sorted_batches
+from seqclf.data.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.modes import device_of, eval_mode
 
@@ -31,3 +33,14 @@ def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
         out = torch.empty_like(logits)
         out[torch.cat(order)] = logits
         return out
+
+
+class TorchEngine:
+    """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) probabilities of
+    an encoded corpus, in input order."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+
+    def probabilities(self, corpus: EncodedCorpus) -> np.ndarray:
+        return torch.softmax(predict_logits(self.model, corpus), dim=1).numpy()

@@ -13,27 +13,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from seqclf import artifacts
 from seqclf.artifacts import ModelParts
-from seqclf.data.encoded import EncodedData, encode_data
+from seqclf.data.encoded import EncodedData, class_indices, encode_data
 from seqclf.data.formats import BadRow
-from seqclf.data.readers import dataset_from_lists
+from seqclf.data.readers import dataset_from_lists, input_from_argument, read_dataset, read_inputs
 from seqclf.deploy.backend import BACKENDS, BackendConfig, build_engine
 from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
 from seqclf.ids import EncodedCorpus
-from seqclf.inference import predict_logits
-from seqclf.trace import DataFlow, PredictionTrace, data_flow, prediction_trace
 from seqclf.training.metrics import classification_report
-from seqclf.training.recipe import class_indices
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
+    from seqclf.trace import DataFlow, PredictionTrace
 
-__all__ = ["Predictor", "BackendConfig", "BACKENDS", "QUANTIZATIONS"]
+__all__ = ["Predictor", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "BadRow", "input_from_argument", "read_dataset",
+           "read_inputs"]
 EXAMPLE = "I love this movie"  # the text whose shapes describe() shows
 
 
@@ -43,7 +41,7 @@ class Predictor:
     def __init__(self, parts: ModelParts, backend: BackendConfig = BackendConfig(),
                  directory: Path | None = None) -> None:
         self.parts, self.backend, self.directory = parts, backend, directory
-        self.engine = build_engine(parts.model, parts.classes, directory, backend)
+        self.engine = build_engine(parts, directory, backend)
 
     @classmethod
     def from_dir(cls, directory: str | Path, backend: BackendConfig = BackendConfig()) -> Predictor:
@@ -68,7 +66,8 @@ class Predictor:
         """(N, C) probabilities, rows sum to 1, columns in `classes` order, rows in input order."""
         if len(texts) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32)
-        return torch.softmax(predict_logits(self.engine, self.encode(texts)), dim=1).numpy()
+        texts = dataset_from_lists(texts, None, source="texts").texts
+        return self.engine.probabilities(self.parts.tokenizer.encode_for_model(texts))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
@@ -76,14 +75,15 @@ class Predictor:
     def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
         """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default),
         most probable first."""
-        probabilities = self.predict_proba(texts)  # (N, C)
+        return self.top(self.predict_proba(texts), top_k)
+
+    def top(self, probabilities: np.ndarray, top_k: int | None = None) -> list[dict]:
+        """`predict_top`'s answers from (N, C) probabilities already computed."""
         k = len(self.classes) if top_k is None else max(1, min(top_k, len(self.classes)))
-        results = []
-        for row in probabilities:
-            top = row.argsort()[::-1][:k]
-            results.append({"label": self.classes[top[0]],
-                            "probabilities": {self.classes[i]: float(row[i]) for i in top}})
-        return results
+        order = np.argsort(probabilities, axis=1)[:, ::-1][:, :k].tolist()  # (N, k), most probable first
+        classes = self.classes
+        return [{"label": classes[top[0]], "probabilities": {classes[i]: row[i] for i in top}}
+                for top, row in zip(order, probabilities.tolist())]
 
     def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:
         """One result per input, in order: `predict_top`'s for a text, None for a row that has none."""
@@ -99,12 +99,14 @@ class Predictor:
         return self.evaluate_encoded(encode_data(data, self.parts.tokenizer))
 
     def evaluate_encoded(self, data: EncodedData) -> dict:
-        targets = class_indices(data, self.classes).numpy()
-        predicted = predict_logits(self.engine, data.corpus).argmax(dim=1).numpy()
+        targets = class_indices(data, self.classes)
+        predicted = self.engine.probabilities(data.corpus).argmax(axis=1)
         return classification_report(targets, predicted, self.classes)
 
     def trace(self, text: str) -> PredictionTrace:
         """One text through every stage, with the real values each stage produced."""
+        from seqclf.trace import prediction_trace
+
         dataset_from_lists([text], None, source="text")
         return prediction_trace(self.parts.model, self.parts.tokenizer, self.classes, text)
 
@@ -112,12 +114,16 @@ class Predictor:
         """The shape of the whole data set after each stage."""
         if len(texts) == 0:
             raise DataError("no texts given", field="texts")
-        return data_flow(self.parts.model, self.parts.tokenizer, self.classes, self.encode(texts), texts[0])
+        return self.data_flow_encoded(self.encode(texts), texts[0])
 
-    def data_flow_encoded(self, corpus: EncodedCorpus) -> DataFlow:
-        """The data-flow table of an encoded corpus (its first sequence is the example)."""
+    def data_flow_encoded(self, corpus: EncodedCorpus, example: str | None = None) -> DataFlow:
+        """The data-flow table of an encoded corpus; `example` is the text of its first sequence (by
+        default, that sequence's tokens)."""
+        from seqclf.trace import data_flow
+
         tokenizer = self.parts.tokenizer
-        example = " ".join(tokenizer.id_to_token(int(i)) for i in corpus.sequence(0))
+        if example is None:
+            example = " ".join(tokenizer.id_to_token(int(i)) for i in corpus.sequence(0))
         return data_flow(self.parts.model, tokenizer, self.classes, corpus, example)
 
     def describe(self) -> dict:

@@ -8,7 +8,7 @@
 
 (No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
 Bad requests get a 4xx with {"error": {"message", "field"}}; inference runs in a worker thread,
-never on the event loop. Needs the `serve` extra (FastAPI, uvicorn).
+never on the event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). Needs the `serve` extra (FastAPI, uvicorn).
 """
 
 import json
@@ -27,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seqclf.errors import SeqclfError
+from seqclf.microbatch import MicroBatcher
 from seqclf.predictor import BackendConfig, Predictor
 from seqclf.version import __version__
 
@@ -38,6 +39,8 @@ class ServeLimits:
     max_texts: int = 256  # per /v1/predict request
     max_chars: int = 10_000  # per text
     max_body_bytes: int = 4_000_000  # per request body
+    batch_texts: int = 256  # most texts of concurrent requests in one model call
+    batch_wait_ms: float = 2.0  # how long an idle model waits for concurrent requests to join
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -86,6 +89,8 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     model_dir = Path(model_dir)
     predictor = Predictor.from_dir(model_dir, backend)
     description = predictor.describe()
+    batcher = MicroBatcher(predictor.predict_proba, max_texts=max(limits.max_texts, limits.batch_texts),
+                           max_wait=limits.batch_wait_ms / 1000)
 
     Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.max_chars)]
 
@@ -135,8 +140,8 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
 
     @app.post("/v1/predict", response_model=PredictResponse)
     async def predict(request: PredictRequest) -> dict:
-        predictions = await run_in_threadpool(predictor.predict_top, request.texts, request.top_k)
-        return {"predictions": predictions}
+        probabilities = await batcher(request.texts)  # with concurrent requests' texts, in one model call
+        return {"predictions": predictor.top(probabilities, request.top_k)}
 
     @app.post("/v1/trace")
     async def trace(request: TraceRequest) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from seqclf.data.batching import pad_batch
+from seqclf.data.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.ensemble import Ensemble

@@ -4,8 +4,15 @@ import shutil
 import pytest
 from safetensors.torch import load_file, save_file
 
-from seqclf import ModelDirError, TextClassifier
+from seqclf import ModelDirError, TextClassifier, artifacts
 from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, checksum
+
+from helpers import tiny_corpus, train_tiny
+
+
+@pytest.fixture(scope="module")
+def tiny_texts():
+    return tiny_corpus()
 
 
 @pytest.fixture
@@ -51,7 +58,7 @@ def test_failed_save_leaves_the_previous_model(fitted, copy, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("seqclf.artifacts.save_file", broken)
+    monkeypatch.setattr("safetensors.torch.save_file", broken)  # as artifacts imports it when writing
     with pytest.raises(OSError):
         fitted.save(copy)
     assert (copy / WEIGHTS).read_bytes() == before
@@ -183,3 +190,24 @@ def test_skipped_rows_are_saved_with_the_model(fitted, tmp_path):
     lines = (saved / "skipped_rows.jsonl").read_text().splitlines()
     assert [BadRow.from_dict(json.loads(line)) for line in lines] == rows
     TextClassifier.load(saved)  # a known file: the directory still loads
+
+
+@pytest.mark.parametrize("settings", [{}, {"ensemble": 2, "ngram_evidence": True}])
+def test_the_weights_fingerprint_read_from_the_file_is_the_models(tiny_texts, settings, tmp_path):
+    """ONNX Runtime's engine checks an exported graph against the file's fingerprint, without PyTorch."""
+    texts, labels = tiny_texts
+    clf = train_tiny(texts, labels, **settings)
+    parts = artifacts.load(clf.save(tmp_path / "model"))
+    from_file = parts.weights_fingerprint()
+    assert isinstance(parts.weights, artifacts.WeightsFile)  # nothing loaded into PyTorch yet
+    assert from_file == clf.model.weights_fingerprint() == parts.model.weights_fingerprint()
+
+
+def test_weights_that_do_not_fit_the_config_fail_when_the_model_is_first_used(copy):
+    parts = artifacts.load(copy)
+    assert parts.model is parts.model  # read once
+    config = json.loads((copy / CONFIG).read_text())
+    config["model"]["hidden_dim"] += 1
+    (copy / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(ModelDirError, match="shape"):
+        artifacts.load(copy).model

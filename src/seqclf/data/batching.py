@@ -1,4 +1,5 @@
-"""Batches of an encoded corpus: grouped by length, padded per batch.
+"""Batches of an encoded corpus: grouped by length, padded per batch, as NumPy arrays (data/tensors.py
+makes them PyTorch tensors).
 
 A batch is padded to its own longest sequence; since the model's output does not depend on
 padding, this gives the same result as padding everything to max_len, at a fraction of the work.
@@ -8,26 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-import torch
 
 from seqclf.ids import PAD_ID, EncodedCorpus
 
 
-def pad_batch(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_ids(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Ids of the chosen sequences padded with PAD_ID to `length` (default: their longest).
 
     Returns ids (B, T) int64 and lengths (B,) int64. Vectorized: no per-example Python work.
     """
     if len(indices) == 1 and length is None:  # one text (single-text latency): no padding to compute
         ids = corpus.sequence(int(indices[0])).astype(np.int64)  # (T,)
-        return torch.from_numpy(ids).unsqueeze(0), torch.tensor([len(ids)])
+        return ids[None, :], np.array([len(ids)])
     lengths = corpus.lengths[indices]  # (B,)
     width = int(lengths.max()) if length is None else length
     steps = np.arange(width)  # (T,)
     mask = steps[None, :] < lengths[:, None]  # (B, T)
     positions = np.minimum(corpus.offsets[indices][:, None] + steps[None, :], len(corpus.ids) - 1)  # (B, T)
     ids = np.where(mask, corpus.ids[positions], PAD_ID)  # (B, T)
-    return torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(np.minimum(lengths, width))
+    return ids.astype(np.int64), np.minimum(lengths, width)
 
 
 def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,

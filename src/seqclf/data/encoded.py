@@ -46,6 +46,14 @@ def check_known_labels(labels: list[str], known: list[str], source: str) -> None
                         field="labels", hint="every class must appear in the training data")
 
 
+def class_indices(data: EncodedData, classes: list[str]) -> np.ndarray:
+    """(N,) int64: the index in `classes` of each example's label."""
+    check_known_labels(data.label_names, classes, data.source)
+    index = {name: i for i, name in enumerate(classes)}
+    remap = np.array([index[name] for name in data.label_names], dtype=np.int64)
+    return remap[data.label_ids]
+
+
 def _label_ids(labels: list[str]) -> tuple[np.ndarray, list[str]]:
     index: dict[str, int] = {}
     ids = np.fromiter((index.setdefault(label, len(index)) for label in labels), dtype=np.int32, count=len(labels))

@@ -177,7 +177,7 @@ def _quoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
 def _unquoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
                    require_labels: bool) -> Iterator[Row | Blank | BadRow]:
     """Each line a row, fields split at every delimiter; quotation marks are ordinary characters."""
-    lines = iter(enumerate(_lines(content), start=1))
+    lines = iter(enumerate(split_lines(content), start=1))
     _, header = next(lines, (1, ""))
     columns = _Columns(header.split(delimiter), config, source, delimiter, require_labels)
     for line, raw in lines:
@@ -198,7 +198,7 @@ def _fields_when_quoted(raw: str, delimiter: str) -> int | None:
         return None
 
 
-def _lines(content: str) -> list[str]:
+def split_lines(content: str) -> list[str]:
     """Lines end at \\n (or \\r\\n) only: U+2028, U+0085 and friends may sit inside a JSON string or a text."""
     lines = content.split("\n")
     if lines and lines[-1] == "":
@@ -206,14 +206,8 @@ def _lines(content: str) -> list[str]:
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
-def lines_as_rows(content: str) -> Iterator[Row | Blank]:
-    """Plain text, one row per line (predict's `--input texts.txt`)."""
-    for line, raw in enumerate(_lines(content), start=1):
-        yield Row(line, raw, None, raw) if raw.strip() else Blank(line, raw)
-
-
 def _jsonl_rows(content: str, config: DataConfig, source: str, require_labels: bool) -> Iterator[Row | Blank | BadRow]:
-    for line, raw in enumerate(_lines(content), start=1):
+    for line, raw in enumerate(split_lines(content), start=1):
         if not raw.strip():
             yield Blank(line, raw)
             continue
@@ -234,7 +228,7 @@ def _jsonl_rows(content: str, config: DataConfig, source: str, require_labels: b
 
 def _fasttext_rows(content: str, config: DataConfig, source: str,
                    require_labels: bool) -> Iterator[Row | Blank | BadRow]:
-    for line, raw in enumerate(_lines(content), start=1):
+    for line, raw in enumerate(split_lines(content), start=1):
         if not raw.strip():
             yield Blank(line, raw)
             continue

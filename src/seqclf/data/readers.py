@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from seqclf.data.formats import (DELIMITER_NAMES, EXTENSIONS, FORMATS, QUOTINGS, BadRow, Blank, Row,
-                                 lines_as_rows)
+                                 split_lines)
 from seqclf.errors import ConfigError, DataError
 from seqclf.fields import check_choice, choices_text, setting
 
@@ -125,7 +125,10 @@ def read_inputs(path: str | Path, config: DataConfig | None = None, stdin: Binar
         source, raw = str(path), _read_bytes(Path(path))
         fmt = format_of(Path(path), config.format, default=LINES)
     content = _decode(raw, config.encoding, source)
-    rows = lines_as_rows(content) if fmt == LINES else FORMATS[fmt](content, config, source, False)
+    if fmt == LINES:  # one text per line: nothing but blank lines to check
+        return [raw if raw.strip() else BadRow(source, line, "empty text", raw, config.text_column)
+                for line, raw in enumerate(split_lines(content), start=1)]
+    rows = FORMATS[fmt](content, config, source, False)
     inputs: list[str | BadRow] = []
     for row in rows:
         if isinstance(row, Blank) or (isinstance(row, Row) and isinstance(row.text, str) and not row.text.strip()):

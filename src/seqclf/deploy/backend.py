@@ -1,26 +1,31 @@
 """Which engine runs stages 3-5 for predictions: PyTorch or ONNX Runtime, float32 or int8.
 
-An engine is anything `(ids, lengths) -> logits`: the PyTorch model, its int8 copy, or an ONNX Runtime
-session. Whatever the backend, tokenization, batching and everything after the logits are the same code,
-and the prediction trace and data-flow table show the float32 PyTorch model (its stages are what
-they explain).
+An engine answers `probabilities(corpus)`: the PyTorch model or its int8 copy (`TorchEngine`), or an
+ONNX Runtime session (`OnnxRuntimeModel`). Whatever the backend, tokenization and everything after
+the probabilities are the same code, and the prediction trace and data-flow table show the float32
+PyTorch model (its stages are what they explain).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
-import torch
+import numpy as np
 
-from seqclf.artifacts import onnx_path
+from seqclf.artifacts import ModelParts, onnx_path
 from seqclf.deploy.quantize import QUANTIZATIONS, quantize_torch
 from seqclf.errors import ConfigError
 from seqclf.fields import check_choice
-from seqclf.nn.classifier import Classifier
+from seqclf.ids import EncodedCorpus
 
 BACKENDS = ("torch", "onnx")
-Engine = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (B, T) ids, (B,) lengths -> (B, C) logits
+
+
+class Engine(Protocol):
+    """What runs stages 3-5 for predictions: (N, C) probabilities of an encoded corpus, in input order."""
+
+    def probabilities(self, corpus: EncodedCorpus) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -45,18 +50,20 @@ class BackendConfig:
         return f"{self.backend} {self.quantize or 'fp32'}"
 
 
-def build_engine(model: Classifier, classes: list[str], directory: Path | None,
-                 config: BackendConfig) -> Engine:
-    """The callable that turns padded ids into logits for this backend."""
+def build_engine(parts: ModelParts, directory: Path | None, config: BackendConfig) -> Engine:
+    """The engine of this backend. Each imports its own runtime: ONNX Runtime's never imports PyTorch."""
     if config.backend == "torch":
-        return quantize_torch(model.on_cpu()) if config.quantize else model  # int8 kernels are CPU kernels
+        from seqclf.inference import TorchEngine
+
+        model = parts.model
+        return TorchEngine(quantize_torch(model.on_cpu()) if config.quantize else model)  # int8 kernels: CPU
     from seqclf.deploy.onnx_runtime import OnnxRuntimeModel
 
     if config.onnx_file is None and directory is None:
         raise ConfigError("the onnx backend needs an exported file", field="onnx",
                           hint="export one with TextClassifier.export_onnx(path) and pass onnx_file=path")
     path = Path(config.onnx_file) if config.onnx_file else onnx_path(directory, config.quantize)
-    runtime = OnnxRuntimeModel(path, classes, model.weights_fingerprint())
+    runtime = OnnxRuntimeModel(path, parts.classes, parts.weights_fingerprint())
     if config.quantize and runtime.quantization != config.quantize:
         held = "float32" if runtime.quantization == "none" else runtime.quantization
         raise ConfigError(f"{path} holds a {held} graph, not {config.quantize}", field="quantize",

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from seqclf.deploy.graph import (INPUTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION, META_WEIGHTS,
+                                 OUTPUTS)
 from seqclf.deploy.quantize import quantize_onnx
 from seqclf.deploy.silence import quiet
 from seqclf.errors import SeqclfError
@@ -33,8 +35,6 @@ from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import eval_mode
 from seqclf.version import __version__
 
-INPUTS = ("input_ids", "attention_mask")
-OUTPUTS = ("logits", "probabilities")
 OPSET = 18
 FOLD_ANY_SIZE = 1 << 40
 PARITY_TOLERANCE = 1e-4  # probabilities, ONNX Runtime fp32 vs PyTorch
@@ -44,8 +44,6 @@ UNEXPORTABLE = {
            "accept that one length; train with --encoder gru or --encoder lstm to export",
 }
 EXPORTABLE = [name for name in ENCODERS if name not in UNEXPORTABLE]
-META_WEIGHTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION = (
-    "seqclf.weights_sha256", "seqclf.labels", "seqclf.max_len", "seqclf.quantization", "seqclf.version")
 
 
 class ExportError(SeqclfError):

@@ -1,5 +1,5 @@
-"""Stages 3-5 in ONNX Runtime: an exported graph behind the same (ids, lengths) -> logits call as
-the PyTorch model, so batching, ordering and everything after the logits stay shared."""
+"""Stages 3-5 in ONNX Runtime: an exported graph answering as every engine does, (N, C) probabilities of
+an encoded corpus in input order, with NumPy arrays only (no PyTorch on this path)."""
 from __future__ import annotations
 
 import json
@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from seqclf.deploy.onnx_export import INPUTS, META_LABELS, META_QUANTIZATION, META_WEIGHTS
+from seqclf.data.batching import pad_ids, sorted_batches
+from seqclf.deploy.graph import INPUTS, META_LABELS, META_QUANTIZATION, META_WEIGHTS
 from seqclf.errors import ModelDirError, SeqclfError
+from seqclf.ids import EncodedCorpus
 
 
 class OnnxRuntimeModel:
@@ -41,9 +42,19 @@ class OnnxRuntimeModel:
         if json.loads(metadata.get(META_LABELS, "null")) != classes:
             raise ModelDirError("its labels differ from the model directory's", path=self.path, field=META_LABELS)
         self.quantization = metadata.get(META_QUANTIZATION, "none")
+        self.num_classes, self.outputs = len(classes), ["probabilities"]
 
-    def __call__(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        # ids: (B, T) int64, lengths: (B,) int64 -> (B, C) logits
-        mask = (np.arange(ids.shape[1])[None, :] < lengths.numpy()[:, None]).astype(np.int64)  # (B, T)
-        logits = self.session.run(["logits"], dict(zip(INPUTS, (ids.numpy(), mask))))[0]
-        return torch.from_numpy(logits)
+    def probabilities(self, corpus: EncodedCorpus, batch_size: int = 1024) -> np.ndarray:
+        """(N, C) probabilities (the graph's own softmax), in input order; batches sorted by length."""
+        if len(corpus) == 1:  # one text: no sorting, no padding, no mask to compute
+            ids = corpus.sequence(0).astype(np.int64)[None, :]  # (1, T)
+            return self._run(ids, np.ones_like(ids))
+        out = np.empty((len(corpus), self.num_classes), dtype=np.float32)
+        for positions in sorted_batches(corpus.lengths, batch_size):
+            ids, lengths = pad_ids(corpus, positions)  # (B, T), (B,)
+            mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)  # (B, T)
+            out[positions] = self._run(ids, mask)
+        return out
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self.session.run(self.outputs, {INPUTS[0]: ids, INPUTS[1]: mask})[0]

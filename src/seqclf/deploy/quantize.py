@@ -10,6 +10,8 @@ dominates its size.
     ONNX file       onnxruntime.quantization.quantize_dynamic: MatMul (Gemm turned into MatMul), LSTM,
                     Conv and Gather (the tables, one scale each). ONNX Runtime has no integer GRU:
                     GRU weights stay float32 there.
+
+PyTorch is imported by the functions that use it: predicting with ONNX Runtime never loads it.
 """
 from __future__ import annotations
 
@@ -17,12 +19,13 @@ import io
 import tempfile
 import warnings
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from seqclf.deploy.silence import quiet
 from seqclf.errors import ConfigError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 QUANTIZATIONS = ("int8",)
 ONNX_QUANTIZED_OPS = ["MatMul", "LSTM", "Conv", "Gather"]
@@ -30,6 +33,9 @@ ONNX_QUANTIZED_OPS = ["MatMul", "LSTM", "Conv", "Gather"]
 
 def quantize_torch(model: nn.Module) -> nn.Module:
     """An int8 copy of the model for CPU inference; the original is unchanged."""
+    import torch
+    from torch import nn
+
     try:
         from torch.ao.quantization import default_dynamic_qconfig, float_qparams_weight_only_qconfig, quantize_dynamic
     except ImportError:
@@ -44,6 +50,8 @@ def quantize_torch(model: nn.Module) -> nn.Module:
 
 def torch_weight_bytes(model: nn.Module) -> int:
     """Bytes of the model's weights as serialized (quantized modules keep packed weights, not tensors)."""
+    import torch
+
     buffer = io.BytesIO()
     torch.save(model.state_dict(), buffer)
     return buffer.tell()

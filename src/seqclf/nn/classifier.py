@@ -6,82 +6,18 @@ data-flow table and the prediction trace are views of the computation that predi
 from __future__ import annotations
 
 import copy
-import hashlib
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from seqclf.errors import ConfigError
-from seqclf.fields import check_at_least, check_choice, check_fraction, choices_text, setting
+from seqclf.fileio import digest_arrays
 from seqclf.ids import PAD_ID, UNK_ID
-from seqclf.nn.combination import COMBINATIONS
-from seqclf.nn.encoders import ENCODERS, RECURRENT_CELLS
+from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import device_of
-from seqclf.nn.pooling import POOLINGS, build_pooling, valid_steps
+from seqclf.nn.pooling import build_pooling, valid_steps
+from seqclf.nn.settings import ModelConfig
 
 STAGES = ("embedded", "encoded", "pooled", "logits")
-
-
-@dataclass
-class ModelConfig:
-    """Stages 3-5: embedding, sequence encoder, pooling, fully connected head."""
-
-    encoder: str = setting("sequence encoder: " + choices_text(ENCODERS), default="lstm")
-    embed_dim: int = setting("features per token (stage 3)", default=300)
-    hidden_dim: int = setting("encoder features per direction (stage 4)", default=100)
-    num_layers: int = setting("stacked encoder layers", default=1)
-    bidirectional: bool = setting("read each sequence in both directions", default=True)
-    pooling: str = setting("sequence vector from the encoder's steps: " + choices_text(POOLINGS), default="max")
-    word_dropout: float = setting("share of training tokens replaced by <unk>, so unseen words get a trained "
-                                  "embedding", default=0.0)
-    embed_dropout: float = setting("dropout on the embeddings", default=0.3)
-    dropout: float = setting("dropout on the sequence vector (and between layers)", default=0.3)
-    ngram_buckets: int = setting("hashed bigram embeddings added to the token embeddings (fastText style); "
-                                 "0 = none", default=0)
-    kernel_sizes: str = setting("cnn: comma-separated convolution widths", default="3,4,5")
-    num_heads: int = setting("transformer: attention heads (hidden_dim must divide by it)", default=4)
-    ensemble: int = setting("sequence models trained (seeds seed, seed + 1000, ...) and combined into one", default=1)
-    ngram_evidence: bool = setting("also fit naive-Bayes-weighted uni- and bigram evidence (NBSVM) and combine it "
-                                   "with the sequence models", default=False)
-    combine: str = setting("how the models' probabilities are combined: auto (chosen on validation data) | "
-                           + choices_text(COMBINATIONS), default="auto")
-    ngram_weight: float | str = setting("share of the n-gram evidence in the combination, in [0, 1]; auto = chosen "
-                                        "on validation data", default="auto")
-
-    def validate(self) -> None:
-        check_choice("encoder", self.encoder, ENCODERS)
-        check_choice("pooling", self.pooling, POOLINGS)
-        for name in ("embed_dim", "hidden_dim", "num_layers", "num_heads"):
-            check_at_least(name, getattr(self, name), 1)
-        check_at_least("ngram_buckets", self.ngram_buckets, 0)
-        if not all(part.strip().isdigit() and int(part) >= 1 for part in self.kernel_sizes.split(",")):
-            raise ConfigError(f"expected widths like '3,4,5', got {self.kernel_sizes!r}", field="kernel_sizes")
-        if self.encoder not in RECURRENT_CELLS:
-            if self.bidirectional:
-                raise ConfigError(f"the {self.encoder} encoder reads both directions at once", field="bidirectional",
-                                  hint="pass --no-bidirectional")
-            if self.pooling == "last":
-                raise ConfigError(f"'last' pooling needs a recurrent encoder, not {self.encoder}", field="pooling",
-                                  hint="use max, mean or attention")
-        if self.encoder == "transformer" and self.hidden_dim % self.num_heads:
-            raise ConfigError(f"hidden_dim {self.hidden_dim} does not divide into {self.num_heads} heads",
-                              field="num_heads")
-        for name in ("word_dropout", "embed_dropout", "dropout"):
-            check_fraction(name, getattr(self, name))
-        check_at_least("ensemble", self.ensemble, 1)
-        check_choice("combine", self.combine, ("auto", *COMBINATIONS))
-        if self.ngram_weight != "auto" and not (isinstance(self.ngram_weight, float) and 0 <= self.ngram_weight <= 1):
-            raise ConfigError(f"must be in [0, 1] or auto, got {self.ngram_weight!r}", field="ngram_weight")
-
-    @property
-    def combined(self) -> bool:
-        """Several models (sequence models, n-gram evidence) make one prediction."""
-        return self.ensemble > 1 or self.ngram_evidence
-
-    @property
-    def widths(self) -> list[int]:
-        return [int(part) for part in self.kernel_sizes.split(",")]
 
 
 class Classifier(nn.Module):
@@ -102,12 +38,8 @@ class Classifier(nn.Module):
     def weights_fingerprint(self) -> str:
         """SHA-256 of the weights (names, dtypes, shapes, values), wherever they live: ties an exported
         graph to its weights, and checks that every process of a distributed run ends the same."""
-        digest = hashlib.sha256()
-        for name, tensor in sorted(self.state_dict().items()):
-            tensor = tensor.detach().cpu().contiguous()
-            digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
-            digest.update(tensor.numpy().tobytes())
-        return "sha256:" + digest.hexdigest()
+        tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in self.state_dict().items()}
+        return digest_arrays((name, str(t.dtype), tuple(t.shape), t.numpy().tobytes()) for name, t in tensors.items())
 
 
 class SequenceClassifier(Classifier):

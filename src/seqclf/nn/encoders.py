@@ -10,15 +10,11 @@ last real token, never at padding.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
 
 from seqclf.nn.pooling import valid_steps
-
-if TYPE_CHECKING:
-    from seqclf.nn.classifier import ModelConfig  # which validates its encoder against ENCODERS below
+from seqclf.nn.settings import ModelConfig
 
 RECURRENT_CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 

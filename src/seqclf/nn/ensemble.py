@@ -11,9 +11,10 @@ from __future__ import annotations
 import torch
 
 from seqclf.errors import ConfigError
-from seqclf.nn.classifier import Classifier, ModelConfig, SequenceClassifier
+from seqclf.nn.classifier import Classifier, SequenceClassifier
 from seqclf.nn.combination import combine
 from seqclf.nn.ngrams import NgramEvidence
+from seqclf.nn.settings import ModelConfig
 
 
 class Ensemble(Classifier):

@@ -14,8 +14,8 @@ import torch.distributed as dist
 
 from seqclf.errors import ConfigError
 from seqclf.fields import check_choice
+from seqclf.training.settings import DEVICES, PRECISIONS
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
 AUTOCAST_DTYPES = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}  # precision -> autocast dtype
 
 
@@ -40,7 +40,7 @@ def _mps_available() -> bool:
 
 def check_precision(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype (None for fp32); mixed precision is for CUDA devices."""
-    check_choice("precision", precision, AUTOCAST_DTYPES)
+    check_choice("precision", precision, PRECISIONS)
     if precision != "fp32" and device.type != "cuda":
         raise ConfigError(f"mixed precision ({precision}) needs a CUDA device, training runs on {device.type}",
                           field="precision", hint="use --precision fp32, or --device cuda on a machine with a GPU")

@@ -18,9 +18,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from seqclf.config import Config
-from seqclf.data.batching import BucketSampler, pad_batch
+from seqclf.data.batching import BucketSampler
+from seqclf.data.tensors import pad_batch
 from seqclf.data.cache import CorpusCache
-from seqclf.data.encoded import EncodedData, check_known_labels, encode_file, encode_training_file
+from seqclf.data.encoded import EncodedData, class_indices, encode_file, encode_training_file
 from seqclf.data.readers import LABEL_ORDERS
 from seqclf.errors import ConfigError, DataError, SeqclfError
 from seqclf.ids import PAD_ID
@@ -37,7 +38,8 @@ from seqclf.training.distributed import Cluster, check_precision, join_cluster
 from seqclf.training.history import History
 from seqclf.training.loss import class_weights, loss_function
 from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
-from seqclf.training.optim import build_optimizer, lr_multiplier
+from seqclf.training.optim import build_optimizer
+from seqclf.training.schedules import lr_multiplier
 from seqclf.training.settings import TrainConfig
 from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, ReduceOnPlateau, Trainer
 
@@ -129,6 +131,9 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
         histories.append(History([replace(record, member=member) for record in history.records]))
     model, config, validation = _combine(members, config, tokenizer, classes, data, reports, ngrams)
     history = History([record for h in histories for record in h.records])
+    if validation is None and data.valid is not None:  # one model: its kept epoch was scored already
+        kept = histories[0].records[histories[0].best_epoch - 1]
+        validation = {"accuracy": kept.valid_accuracy, "loss": kept.valid_loss}
     return Fitted(config, tokenizer, model, classes, history, coverage, cluster,
                   same_weights_everywhere(model, cluster), validation)
 
@@ -146,12 +151,12 @@ def fit_ngrams(config: Config, tokenizer: WordTokenizer, train: EncodedData,
 
 def _split(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None, classes: list[str],
            settings: TrainConfig) -> _Split:
-    targets = class_indices(train, classes)  # (N,)
+    targets = torch.from_numpy(class_indices(train, classes))  # (N,)
     train_indices, valid_indices = split(len(train), valid, settings)
     fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
     labeled = Labeled(train.corpus, train_indices, targets[train_indices])
     if isinstance(valid, EncodedData):
-        return _Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), class_indices(valid, classes)), fingerprint)
+        return _Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), torch.from_numpy(class_indices(valid, classes))), fingerprint)
     if valid_indices is not None:
         return _Split(labeled, Labeled(train.corpus, valid_indices, targets[valid_indices]), fingerprint)
     return _Split(labeled, None, fingerprint)
@@ -232,7 +237,7 @@ def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordT
     validation data (its settings resolved in the returned config)."""
     model_config, valid = config.model, data.valid
     if not model_config.combined:
-        return members[0], config, _validation(members[0], valid)
+        return members[0], config, None
     ngrams = None
     if model_config.ngram_evidence:
         ngrams, l2 = fitted_ngrams or fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, valid,
@@ -293,14 +298,6 @@ def class_order(first_seen: list[str], order: str) -> list[str]:
         raise DataError(f"the training data has only one class ({first_seen[0]!r})", field="labels",
                         hint="a classifier needs examples of at least two classes")
     return list(LABEL_ORDERS[order](first_seen))
-
-
-def class_indices(data: EncodedData, classes: list[str]) -> torch.Tensor:
-    """(N,) the index in `classes` of each example's label."""
-    check_known_labels(data.label_names, classes, data.source)
-    index = {name: i for i, name in enumerate(classes)}
-    remap = np.array([index[name] for name in data.label_names], dtype=np.int64)
-    return torch.from_numpy(remap[data.label_ids])
 
 
 def split(n: int, valid: EncodedData | float | None, settings: TrainConfig) -> tuple[np.ndarray, np.ndarray | None]:

@@ -1,13 +1,19 @@
-"""The training recipe's settings, validated against the registries they name."""
+"""The training recipe's settings, validated against the choice lists they name; without PyTorch, so that
+reading a config never imports it. `SCHEDULES` is the schedules' own registry (plain Python); the
+devices are names; `PRECISIONS` and `CLASS_WEIGHT_NAMES` are the names that `AUTOCAST_DTYPES`
+(training/distributed.py) and `CLASS_WEIGHTS` (training/loss.py) implement, as
+tests/unit/training/test_settings.py checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from seqclf.errors import ConfigError
 from seqclf.fields import check_at_least, check_choice, check_fraction, choices_text, setting
-from seqclf.training.distributed import AUTOCAST_DTYPES, DEVICES
-from seqclf.training.loss import CLASS_WEIGHTS
-from seqclf.training.optim import SCHEDULES
+from seqclf.training.schedules import SCHEDULES
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16", "fp16")
+CLASS_WEIGHT_NAMES = ("none", "balanced")
 
 
 @dataclass
@@ -25,7 +31,7 @@ class TrainConfig:
                                      "for large vocabularies", default=True)
     warmup: float = setting("share of the steps over which the learning rate rises linearly from 0", default=0.0)
     label_smoothing: float = setting("share of each target spread over the other classes", default=0.0)
-    class_weight: str = setting("loss weight per class: " + choices_text(CLASS_WEIGHTS) + " (balanced: inverse to "
+    class_weight: str = setting("loss weight per class: " + choices_text(CLASS_WEIGHT_NAMES) + " (balanced: inverse to "
                                 "class frequency)", default="none")
     patience: int | None = setting("stop after this many epochs without a better validation accuracy; "
                                    "none = run every epoch", default=None)
@@ -43,16 +49,16 @@ class TrainConfig:
     threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
     device: str = setting("where to train: " + choices_text(DEVICES) + " (auto: a GPU if there is one)",
                           default="auto")
-    precision: str = setting(choices_text(AUTOCAST_DTYPES) + " (bf16 and fp16: automatic mixed precision, on CUDA)",
+    precision: str = setting(choices_text(PRECISIONS) + " (bf16 and fp16: automatic mixed precision, on CUDA)",
                              default="fp32")
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size"):
             check_at_least(name, getattr(self, name), 1)
         check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
-        check_choice("class_weight", self.class_weight, CLASS_WEIGHTS)
+        check_choice("class_weight", self.class_weight, CLASS_WEIGHT_NAMES)
         check_choice("device", self.device, DEVICES)
-        check_choice("precision", self.precision, AUTOCAST_DTYPES)
+        check_choice("precision", self.precision, PRECISIONS)
         for name in ("warmup", "label_smoothing", "valid_fraction"):
             check_fraction(name, getattr(self, name))
         if self.patience is not None:

@@ -1,6 +1,7 @@
 import numpy as np
 
-from seqclf.data.batching import length_bucketed_batches, pad_batch, sorted_batches
+from seqclf.data.batching import length_bucketed_batches, sorted_batches
+from seqclf.data.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 
 SEQUENCES = [[5, 6, 7], [8], [9, 10, 11, 12, 13], [14, 15]]

@@ -4,11 +4,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqclf.data.batching import pad_batch
+from seqclf.data.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
-from seqclf.nn.classifier import ModelConfig, SequenceClassifier
+from seqclf.nn.classifier import SequenceClassifier
 from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.pooling import POOLINGS
+from seqclf.nn.settings import ModelConfig
 
 VOCAB, CLASSES = 40, 3
 VARIANTS = [

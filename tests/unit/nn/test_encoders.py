@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqclf.nn.classifier import ModelConfig
+from seqclf.nn.settings import ModelConfig
 from seqclf.nn.encoders import RECURRENT_CELLS, RecurrentEncoder, reverse_within_length
 from seqclf.nn.pooling import pool_last, valid_steps
 

@@ -2,10 +2,11 @@ import pytest
 import torch
 
 from seqclf.errors import ConfigError
-from seqclf.nn.classifier import ModelConfig, SequenceClassifier
+from seqclf.nn.classifier import SequenceClassifier
 from seqclf.nn.combination import COMBINATIONS, combine
 from seqclf.nn.ensemble import Ensemble, build_classifier
 from seqclf.nn.ngrams import NgramEvidence
+from seqclf.nn.settings import ModelConfig
 
 CONFIG = ModelConfig(embed_dim=8, hidden_dim=6, bidirectional=False, pooling="last")
 

@@ -1,7 +1,7 @@
 import numpy as np
 from tokenizers import Tokenizer
 
-from seqclf.data.batching import pad_batch
+from seqclf.data.tensors import pad_batch
 from seqclf.ids import PAD, UNK, UNK_ID
 from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, auto_max_len
 
