@@ -1,0 +1,76 @@
+"""Where the microseconds of one single-text prediction go, for the seqclf found on PYTHONPATH.
+
+    python benchmarks/profile_predict.py                       # this checkout
+    PYTHONPATH=/path/to/other/src python benchmarks/profile_predict.py --label before
+
+For the classic model (and the default model) on the torch and the ONNX backend: the p50 of the whole
+`predict_proba([text])` call, of tokenization alone (`tokenizer.encode([text])`), and of ONNX
+Runtime's own `session.run` on inputs prepared beforehand; the rest is the call's own overhead.
+Prints one markdown row per model and backend.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from seqclf import TextClassifier
+from seqclf.data.readers import read_dataset
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLASSIC = dict(embed_dim=50, hidden_dim=64, bidirectional=False, pooling="last", embed_dropout=0.0, dropout=0.0)
+
+
+def p50_us(call, texts: list[str]) -> float:
+    for text in texts[:100]:
+        call(text)
+    seconds = []
+    for text in texts:
+        started = time.perf_counter()
+        call(text)
+        seconds.append(time.perf_counter() - started)
+    return statistics.median(seconds) * 1e6
+
+
+def session_of(clf: TextClassifier):
+    """The ONNX Runtime session behind a classifier, wherever this version keeps it."""
+    holder = getattr(clf, "predictor", None)
+    engine = getattr(holder, "engine", None) if holder is not None else getattr(clf, "_predictor", None)
+    return engine.session
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--label", default="after")
+    args = parser.parse_args()
+    train = read_dataset(SHARED / "sst2" / "train.tsv")
+    texts = read_dataset(SHARED / "sst2" / "test.tsv").texts[:1000]
+    print("| version | model | backend | p50 whole call µs | tokenization µs | ONNX Runtime run µs | the rest µs |")
+    print("|---|---|---|---|---|---|---|")
+    for name, settings in (("classic", CLASSIC), ("default", {})):
+        clf = TextClassifier(**settings, max_len=64, epochs=1).fit(train.texts[:2000], train.labels[:2000])
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.onnx"
+            clf.export_onnx(path)
+            for backend in ("torch", "onnx"):
+                loaded = TextClassifier.load(clf.save(Path(folder) / "m"), backend=backend,
+                                             onnx_file=str(path) if backend == "onnx" else None)
+                whole = p50_us(lambda t: loaded.predict_proba([t]), texts)
+                tokenize = p50_us(lambda t: loaded.tokenizer.encode([t]), texts)
+                run = 0.0
+                if backend == "onnx":
+                    session = session_of(loaded)
+                    prepared = {t: np.asarray(loaded.tokenizer.encode([t]).sequence(0), dtype=np.int64)[None, :]
+                                for t in texts}
+                    run = p50_us(lambda t: session.run(None, {"input_ids": prepared[t],
+                                                             "attention_mask": np.ones_like(prepared[t])}), texts)
+                print(f"| {args.label} | {name} | {backend} | {whole:.0f} | {tokenize:.0f} | "
+                      f"{run:.0f} | {whole - tokenize - run:.0f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
