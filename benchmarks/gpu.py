@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -46,7 +45,7 @@ def worker(model: str, device: str, precision: str, batch_size: int, sentences: 
     predict_seconds = time.perf_counter() - started
     return {"tokens_per_second": record.tokens_per_second, "valid_accuracy": record.valid_accuracy,
             "fit_seconds": fit_seconds, "predict_per_second": len(texts) / predict_seconds,
-            "device_name": torch.cuda.get_device_name() if device == "cuda" else platform.processor()}
+            "device_name": torch.cuda.get_device_name() if device == "cuda" else "cpu"}
 
 
 def run_worker(*args: object) -> dict:
@@ -75,7 +74,7 @@ def main() -> None:
                 print(model, batch, device, precision, result, flush=True)
     lines = ["# GPU: training and prediction on CUDA against the same machine's CPU", "",
              f"`python benchmarks/gpu.py`, {len(os.sched_getaffinity(0))} CPU threads, "
-             f"GPU: {next((r['device_name'] for *_, r in rows if 'device_name' in r and r.get('device_name')), '?')}. "
+             f"GPU: {next((r['device_name'] for *_, r in rows if r.get('device_name', 'cpu') != 'cpu'), 'none')}. "
              f"One epoch over SST-2 train repeated to {args.sentences:,} sentences, validation on SST-2 dev; prediction: "
              "`predict_proba` over the same sentences. ratio: to the CPU row of the same model and batch.", "",
              "| model | batch | device | precision | epoch tokens/s | ratio | dev accuracy | fit s (1 epoch) | "
