@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+
 from seqclf import TextClassifier
 from seqclf.data.demo import demo_corpus
 
@@ -31,3 +33,13 @@ def tiny_corpus(n: int = 300, seed: int = 7) -> tuple[list[str], list[str]]:
 def train_tiny(texts: list[str], labels: list[str], **settings) -> TextClassifier:
     """A TINY model (settings override TINY's), trained in well under a second."""
     return TextClassifier(**{**TINY, **settings}).fit(texts, labels)
+
+
+def assert_same_probabilities(loaded, original, texts: list[str]) -> None:
+    """`loaded` (read back from disk, on the CPU) gives `original`'s probabilities: bitwise when `original`
+    runs on the CPU too, within float32 rounding when it runs on a GPU (cuDNN's kernels round differently)."""
+    got, expected = loaded.predict_proba(texts), original.predict_proba(texts)
+    if next(original.model.parameters()).device.type == "cpu":
+        assert np.array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, atol=1e-5)

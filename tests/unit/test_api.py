@@ -9,7 +9,7 @@ from seqclf.data.tensors import pad_batch
 from seqclf.training.history import History
 from seqclf.training.trainer import Callback
 
-from helpers import TINY
+from helpers import TINY, assert_same_probabilities
 
 
 def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, demo_data):
@@ -68,9 +68,10 @@ def test_best_epoch_weights_are_kept(demo_data):
 
 def test_padding_to_10_or_60_gives_the_same_probabilities(fitted):
     corpus = fitted.tokenizer.encode(["this movie was truly great"])
+    device = fitted.model.head.weight.device
     with torch.no_grad():
-        p10 = torch.softmax(fitted.model(*pad_batch(corpus, np.array([0]), length=10)), 1)
-        p60 = torch.softmax(fitted.model(*pad_batch(corpus, np.array([0]), length=60)), 1)
+        p10 = torch.softmax(fitted.model(*(t.to(device) for t in pad_batch(corpus, np.array([0]), length=10))), 1)
+        p60 = torch.softmax(fitted.model(*(t.to(device) for t in pad_batch(corpus, np.array([0]), length=60))), 1)
     assert (p10 - p60).abs().max().item() <= 1e-5
 
 
@@ -78,7 +79,7 @@ def test_save_load_gives_identical_probabilities(fitted, model_dir, demo_data):
     texts, _ = demo_data
     loaded = TextClassifier.load(model_dir)
     assert loaded.classes_ == fitted.classes_ and loaded.config == fitted.config
-    assert np.array_equal(loaded.predict_proba(texts), fitted.predict_proba(texts))
+    assert_same_probabilities(loaded, fitted, texts)
     assert loaded.history == fitted.history
 
 
@@ -142,7 +143,7 @@ def test_every_encoder_trains_saves_and_loads(demo_data, tmp_path, settings):
     texts, labels = demo_data
     clf = TextClassifier(**{**TINY, **settings}).fit(texts, labels, epochs=1)
     loaded = TextClassifier.load(clf.save(tmp_path / "m"))
-    assert np.array_equal(loaded.predict_proba(texts[:30]), clf.predict_proba(texts[:30]))
+    assert_same_probabilities(loaded, clf, texts[:30])
     trace = loaded.trace(texts[0])
     assert np.allclose(trace.probabilities, clf.predict_proba([texts[0]])[0], atol=1e-6)
 
@@ -189,7 +190,7 @@ def test_an_ensemble_resolves_its_combination_and_keeps_every_history(ensemble):
 def test_an_ensemble_saves_and_loads_to_the_same_probabilities(ensemble, demo_data, tmp_path):
     texts = demo_data[0][:40]
     loaded = TextClassifier.load(ensemble.save(tmp_path / "ensemble"))
-    assert np.array_equal(loaded.predict_proba(texts), ensemble.predict_proba(texts))
+    assert_same_probabilities(loaded, ensemble, texts)
     assert json.loads((tmp_path / "ensemble" / "config.json").read_text())["format_version"] == 3
 
 

@@ -5,6 +5,8 @@ from seqclf import DataError, Predictor
 from seqclf.api import BadRow
 from seqclf.predictor import BackendConfig
 
+from helpers import assert_same_probabilities
+
 
 @pytest.fixture(scope="module")
 def predictor(model_dir):
@@ -13,7 +15,7 @@ def predictor(model_dir):
 
 def test_from_dir_predicts_like_the_classifier_it_was_saved_from(predictor, fitted, demo_data):
     texts = demo_data[0][:20]
-    assert (predictor.predict_proba(texts) == fitted.predict_proba(texts)).all()
+    assert_same_probabilities(predictor, fitted, texts)
     assert predictor.predict(texts) == fitted.predict(texts) and predictor.classes == fitted.classes_
 
 

@@ -25,7 +25,8 @@ class Ensemble(Classifier):
         self.ngrams = ngrams
         self.config, self.rule, self.ngram_weight = members[0].config, rule, ngram_weight
         shares = [(1 - ngram_weight) / len(members)] * len(members) + ([ngram_weight] if ngrams is not None else [])
-        self.register_buffer("weights", torch.tensor(shares), persistent=False)  # (M,) from config.json
+        device = members[0].head.weight.device  # the members' own device (training may have used a GPU)
+        self.register_buffer("weights", torch.tensor(shares, device=device), persistent=False)  # (M,) from config.json
 
     @property
     def sources(self) -> list[str]:

@@ -52,7 +52,7 @@ def test_training_starts_from_the_vectors(tmp_path, demo_data, freeze):
     texts, labels = demo_data
     clf = TextClassifier(**TINY, vectors=str(path), freeze_vectors=freeze).fit(texts, labels)
     assert clf.vectors_coverage.found == sum(w in clf.tokenizer.vocabulary() for w in vectors)
-    row = clf.model.embedding.weight[clf.tokenizer.vocabulary()["movie"]]
+    row = clf.model.embedding.weight[clf.tokenizer.vocabulary()["movie"]].cpu()
     close = torch.allclose(row, torch.tensor(vectors["movie"]), atol=1e-4)
     assert close == freeze  # frozen vectors stay as read; fine-tuned ones move
     assert torch.count_nonzero(clf.model.embedding.weight[0]) == 0
