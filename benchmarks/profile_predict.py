@@ -4,7 +4,8 @@
     PYTHONPATH=/path/to/other/src python benchmarks/profile_predict.py --label before
 
 For the classic model (and the default model) on the torch and the ONNX backend: the p50 of the whole
-`predict_proba([text])` call, of tokenization alone (`tokenizer.encode([text])`), and of ONNX
+`predict_proba([text])` call, of tokenization alone (the tokenizer call the prediction makes:
+`encode_for_model([text])`, or `encode([text])` in versions without it), and of ONNX
 Runtime's own `session.run` on inputs prepared beforehand; the rest is the call's own overhead.
 Prints one markdown row per model and backend.
 """
@@ -60,7 +61,8 @@ def main() -> None:
                 loaded = TextClassifier.load(clf.save(Path(folder) / "m"), backend=backend,
                                              onnx_file=str(path) if backend == "onnx" else None)
                 whole = p50_us(lambda t: loaded.predict_proba([t]), texts)
-                tokenize = p50_us(lambda t: loaded.tokenizer.encode([t]), texts)
+                encode = getattr(loaded.tokenizer, "encode_for_model", loaded.tokenizer.encode)
+                tokenize = p50_us(lambda t: encode([t]), texts)
                 run = 0.0
                 if backend == "onnx":
                     session = session_of(loaded)

@@ -37,9 +37,10 @@ def train_tiny(texts: list[str], labels: list[str], **settings) -> TextClassifie
 
 def assert_same_probabilities(loaded, original, texts: list[str]) -> None:
     """`loaded` (read back from disk, on the CPU) gives `original`'s probabilities: bitwise when `original`
-    runs on the CPU too, within float32 rounding when it runs on a GPU (cuDNN's kernels round differently)."""
+    runs on the CPU too; on a GPU within the rounding of cuDNN's kernels, which use TensorFloat-32 by default
+    (differences up to 4e-5 were seen on an H200)."""
     got, expected = loaded.predict_proba(texts), original.predict_proba(texts)
     if next(original.model.parameters()).device.type == "cpu":
         assert np.array_equal(got, expected)
     else:
-        np.testing.assert_allclose(got, expected, atol=1e-5)
+        np.testing.assert_allclose(got, expected, atol=1e-4)

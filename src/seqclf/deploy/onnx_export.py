@@ -15,6 +15,7 @@ anything is written, so a graph that does not reproduce the model is an error, n
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,7 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
     """Write the model as an ONNX graph at `path` (atomically), optionally int8-quantized."""
     _require_onnx_packages()
     path = Path(path)
+    model = _on_cpu(model)
     graph = to_onnx(model)
     graph.metadata_props.clear()
     for key, value in {
@@ -103,6 +105,15 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
         check_runs(data, model)
     write_file_atomically(path, lambda temporary: temporary.write_bytes(data))
     return ExportReport(path, len(data), len(fp32), quantize or "none", parity)
+
+
+def _on_cpu(model: Classifier) -> Classifier:
+    """The model when it lives on the CPU, else a CPU copy: the graph is traced on, and checked against,
+    the CPU, where ONNX Runtime runs it (an LSTM traced on CUDA gave a graph that ONNX Runtime refused
+    for other input shapes)."""
+    if next(model.parameters()).device.type == "cpu":
+        return model
+    return copy.deepcopy(model).cpu()
 
 
 def _require_onnx_packages() -> None:
