@@ -145,7 +145,7 @@ def test_every_encoder_trains_saves_and_loads(demo_data, tmp_path, settings):
     loaded = TextClassifier.load(clf.save(tmp_path / "m"))
     assert_same_probabilities(loaded, clf, texts[:30])
     trace = loaded.trace(texts[0])
-    assert np.allclose(trace.probabilities, clf.predict_proba([texts[0]])[0], atol=1e-6)
+    assert np.allclose(trace.probabilities, loaded.predict_proba([texts[0]])[0], atol=1e-6)
 
 
 def test_regularization_settings_take_effect(demo_data):

@@ -108,9 +108,8 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
 
 
 def _on_cpu(model: Classifier) -> Classifier:
-    """The model when it lives on the CPU, else a CPU copy: the graph is traced on, and checked against,
-    the CPU, where ONNX Runtime runs it (an LSTM traced on CUDA gave a graph that ONNX Runtime refused
-    for other input shapes)."""
+    """The model when it lives on the CPU, else a CPU copy (a model trained on a GPU): the graph is traced
+    on, and checked against, the CPU, where ONNX Runtime runs it."""
     if next(model.parameters()).device.type == "cpu":
         return model
     return copy.deepcopy(model).cpu()
