@@ -394,10 +394,13 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a seqclf setting (for experiments; the table is then not written)")
     parser.add_argument("--budget", type=float, default=600, help="seconds of search for tune and fastText autotune")
+    parser.add_argument("--search-seeds", help="seeds of the two searches (seqclf tune, fastText autotune); "
+                        "default: --seeds")
     parser.add_argument("--no-tune", action="store_true", help="leave out the seqclf tune row")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    search_seeds = [int(s) for s in (args.search_seeds or args.seeds).split(",")]
     overrides = parse_overrides(args.set)
     presets = [p for p in args.presets.split(",") if p]
     peers = [p for p in args.peers.split(",") if p]
@@ -410,12 +413,12 @@ def main() -> None:
         runs: dict[str, Runs] = {}
         for peer in peers:
             runs[peer] = (run_fasttext(corpus, seeds) if peer == "fasttext" else run_nbsvm(corpus) if peer == "nbsvm"
-                          else run_fasttext_autotune(corpus, seeds, args.budget) if peer == "fasttext-autotune"
+                          else run_fasttext_autotune(corpus, search_seeds, args.budget) if peer == "fasttext-autotune"
                           else run_tfidf(corpus, peer.split("-")[1]))
         for preset in presets:
             runs[preset] = run_seqclf(corpus, preset, seeds, overrides)
         if not args.no_tune:
-            runs[TUNE] = run_tune(corpus, seeds, args.budget)
+            runs[TUNE] = run_tune(corpus, search_seeds, args.budget)
         results[name] = runs
 
     text = report(results, corpora, seeds, "python benchmarks/accuracy.py " + " ".join(sys.argv[1:]))
