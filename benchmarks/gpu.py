@@ -48,6 +48,12 @@ def worker(model: str, device: str, precision: str, batch_size: int, sentences: 
             "device_name": torch.cuda.get_device_name() if device == "cuda" else "cpu"}
 
 
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
 def run_worker(*args: object) -> dict:
     done = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)], capture_output=True, text=True)
     if done.returncode != 0:
@@ -73,7 +79,8 @@ def main() -> None:
                 rows.append((model, batch, device, precision, result))
                 print(model, batch, device, precision, result, flush=True)
     lines = ["# GPU: training and prediction on CUDA against the same machine's CPU", "",
-             f"`python benchmarks/gpu.py`, {len(os.sched_getaffinity(0))} CPU threads, "
+             f"`python benchmarks/gpu.py {' '.join(sys.argv[1:])}`, PyTorch {torch_version()}, "
+             f"{len(os.sched_getaffinity(0))} CPU threads, "
              f"GPU: {next((r['device_name'] for *_, r in rows if r.get('device_name', 'cpu') != 'cpu'), 'none')}. "
              f"One epoch over SST-2 train repeated to {args.sentences:,} sentences, validation on SST-2 dev; prediction: "
              "`predict_proba` over the same sentences. ratio: to the CPU row of the same model and batch.", "",
