@@ -200,7 +200,7 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> None:
     result = tune(config, args.data, args.valid, args.out, args.budget, metric=args.metric, seed=args.search_seed,
                   ensemble=args.final_ensemble, cache=False if args.no_cache else args.cache_dir or True,
                   report=ConsoleReport(out, "[bold]final model[/bold] (the best settings)"))
-    out.print(f"search: {result.trials} trials in all, {result.search_seconds:.0f} s in this run; best validation "
+    out.print(f"search: {result.trials} trials completed, {result.search_seconds:.0f} s in this run; best validation "
               f"{args.metric} {result.best_value:.4f}; settings in {Path(args.out) / 'best.yaml'}", markup=False)
     out.print(f"model saved to {Path(args.out) / 'model'}", markup=False)
 
