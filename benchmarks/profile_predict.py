@@ -12,9 +12,8 @@ Prints one markdown row per model and backend.
 from __future__ import annotations
 
 import argparse
-import statistics
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,19 +21,12 @@ import numpy as np
 from seqclf import TextClassifier
 from seqclf.data.readers import read_dataset
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-CLASSIC = dict(embed_dim=50, hidden_dim=64, bidirectional=False, pooling="last", embed_dropout=0.0, dropout=0.0)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import CLASSIC, SHARED, latency_us  # noqa: E402
 
 
 def p50_us(call, texts: list[str]) -> float:
-    for text in texts[:100]:
-        call(text)
-    seconds = []
-    for text in texts:
-        started = time.perf_counter()
-        call(text)
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds) * 1e6
+    return latency_us(call, texts)[0]
 
 
 def session_of(clf: TextClassifier):
