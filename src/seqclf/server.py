@@ -169,8 +169,18 @@ ENV_DIR, ENV_LIMITS, ENV_BACKEND = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS", "S
 
 
 def app_from_environment() -> FastAPI:
-    return create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))),
-                      BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))))
+    app = create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))),
+                     BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))))
+    freeze_long_lived()
+    return app
+
+
+def freeze_long_lived() -> None:
+    """The model, PyTorch and the app live as long as the process: out of the collector's sight, a full
+    collection no longer walks them (it stalled every request in flight for tens of milliseconds: the
+    p99 under load)."""
+    gc.collect()
+    gc.freeze()
 
 
 def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
@@ -178,11 +188,8 @@ def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: in
     """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own."""
     import uvicorn
 
-    # The model, PyTorch and the app are long-lived: out of the collector's sight, a full collection no
-    # longer walks them (it stalled every request in flight for tens of milliseconds: the p99 under load).
-    gc.collect()
-    gc.freeze()
     if workers == 1:
+        freeze_long_lived()
         uvicorn.run(app, host=host, port=port, log_level="info")
         return
     os.environ[ENV_DIR], os.environ[ENV_LIMITS] = str(model_dir), json.dumps(asdict(limits))
