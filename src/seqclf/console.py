@@ -46,8 +46,10 @@ def print_data_flow(console: Console, flow: DataFlow) -> None:
 
 
 def print_evaluation(console: Console, report: dict, classes: list[str]) -> None:
+    calibration = report["calibration"]
     console.print(f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   "
-                  f"examples {report['examples']}")
+                  f"expected calibration error {calibration['expected_calibration_error']:.4f} "
+                  f"({calibration['bins']} bins)   examples {report['examples']}")
     table = Table("class", "precision", "recall", "F1", "support", title="per class")
     for name, row in report["per_class"].items():
         table.add_row(name, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}", str(row["support"]))

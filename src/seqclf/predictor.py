@@ -24,7 +24,7 @@ from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
 from seqclf.ids import EncodedCorpus
-from seqclf.training.metrics import classification_report
+from seqclf.training.metrics import calibration, classification_report
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
@@ -94,14 +94,16 @@ class Predictor:
     # -- reports and views ----------------------------------------------------------------------
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
-        """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
+        """Accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix and the calibration
+        (expected calibration error over 15 bins of confidence, and each bin's figures)."""
         data = dataset_from_lists(texts, labels, source="evaluation data")
         return self.evaluate_encoded(encode_data(data, self.parts.tokenizer))
 
     def evaluate_encoded(self, data: EncodedData) -> dict:
         targets = class_indices(data, self.classes)
-        predicted = self.engine.probabilities(data.corpus).argmax(axis=1)
-        return classification_report(targets, predicted, self.classes)
+        probabilities = self.engine.probabilities(data.corpus)  # (N, C)
+        return {**classification_report(targets, probabilities.argmax(axis=1), self.classes),
+                "calibration": calibration(probabilities, targets)}
 
     def trace(self, text: str) -> PredictionTrace:
         """One text through every stage, with the real values each stage produced."""

@@ -59,9 +59,13 @@ def test_evaluate_text_and_json(trained, data_files):
     result = seqclf("evaluate", out, data_files / "test.jsonl")
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout and "confusion matrix" in result.stdout and "precision" in result.stdout
+    assert "expected calibration error" in result.stdout
     report = json.loads(seqclf("evaluate", out, data_files / "test.jsonl", "--json").stdout)
     assert report["examples"] == 100 and set(report["per_class"]) == {"negative", "neutral", "positive"}
     assert sum(map(sum, report["confusion_matrix"]["rows_true_columns_predicted"])) == 100
+    calibration = report["calibration"]
+    assert sum(row["count"] for row in calibration["reliability"]) == 100 and calibration["bins"] == 15
+    assert 0 <= calibration["expected_calibration_error"] <= 1
 
 
 def test_predict_arguments_file_and_stdin_in_input_order(trained, data_files):

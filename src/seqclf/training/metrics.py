@@ -1,4 +1,5 @@
-"""Classification metrics from integer class indices: accuracy, per-class P/R/F1, confusion matrix."""
+"""Classification metrics from integer class indices: accuracy, per-class P/R/F1, confusion matrix; and
+from probabilities, the expected calibration error."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,6 +12,30 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
     np.add.at(matrix, (y_true, y_pred), 1)
     return matrix
+
+
+CALIBRATION_BINS = 15
+
+
+def calibration(probabilities: np.ndarray, y_true: np.ndarray, bins: int = CALIBRATION_BINS) -> dict:
+    """Expected calibration error (Guo et al. 2017): the predictions sorted into `bins` equal-width bins of
+    confidence (the top probability), the gap between each bin's accuracy and mean confidence, weighted by
+    its share of the predictions. Also each bin's figures (empty bins left out), for a reliability diagram."""
+    probabilities, y_true = np.asarray(probabilities, dtype=np.float64), np.asarray(y_true)  # (N, C), (N,)
+    confidence, correct = probabilities.max(axis=1), probabilities.argmax(axis=1) == y_true  # (N,) each
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, bins - 1)  # bin i: (edge i, edge i+1]
+    rows, error = [], 0.0
+    for i in range(bins):
+        members = which == i
+        count = int(members.sum())
+        if count == 0:
+            continue
+        accuracy, mean_confidence = float(correct[members].mean()), float(confidence[members].mean())
+        error += count / len(y_true) * abs(accuracy - mean_confidence)
+        rows.append({"lower": float(edges[i]), "upper": float(edges[i + 1]), "count": count, "accuracy": accuracy,
+                     "confidence": mean_confidence})
+    return {"expected_calibration_error": error, "bins": bins, "reliability": rows}
 
 
 def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str]) -> dict:
