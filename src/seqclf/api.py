@@ -137,12 +137,13 @@ class TextClassifier:
         """Per text: {"label", "probabilities"} with the `top_k` most probable classes, most probable first."""
         return self.predictor.predict_top(texts, top_k)
 
-    def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
-        """Accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix."""
-        return self.predictor.evaluate(texts, labels)
+    def evaluate(self, texts: Sequence[str], labels: Sequence[object], errors: int = 0) -> dict:
+        """Accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix, the calibration and,
+        with `errors`, the that many most confident mistakes."""
+        return self.predictor.evaluate(texts, labels, errors)
 
-    def evaluate_encoded(self, data: EncodedData) -> dict:
-        return self.predictor.evaluate_encoded(data)
+    def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
+        return self.predictor.evaluate_encoded(data, errors)
 
     def trace(self, text: str) -> PredictionTrace:
         """One text through every stage, with the real values each stage produced."""

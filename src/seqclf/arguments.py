@@ -14,7 +14,7 @@ from seqclf.version import __version__
 INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
-                 "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None)}
+                 "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None)}
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
@@ -59,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", help="model directory")
     evaluate.add_argument("data", help="labeled data file")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--errors", type=int, metavar="N",
+                          help="also list the N most confident mistakes (text, gold label, predicted label, probability)")
     _add_config_flags(evaluate, [name for name, section in FIELD_SECTION.items() if section == "data"])
     _add_backend_flags(evaluate)
     evaluate.set_defaults(command="evaluate")

@@ -146,7 +146,7 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
         err.print(f"skipped {len(data.skipped)} bad rows:", markup=False)
         for row in data.skipped:
             err.print(f"  {row.message()}", markup=False)
-    report = predictor.evaluate(data.texts, data.labels)
+    report = predictor.evaluate(data.texts, data.labels, errors=args.errors or 0)
     if data.skipped:
         report["skipped_rows"] = [row.to_dict() for row in data.skipped]
     if args.json:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from seqclf.errors import SeqclfWarning
 from seqclf.predictor import BadRow
@@ -58,6 +59,11 @@ def print_evaluation(console: Console, report: dict, classes: list[str]) -> None
     for name, row in zip(classes, report["confusion_matrix"]["rows_true_columns_predicted"]):
         matrix.add_row(name, *map(str, row))
     console.print(matrix)
+    if "errors" in report:
+        mistakes = Table("probability", "gold", "predicted", "text", title="most confident mistakes")
+        for mistake in report["errors"]:
+            mistakes.add_row(f"{mistake['probability']:.4f}", *(Text(mistake[key]) for key in ("gold", "predicted", "text")))
+        console.print(mistakes)
 
 
 # -- predictions: one output per input ------------------------------------------------------------

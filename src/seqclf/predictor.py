@@ -93,17 +93,31 @@ class Predictor:
 
     # -- reports and views ----------------------------------------------------------------------
 
-    def evaluate(self, texts: Sequence[str], labels: Sequence[object]) -> dict:
+    def evaluate(self, texts: Sequence[str], labels: Sequence[object], errors: int = 0) -> dict:
         """Accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix and the calibration
-        (expected calibration error over 15 bins of confidence, and each bin's figures)."""
+        (expected calibration error over 15 bins of confidence, and each bin's figures); with `errors`, the
+        that many most confident mistakes (text, gold, predicted, the predicted class's probability)."""
         data = dataset_from_lists(texts, labels, source="evaluation data")
-        return self.evaluate_encoded(encode_data(data, self.parts.tokenizer))
+        report = self.evaluate_encoded(encode_data(data, self.parts.tokenizer), errors)
+        for mistake in report.get("errors", []):
+            mistake["text"] = data.texts[mistake.pop("index")]
+        return report
 
-    def evaluate_encoded(self, data: EncodedData) -> dict:
+    def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
+        """As `evaluate`; each mistake names its example by `index` (its row in `data`)."""
         targets = class_indices(data, self.classes)
         probabilities = self.engine.probabilities(data.corpus)  # (N, C)
-        return {**classification_report(targets, probabilities.argmax(axis=1), self.classes),
-                "calibration": calibration(probabilities, targets)}
+        predicted = probabilities.argmax(axis=1)  # (N,)
+        report = {**classification_report(targets, predicted, self.classes),
+                  "calibration": calibration(probabilities, targets)}
+        if errors:
+            confidence = probabilities.max(axis=1)  # (N,)
+            wrong = np.flatnonzero(predicted != targets)
+            worst = wrong[np.argsort(-confidence[wrong], kind="stable")[:errors]]
+            report["errors"] = [{"index": int(i), "gold": self.classes[targets[i]],
+                                 "predicted": self.classes[predicted[i]], "probability": float(confidence[i])}
+                                for i in worst]
+        return report
 
     def trace(self, text: str) -> PredictionTrace:
         """One text through every stage, with the real values each stage produced."""

@@ -66,6 +66,9 @@ def test_evaluate_text_and_json(trained, data_files):
     calibration = report["calibration"]
     assert sum(row["count"] for row in calibration["reliability"]) == 100 and calibration["bins"] == 15
     assert 0 <= calibration["expected_calibration_error"] <= 1
+    mistakes = json.loads(seqclf("evaluate", out, data_files / "test.jsonl", "--json", "--errors", "3").stdout)["errors"]
+    assert len(mistakes) <= 3 and all(m["gold"] != m["predicted"] for m in mistakes)
+    assert "most confident mistakes" in seqclf("evaluate", out, data_files / "test.jsonl", "--errors", "3").stdout
 
 
 def test_predict_arguments_file_and_stdin_in_input_order(trained, data_files):

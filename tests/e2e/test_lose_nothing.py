@@ -196,6 +196,7 @@ def test_a_damaged_cache_entry_is_one_warning_line(files, tmp_path):
     (["serve", "{model}", "--port", "99999"], "field 'port': must be between 1 and 65535, got 99999"),
     (["serve", "{model}", "--workers", "0"], "field 'workers': must be at least 1, got 0"),
     (["train", "{data}", "--out", "{tmp}/x", "--nproc", "0"], "field 'nproc': must be at least 1, got 0"),
+    (["evaluate", "{model}", "{data}", "--errors", "0"], "field 'errors': must be at least 1, got 0"),
 ])
 def test_command_numbers_are_range_checked(files, tmp_path, command, message):
     names = {"model": files / "model", "data": files / "train.tsv", "tmp": tmp_path}

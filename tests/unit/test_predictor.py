@@ -58,3 +58,18 @@ def test_export_defaults_into_the_model_directory_and_checks_the_quantization(mo
     unsaved = Predictor(clf.predictor.parts)  # no directory: a path must be given
     with pytest.raises(DataError, match="no model directory to export into"):
         unsaved.export_onnx()
+
+
+def test_evaluate_lists_the_most_confident_mistakes_first(predictor, demo_data):
+    texts, labels = demo_data[0][:200], demo_data[1][:200]
+    report = predictor.evaluate(texts, labels, errors=5)
+    mistakes = report["errors"]
+    wrong = round((1 - report["accuracy"]) * report["examples"])
+    assert len(mistakes) == min(5, wrong) and mistakes
+    probabilities = [m["probability"] for m in mistakes]
+    assert probabilities == sorted(probabilities, reverse=True)
+    for mistake in mistakes:
+        assert mistake["gold"] != mistake["predicted"]
+        row = texts.index(mistake["text"])
+        assert labels[row] == mistake["gold"] and predictor.predict([mistake["text"]])[0] == mistake["predicted"]
+    assert "errors" not in predictor.evaluate(texts, labels)
