@@ -59,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", help="model directory")
     evaluate.add_argument("data", help="labeled data file")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.add_argument("--out", metavar="DIR", help="also write the report (report.json), the confusion matrix "
+                          "and the reliability diagram (PNG) into DIR")
     evaluate.add_argument("--errors", type=int, metavar="N",
                           help="also list the N most confident mistakes (text, gold label, predicted label, probability)")
     _add_config_flags(evaluate, [name for name, section in FIELD_SECTION.items() if section == "data"])

@@ -139,6 +139,10 @@ def _train_config(args: argparse.Namespace) -> Config:
 
 
 def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
+    if args.out:  # checked before any work
+        from seqclf.runs import check_evaluation_output
+
+        check_evaluation_output(args.out)
     predictor = _load(args, err)
     data = read_dataset(args.data, predictor.parts.config.updated(_flags(args, DATA_FIELDS)).data)
     err.print(f"read {len(data)} examples from {args.data} ({classes_text(sorted(set(data.labels)))})", markup=False)
@@ -153,6 +157,11 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
         out.print_json(data=report)
     else:
         print_evaluation(out, report, predictor.classes)
+    if args.out:
+        from seqclf.runs import write_evaluation
+
+        for path in write_evaluation(report, args.out):
+            err.print(f"wrote {path}", markup=False)
 
 
 def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:

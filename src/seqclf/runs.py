@@ -7,6 +7,7 @@ rank 0 reports, writes the checkpoints and the model directory.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +21,17 @@ from seqclf.data.encoded import EncodedData, check_known_labels, encode_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import check_readable, read_dataset
 from seqclf.errors import SeqclfError
-from seqclf.fileio import locked
+from seqclf.fileio import locked, write_file_atomically
 from seqclf.trace import DataFlow
 from seqclf.training.checkpoint import has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.recipe import RunReport, fit, load_files
 
-__all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport"]
+__all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport", "write_evaluation",
+           "check_evaluation_output", "EVALUATION_FILES"]
+
+# What `seqclf evaluate --out DIR` writes: the report as JSON, and its two pictures.
+EVALUATION_FILES = {"report": "report.json", "confusion_matrix": "confusion_matrix.png", "reliability": "reliability.png"}
 
 
 @dataclass
@@ -44,6 +49,33 @@ class TrainingRun:
     @property
     def skipped_rows_file(self) -> Path:
         return self.directory / artifacts.SKIPPED_ROWS
+
+
+def write_evaluation(report: dict, out: str | Path) -> list[Path]:
+    """An evaluation report's files in the directory `out` (made if missing; each file written
+    atomically): the JSON report, the confusion matrix and the reliability diagram."""
+    from seqclf.training.metric_plots import save_confusion_matrix_png, save_reliability_png
+
+    directory = check_evaluation_output(out)
+    writers = {
+        "report": lambda path: path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8"),
+        "confusion_matrix": lambda path: save_confusion_matrix_png(report, path),
+        "reliability": lambda path: save_reliability_png(report["calibration"], path),
+    }
+    paths = []
+    for key, write in writers.items():
+        paths.append(directory / EVALUATION_FILES[key])
+        write_file_atomically(paths[-1], write)
+    return paths
+
+
+def check_evaluation_output(out: str | Path) -> Path:
+    """`out` as a directory for `write_evaluation`: checked before the evaluation runs."""
+    directory = Path(out)
+    if directory.exists() and not directory.is_dir():
+        raise SeqclfError("is a file, not a directory", path=directory, field="out",
+                          hint="give a directory for the evaluation's files")
+    return directory
 
 
 @contextlib.contextmanager

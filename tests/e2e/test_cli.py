@@ -71,6 +71,22 @@ def test_evaluate_text_and_json(trained, data_files):
     assert "most confident mistakes" in seqclf("evaluate", out, data_files / "test.jsonl", "--errors", "3").stdout
 
 
+def test_evaluate_writes_the_report_and_its_pictures(trained, data_files, tmp_path):
+    out, _ = trained
+    result = seqclf("evaluate", out, data_files / "test.jsonl", "--json", "--out", tmp_path / "evaluation")
+    assert result.returncode == 0, result.stderr
+    files = {path.name: path for path in (tmp_path / "evaluation").iterdir()}
+    assert set(files) == {"report.json", "confusion_matrix.png", "reliability.png"}
+    assert json.loads(files["report.json"].read_text()) == json.loads(result.stdout)
+    for name in ("confusion_matrix.png", "reliability.png"):
+        assert files[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {files[name]}" in result.stderr
+    (tmp_path / "a-file").write_text("x")
+    refused = seqclf("evaluate", out, data_files / "test.jsonl", "--out", tmp_path / "a-file")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.strip() == f"error: {tmp_path / 'a-file'}: field 'out': is a file, not a directory " \
+                                     "(give a directory for the evaluation's files)"
+
+
 def test_predict_arguments_file_and_stdin_in_input_order(trained, data_files):
     out, _ = trained
     result = seqclf("predict", out, "first text", "second text")
