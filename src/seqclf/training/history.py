@@ -93,10 +93,9 @@ class History:
 
     def save_png(self, path: Path) -> None:
         """Loss and accuracy curves, train and validation, side by side."""
-        import matplotlib
+        from seqclf.training.metric_plots import agg_pyplot
 
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
+        plt = agg_pyplot()
 
         epochs = [r.epoch for r in self.records]
         figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5))

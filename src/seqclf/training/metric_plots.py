@@ -1,4 +1,5 @@
-"""Pictures of an evaluation report (PNG, matplotlib): the confusion matrix and the reliability diagram."""
+"""Pictures (PNG, matplotlib without a display): of an evaluation report, the confusion matrix and the
+reliability diagram; `agg_pyplot` for every picture seqclf draws (the training curves too)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def agg_pyplot():
+    """matplotlib's pyplot on the Agg backend (files only, no display)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,7 +19,7 @@ def _pyplot():
 
 def save_confusion_matrix_png(report: dict, path: Path) -> None:
     """Counts in each cell; the colour is the share of the true class's examples (each row sums to 1)."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     labels = report["confusion_matrix"]["labels"]
     counts = np.array(report["confusion_matrix"]["rows_true_columns_predicted"])  # (C, C) true x predicted
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)  # (C, C)
@@ -40,7 +42,7 @@ def save_confusion_matrix_png(report: dict, path: Path) -> None:
 def save_reliability_png(calibration: dict, path: Path) -> None:
     """Each confidence bin's accuracy (bars) against its mean confidence (dots); the diagonal is a
     perfectly calibrated model."""
-    plt = _pyplot()
+    plt = agg_pyplot()
     rows = calibration["reliability"]
     figure, axes = plt.subplots(figsize=(4.5, 4.5))
     axes.plot([0, 1], [0, 1], ":", color="grey", label="perfectly calibrated")
