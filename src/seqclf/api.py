@@ -22,7 +22,7 @@ from seqclf.data.readers import Dataset, dataset_from_lists, input_from_argument
 from seqclf.errors import SeqclfError
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import Classifier
-from seqclf.predictor import BackendConfig, Predictor
+from seqclf.predictor import EXPLAIN_STEPS, MIN_COUNT, TOP_WORDS, BackendConfig, Predictor
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage
 from seqclf.trace import DataFlow, PredictionTrace
@@ -33,6 +33,7 @@ from seqclf.training.trainer import Callback
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
+    from seqclf.explain import Explanation
 
 # Reading data is part of the public surface too: the command line reads through these.
 __all__ = ["TextClassifier", "NotFittedError", "BadRow", "Dataset", "read_dataset", "read_inputs",
@@ -148,6 +149,15 @@ class TextClassifier:
     def trace(self, text: str) -> PredictionTrace:
         """One text through every stage, with the real values each stage produced."""
         return self.predictor.trace(text)
+
+    def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
+        """Each text's token attributions to the logit of `label` (default: the class predicted), by
+        Integrated Gradients on the embeddings (see `Predictor.explain`)."""
+        return self.predictor.explain(texts, label, steps)
+
+    def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS, min_count: int = MIN_COUNT) -> dict:
+        """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
+        return self.predictor.top_words(texts, top, steps, min_count)
 
     def data_flow(self, texts: Sequence[str]) -> DataFlow:
         """The shape of the whole data set after each stage."""

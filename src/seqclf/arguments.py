@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, preset_names
 from seqclf.console import PREDICTION_WRITERS
 from seqclf.errors import SeqclfError
-from seqclf.predictor import BACKENDS, QUANTIZATIONS
+from seqclf.predictor import BACKENDS, EXPLAIN_STEPS, MIN_COUNT, QUANTIZATIONS, TOP_WORDS
 from seqclf.version import __version__
 
 INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
-                 "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None)}
+                 "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
+                 "top_words": (1, None), "min_count": (1, None)}
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
@@ -88,6 +89,25 @@ def parser() -> argparse.ArgumentParser:
     trace.add_argument("text", help="the text to trace")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.set_defaults(command="trace")
+
+    explain = commands.add_parser("explain", help="which tokens drove a label: Integrated Gradients on the embeddings "
+                                                  "(needs seqclf[explain])")
+    explain.add_argument("model", help="model directory")
+    explain.add_argument("texts", nargs="*", help="texts to explain")
+    explain.add_argument("--label", help="the class whose logit is explained (default: each text's predicted class)")
+    explain.add_argument("--steps", type=int, default=EXPLAIN_STEPS,
+                         help=f"points of the path integral; more: a smaller convergence delta (default: {EXPLAIN_STEPS})")
+    explain.add_argument("--json", action="store_true", help="print one JSON object per text (or the top words as JSON)")
+    explain.add_argument("--data", metavar="FILE", help="explain every text of FILE for every class and list, per class, "
+                                                       "the words with the largest mean attribution")
+    explain.add_argument("--top-words", type=int, default=TOP_WORDS, metavar="N",
+                         help=f"with --data: words listed per class (default: {TOP_WORDS})")
+    explain.add_argument("--min-count", type=int, default=MIN_COUNT, metavar="N",
+                         help=f"with --data: occurrences a word needs to be listed (default: {MIN_COUNT})")
+    explain.add_argument("--text-column", default="text", help="column or key of the text in --data")
+    _add_config_flags(explain, INPUT_FIELDS)
+    _add_backend_flags(explain)
+    explain.set_defaults(command="explain")
 
     serve = commands.add_parser("serve", help="HTTP API and web page for a saved model (needs seqclf[serve])")
     serve.add_argument("model", help="model directory")

@@ -18,7 +18,8 @@ from rich.console import Console
 
 from seqclf.arguments import INPUT_FIELDS, check_numbers, parser
 from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
-from seqclf.console import classes_text, print_data, print_data_flow, print_evaluation, print_predictions, warnings_as_lines
+from seqclf.console import (classes_text, print_data, print_data_flow, print_evaluation, print_predictions,
+                            print_top_words, warnings_as_lines)
 from seqclf.errors import SeqclfError
 from seqclf.predictor import BackendConfig, Predictor, input_from_argument, read_dataset, read_inputs
 
@@ -187,6 +188,34 @@ def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
         out.print(trace.render(), markup=False)
 
 
+def _explain(args: argparse.Namespace, out: Console, err: Console) -> None:
+    if bool(args.texts) == bool(args.data):
+        raise SeqclfError("give texts to explain, or --data FILE for the top words of each class (not both)")
+    predictor = _load(args, err)
+    if args.data:
+        config = Config().updated({"text_column": args.text_column, **_flags(args, INPUT_FIELDS)},
+                                  source="command-line flags").data
+        rows = read_inputs(args.data, config)
+        texts = [row for row in rows if isinstance(row, str)]
+        for row in rows:
+            if not isinstance(row, str):
+                err.print(f"left out: {row.message()}", markup=False)
+        err.print(f"explaining {len(texts)} texts of {args.data} for each of {len(predictor.classes)} classes "
+                  f"({args.steps} steps each)", markup=False)
+        report = predictor.top_words(texts, args.top_words, args.steps, args.min_count)
+        if args.json:
+            print(json.dumps(report, ensure_ascii=False))
+        else:
+            print_top_words(out, report)
+        return
+    explanations = predictor.explain(args.texts, args.label, args.steps)
+    for i, explanation in enumerate(explanations):
+        if args.json:
+            print(json.dumps(explanation.to_dict(), ensure_ascii=False))
+        else:
+            out.print(("\n" if i else "") + explanation.render(), markup=False)
+
+
 def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
     try:
         from seqclf.server import ServeLimits, create_app, serve
@@ -252,4 +281,4 @@ def _flags(args: argparse.Namespace, names: Sequence[str]) -> dict:
 
 
 COMMANDS = {"demo": _demo, "train": _train, "evaluate": _evaluate, "predict": _predict, "trace": _trace,
-            "serve": _serve, "export": _export, "tune": _tune}
+            "explain": _explain, "serve": _serve, "export": _export, "tune": _tune}

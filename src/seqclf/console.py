@@ -66,6 +66,19 @@ def print_evaluation(console: Console, report: dict, classes: list[str]) -> None
         console.print(mistakes)
 
 
+def print_top_words(console: Console, report: dict) -> None:
+    """Per class, its words with the largest mean attribution, side by side."""
+    console.print(f"top words per class: mean attribution to the class's logit over {report['texts']} texts "
+                  f"(words seen at least {report['min_count']} times; {report['steps']} steps)")
+    for name, words in report["classes"].items():
+        table = Table("word", "mean attribution", "count", title=name)
+        for word in words:
+            table.add_row(Text(word["word"]), f"{word['mean_attribution']:+.4f}", str(word["count"]))
+        console.print(table)
+    if report.get("note"):
+        console.print(report["note"], markup=False)
+
+
 # -- predictions: one output per input ------------------------------------------------------------
 
 

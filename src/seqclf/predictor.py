@@ -28,11 +28,15 @@ from seqclf.training.metrics import calibration, classification_report
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
+    from seqclf.explain import Explanation
     from seqclf.trace import DataFlow, PredictionTrace
 
-__all__ = ["Predictor", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "BadRow", "input_from_argument", "read_dataset",
+__all__ = ["Predictor", "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "BadRow", "input_from_argument", "read_dataset",
            "read_inputs"]
 EXAMPLE = "I love this movie"  # the text whose shapes describe() shows
+EXPLAIN_STEPS = 50  # points of the integral, by default
+TOP_WORDS = 20  # words per class, by default
+MIN_COUNT = 3  # occurrences a word needs to be ranked among the top words, by default
 
 
 class Predictor:
@@ -125,6 +129,29 @@ class Predictor:
 
         dataset_from_lists([text], None, source="text")
         return prediction_trace(self.parts.model, self.parts.tokenizer, self.classes, text)
+
+    def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
+        """Each text's token attributions to the logit of `label` (by default, the class predicted): Integrated
+        Gradients on the embeddings from an all-<pad> baseline, `steps` points, with the convergence delta.
+        Gradients need the PyTorch model: whatever the backend, the float32 PyTorch model is explained."""
+        from seqclf.explain import explain
+
+        texts = dataset_from_lists(texts, None, source="texts").texts
+        return explain(self.parts.model, self.parts.tokenizer, self.classes, texts, label, steps, self._explained_note())
+
+    def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS, min_count: int = MIN_COUNT) -> dict:
+        """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
+        from seqclf.explain import top_words
+
+        texts = dataset_from_lists(texts, None, source="texts").texts
+        report = top_words(self.parts.model, self.parts.tokenizer, self.classes, texts, top, steps, min_count)
+        return {**report, "note": self._explained_note()}
+
+    def _explained_note(self) -> str | None:
+        if self.backend == BackendConfig():
+            return None
+        return (f"explained through the float32 PyTorch model of this directory: attributions need gradients, "
+                f"which {self.backend.describe()} does not give")
 
     def data_flow(self, texts: Sequence[str]) -> DataFlow:
         """The shape of the whole data set after each stage."""

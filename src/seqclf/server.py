@@ -4,6 +4,8 @@
     GET  /v1/model     labels, config, data-flow shapes, training history
     POST /v1/predict   {"texts": [...], "top_k": k} -> one {"label", "probabilities"} per text
     POST /v1/trace     {"text": "..."} -> the prediction trace (what `seqclf trace --json` prints)
+    POST /v1/explain   {"text": "...", "label": optional, "steps": optional} -> token attributions
+                       (what `seqclf explain --json` prints; needs the `explain` extra, Captum)
     GET  /             the web page (static files in seqclf/web, no build step, no CDN)
 
 (No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
@@ -29,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
-from seqclf.predictor import BackendConfig, Predictor
+from seqclf.predictor import EXPLAIN_STEPS, BackendConfig, Predictor
 from seqclf.version import __version__
 
 WEB = resources.files("seqclf") / "web"
@@ -42,6 +44,7 @@ class ServeLimits:
     max_body_bytes: int = 4_000_000  # per request body
     batch_texts: int = 256  # most texts of concurrent requests in one model call
     batch_wait_ms: float = 2.0  # how long an idle model waits for concurrent requests to join
+    max_steps: int = 500  # per /v1/explain request: the cost grows with it
 
 
 def error(status: int, message: str, field: str | None = None) -> JSONResponse:
@@ -109,6 +112,14 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
         model_config = ConfigDict(extra="forbid")
         text: Text
 
+    class ExplainRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        text: Text
+        label: str | None = Field(default=None, description="the class whose logit is explained (default: the "
+                                                             "predicted class)")
+        steps: int = Field(default=EXPLAIN_STEPS, ge=1, le=limits.max_steps, strict=True,
+                           description=f"points of the path integral, 1 to {limits.max_steps}")
+
     class Prediction(BaseModel):
         label: str
         probabilities: dict[str, float]
@@ -153,6 +164,18 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
             result = await run_in_threadpool(predictor.trace, request.text)
         except SeqclfError as exc:
             return error(422, exc.problem, "text")
+        return result.to_dict()
+
+    @app.post("/v1/explain")
+    async def explain(request: ExplainRequest) -> dict:
+        if request.label is not None and request.label not in predictor.classes:
+            return error(422, f"unknown class {request.label!r} (one of: {', '.join(predictor.classes)})", "label")
+        try:
+            result, = await run_in_threadpool(predictor.explain, [request.text], request.label, request.steps)
+        except SeqclfError as exc:
+            return error(422, exc.problem, "text")
+        except ImportError as exc:
+            return error(501, f"explanations need Captum ({exc.name} is missing): pip install 'seqclf[explain]'")
         return result.to_dict()
 
     @app.get("/", include_in_schema=False)

@@ -227,7 +227,8 @@ def _ngram_evidence(model: Ensemble, tokenizer: WordTokenizer, ids: torch.Tensor
     """Each n-gram of the text with what it gives each class, the strongest for `label` first."""
     ngrams, length = model.ngrams, int(lengths[0])
     with eval_mode(model), torch.inference_mode():
-        features, counted, evidence = ngrams.contributions(ids.to(device_of(model)), lengths.to(device_of(model)))
+        features, counted, _ = ngrams.features(ids.to(device_of(model)), lengths.to(device_of(model)))
+        evidence = ngrams.contributions(features, counted)
     tokens = [tokenizer.id_to_token(int(i)) for i in ids[0, :length]]
     names: dict[int, list[str]] = {}
     for feature, name in [*zip(ids[0, :length].tolist(), tokens),

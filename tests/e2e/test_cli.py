@@ -239,6 +239,42 @@ def test_export_then_predict_and_evaluate_on_onnx_runtime(trained, data_files):
         assert done.stdout.splitlines()[-1] == "torch imported: False"
 
 
+def test_explain_texts_json_a_chosen_class_and_the_onnx_backend(trained):
+    out, _ = trained
+    text = seqclf("explain", out, "I love this movie", "This is bad")
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.count("explanation of") == 2 and "convergence delta" in text.stdout
+    lines = seqclf("explain", out, "I love this movie", "This is bad", "--json", "--steps", "10").stdout.splitlines()
+    first, second = map(json.loads, lines)
+    assert first["steps"] == 10 and [t["text"] for t in first["tokens"]] == ["I", "love", "this", "movie"]
+    assert first["label"] == first["predicted"] == json.loads(seqclf("predict", out, "I love this movie").stdout)["label"]
+    total = sum(t["attribution"] for t in second["tokens"])
+    assert total == pytest.approx(second["logit"] - second["baseline_logit"] + second["delta"], abs=1e-4)
+    chosen = json.loads(seqclf("explain", out, "This is bad", "--json", "--label", "neutral").stdout)
+    assert chosen["label"] == "neutral"
+    assert seqclf("export", out, "--onnx", out / "explain.onnx").returncode == 0
+    onnx = json.loads(seqclf("explain", out, "This is bad", "--json", "--backend", "onnx", "--onnx",
+                             out / "explain.onnx").stdout)
+    assert "explained through the float32 PyTorch model" in onnx["note"]
+    for args, message in ((["nothing"], "unknown class 'nothing'"), ([], "give texts to explain")):
+        bad = seqclf("explain", out, *(["x", "--label"] if args else []), *args)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_explain_top_words_of_a_data_file(trained, data_files):
+    out, _ = trained
+    result = seqclf("explain", out, "--data", data_files / "test.jsonl", "--top-words", "5", "--json", "--steps", "10")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["classes"]) == {"negative", "neutral", "positive"} and report["texts"] == 100
+    for words in report["classes"].values():
+        assert 1 <= len(words) <= 5 and all(w["count"] >= 3 for w in words)
+        means = [w["mean_attribution"] for w in words]
+        assert means == sorted(means, reverse=True)
+    table = seqclf("explain", out, "--data", data_files / "test.jsonl", "--top-words", "3", "--steps", "5")
+    assert table.returncode == 0 and "top words per class" in table.stdout
+
+
 def test_export_problems_are_one_line_and_exit_2(data_files, tmp_path):
     model = tmp_path / "rnn"
     assert seqclf("train", data_files / "train.csv", "--out", model, *FLAGS, "--encoder", "rnn").returncode == 0

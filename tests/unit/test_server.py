@@ -51,6 +51,17 @@ def test_trace_is_the_cli_trace_object(client, fitted):
     assert body == json.loads(json.dumps(fitted.trace("I love this movie").to_dict()))
 
 
+def test_explain_is_the_cli_explanation(client, fitted):
+    body = client.post("/v1/explain", json={"text": "I love this movie", "steps": 20}).json()
+    expected = fitted.explain(["I love this movie"], steps=20)[0].to_dict()
+    assert body["label"] == body["predicted"] == expected["label"] == fitted.predict(["I love this movie"])[0]
+    assert [t["text"] for t in body["tokens"]] == [t["text"] for t in expected["tokens"]]
+    np.testing.assert_allclose([t["attribution"] for t in body["tokens"]],
+                               [t["attribution"] for t in expected["tokens"]], atol=1e-5)
+    other = next(name for name in fitted.classes_ if name != body["label"])
+    assert client.post("/v1/explain", json={"text": "I love this movie", "label": other}).json()["label"] == other
+
+
 @pytest.mark.parametrize("path, payload, status, field", [
     ("/v1/predict", {"texts": []}, 422, "texts"),
     ("/v1/predict", {"texts": ["ok"] * 9}, 422, "texts"),
@@ -69,6 +80,11 @@ def test_trace_is_the_cli_trace_object(client, fitted):
     ("/v1/trace", {"text": None}, 422, "text"),
     ("/v1/trace", {"text": "x" * 201}, 422, "text"),
     ("/v1/trace", {"text": " \t "}, 422, "text"),
+    ("/v1/explain", {"text": "fine", "label": "nope"}, 422, "label"),
+    ("/v1/explain", {"text": "fine", "steps": 0}, 422, "steps"),
+    ("/v1/explain", {"text": "fine", "steps": 501}, 422, "steps"),
+    ("/v1/explain", {"text": "fine", "steps": 2.0}, 422, "steps"),
+    ("/v1/explain", {"text": " "}, 422, "text"),
 ])
 def test_bad_requests_are_4xx_naming_the_field(client, path, payload, status, field):
     response = client.post(path, json=payload)
@@ -115,7 +131,7 @@ def test_web_page_and_its_files_are_served(client):
 
 def test_openapi_documents_the_endpoints(client):
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/health", "/v1/model", "/v1/predict", "/v1/trace"} <= set(paths)
+    assert {"/health", "/v1/model", "/v1/predict", "/v1/trace", "/v1/explain"} <= set(paths)
 
 
 def test_a_bad_model_directory_fails_before_serving(tmp_path):
@@ -127,7 +143,7 @@ def test_no_request_from_the_openapi_document_gets_a_5xx(model_dir):
     """Requests generated from the app's own OpenAPI document: any answer but a server error."""
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(model_dir, LIMITS))
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/health", "/v1/model", "/v1/predict", "/v1/trace"}
+    assert {op.path for op in operations} >= {"/health", "/v1/model", "/v1/predict", "/v1/trace", "/v1/explain"}
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -101,7 +101,7 @@ def _dropout(p: float) -> nn.Module:
 
 class BigramEmbedding(nn.Module):
     """A hashed embedding of the bigram (token t, token t + 1) at each step t; zero at a sequence's
-    last step, so padding never forms a bigram."""
+    last step and on padding, so padding never forms a bigram."""
 
     def __init__(self, buckets: int, dim: int, sparse_gradients: bool) -> None:
         super().__init__()
@@ -111,5 +111,5 @@ class BigramEmbedding(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         following = nn.functional.pad(ids[:, 1:], (0, 1))  # (B, T): the next token, 0 after the end
         buckets = (ids * 1_000_003 + following) % self.table.num_embeddings  # (B, T)
-        formed = valid_steps(lengths - 1, ids.size(1)).unsqueeze(2)  # (B, T, 1): t + 1 < length
+        formed = (valid_steps(lengths - 1, ids.size(1)) & (ids != PAD_ID)).unsqueeze(2)  # (B, T, 1): t + 1 < length
         return self.table(buckets) * formed  # (B, T, E)

@@ -96,7 +96,7 @@ def _feature_chunks(evidence: NgramEvidence, data: Labeled) -> list[tuple[torch.
     chunks = []
     for start in range(0, len(data.indices), CHUNK):
         ids, lengths = pad_batch(data.corpus, data.indices[start : start + CHUNK])  # (n, T), (n,)
-        features, counted = evidence.features(ids, lengths)  # (n, 2T) each
+        features, counted, _ = evidence.features(ids, lengths)  # (n, 2T) each
         chunks.append((features, counted, data.targets[start : start + CHUNK]))
     return chunks
 

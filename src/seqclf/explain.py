@@ -1,0 +1,192 @@
+"""Why a label: each token's contribution to a class's logit, by Integrated Gradients (Sundararajan et
+al. 2017) through Captum's `LayerIntegratedGradients`.
+
+The path runs from a baseline -- the same sequence with every token `<pad>`, whose embedding is the
+zero row, which forms no bigram and holds no n-gram -- to the text, at the embedding layer(s), and the
+attributions of a class's logit (what softmax reads, not the probability) sum to logit(text) −
+logit(baseline), up to the convergence delta that every explanation reports (the error of the
+`steps`-point integral).
+
+Every input the model reads a token through is on the one path: each sequence model's token
+embedding (all encoders alike), its hashed bigram embedding, and the n-gram evidence's per-feature
+terms. A bigram's share is split evenly between its two tokens; a unigram's goes to its token.
+"""
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqclf.data.tensors import pad_batch
+from seqclf.errors import DataError, SeqclfError
+from seqclf.ids import PAD_ID, UNK_ID
+from seqclf.nn.classifier import Classifier
+from seqclf.nn.ensemble import Ensemble
+from seqclf.nn.modes import device_of, eval_mode
+from seqclf.text.tokenizer import WordTokenizer
+
+METHOD = "integrated gradients on the embeddings (Captum LayerIntegratedGradients); baseline: every token <pad>"
+BATCH = 32  # texts per attribution pass (each pass runs `steps` copies of them)
+
+
+@dataclass
+class Explanation:
+    """One text's attributions to one class's logit."""
+
+    text: str
+    tokens: list[dict]  # the tokens the model reads: {"text", "id", "known", "attribution"}
+    label: str  # the class explained
+    predicted: str
+    probabilities: dict[str, float]
+    logit: float  # of the explained class, for the text
+    baseline_logit: float  # of the explained class, for the all-<pad> baseline
+    delta: float  # sum of attributions − (logit − baseline_logit)
+    steps: int
+    truncated: int  # tokens after max_len: the model does not read them, so they get no attribution
+    method: str = METHOD
+    note: str | None = None  # e.g. which model was explained when predictions come from another backend
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def render(self) -> str:
+        scale = max((abs(t["attribution"]) for t in self.tokens), default=0.0) or 1.0
+        width = max(len(t["text"]) for t in self.tokens)
+        lines = [f"explanation of {self.text!r}",
+                 f"class explained: {self.label}; predicted: {self.predicted} ({self.probabilities[self.predicted]:.3f})",
+                 f"{self.method}, {self.steps} steps",
+                 f"  {'token':<{width}}  attribution to the logit of {self.label}"]
+        for token in self.tokens:
+            value = token["attribution"]
+            bar = ("+" if value >= 0 else "-") * round(12 * abs(value) / scale)
+            name = token["text"] if token["known"] else f"{token['text']}(<unk>)"
+            lines.append(f"  {name:<{width + 7 if not token['known'] else width}}  {value:+8.4f}  {bar}")
+        if self.truncated:
+            lines.append(f"  ({self.truncated} more tokens cut by max_len: not read, not attributed)")
+        total = sum(t["attribution"] for t in self.tokens)
+        lines.append(f"sum {total:+.4f} = logit {self.logit:+.4f} − baseline logit {self.baseline_logit:+.4f} "
+                     f"{'+' if self.delta >= 0 else '−'} convergence delta {abs(self.delta):.4f}")
+        if self.note:
+            lines.append(self.note)
+        return "\n".join(lines)
+
+
+def explain(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], texts: Sequence[str],
+            label: str | None, steps: int, note: str | None = None) -> list[Explanation]:
+    """Each text's token attributions to the logit of `label` (by default, of the class predicted)."""
+    _check(classes, label, steps)
+    explanations = []
+    for start in range(0, len(texts), BATCH):
+        batch = texts[start : start + BATCH]
+        corpus = tokenizer.encode(batch)
+        ids, lengths = pad_batch(corpus, np.arange(len(batch)))  # (B, T), (B,)
+        target = None if label is None else list(classes).index(label)
+        scores, logits, baseline_logits, delta, targets = attribute(model, ids, lengths, target, steps)
+        probabilities = torch.softmax(logits, dim=1)  # (B, C)
+        for i, text in enumerate(batch):
+            length, target = int(lengths[i]), int(targets[i])
+            every = tokenizer.tokens(text)
+            tokens = [{"text": t.text, "id": t.id, "known": t.known, "attribution": float(a)}
+                      for t, a in zip(every[:length], scores[i, :length].tolist())]
+            explanations.append(Explanation(
+                text=text, tokens=tokens, label=classes[target],
+                predicted=classes[int(probabilities[i].argmax())],
+                probabilities=dict(zip(classes, probabilities[i].tolist())),
+                logit=float(logits[i, target]), baseline_logit=float(baseline_logits[i, target]),
+                delta=float(delta[i]), steps=steps, truncated=max(0, len(every) - length), note=note))
+    return explanations
+
+
+def top_words(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], texts: Sequence[str],
+              top: int, steps: int, min_count: int) -> dict:
+    """Per class, the `top` words of the vocabulary with the largest mean attribution to that class's
+    logit over their occurrences in `texts` (every text is explained for every class); a word must
+    occur at least `min_count` times. Unknown words are left out (they share one <unk> embedding)."""
+    if not texts:
+        raise DataError("no texts given", field="data")
+    corpus = tokenizer.encode(texts)
+    result = {}
+    for target, name in enumerate(classes):
+        sums: dict[int, float] = defaultdict(float)
+        counts: dict[int, int] = defaultdict(int)
+        for start in range(0, len(texts), BATCH):
+            ids, lengths = pad_batch(corpus, np.arange(start, min(start + BATCH, len(texts))))
+            scores = attribute(model, ids, lengths, target, steps)[0]  # (B, T)
+            real = (torch.arange(ids.size(1)) < lengths.unsqueeze(1)) & (ids != UNK_ID)  # (B, T)
+            for token_id, score in zip(ids[real].tolist(), scores[real].tolist()):
+                sums[token_id] += score
+                counts[token_id] += 1
+        ranked = sorted((token for token in sums if counts[token] >= min_count),
+                        key=lambda token: -sums[token] / counts[token])[:top]
+        result[name] = [{"word": tokenizer.id_to_token(token), "mean_attribution": sums[token] / counts[token],
+                         "count": counts[token]} for token in ranked]
+    return {"classes": result, "texts": len(texts), "steps": steps, "min_count": min_count, "method": METHOD}
+
+
+def attribute(model: Classifier, ids: torch.Tensor, lengths: torch.Tensor, target: int | None,
+              steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-token attributions (B, T) to the logit of class `target` (None: each text's predicted class);
+    also the logits (B, C) of the texts and of the baseline, the convergence deltas (B,) and the
+    classes explained (B,)."""
+    from captum.attr import LayerIntegratedGradients
+
+    device = device_of(model)
+    ids, lengths = ids.to(device), lengths.to(device)
+    baseline = torch.full_like(ids, PAD_ID)  # (B, T): every token <pad>, the same lengths
+    layers = attribution_layers(model)
+    with eval_mode(model):
+        with torch.no_grad():
+            logits, baseline_logits = model(ids, lengths), model(baseline, lengths)  # (B, C) each
+        targets = logits.argmax(dim=1) if target is None else torch.full_like(lengths, target)  # (B,)
+        with warnings.catch_warnings():  # "each layer is not solely dependent on another": ours are not
+            warnings.filterwarnings("ignore", "Multiple layers provided", UserWarning)
+            integrated = LayerIntegratedGradients(model, [layer for layer, _ in layers])
+        attributions, delta = integrated.attribute(ids, baselines=baseline, target=targets,
+                                                   additional_forward_args=(lengths,), n_steps=steps,
+                                                   internal_batch_size=max(BATCH, len(ids)) * 8,
+                                                   return_convergence_delta=True)
+    model_with_ngrams = model.ngrams if isinstance(model, Ensemble) else None
+    scores = torch.zeros(ids.shape, dtype=torch.float64, device=device)  # (B, T)
+    for (_, kind), attribution in zip(layers, attributions):
+        attribution = attribution.detach().double()
+        if kind == "token":  # (B, T, E)
+            scores += attribution.sum(dim=2)
+        elif kind == "bigram":  # (B, T, E): the bigram (t, t + 1) at step t
+            scores += _split_bigrams(attribution.sum(dim=2))
+        else:  # the n-gram evidence's terms (B, 2T, C), in the order of its sorted features
+            _, _, slots = model_with_ngrams.features(ids, lengths)  # (B, 2T)
+            by_slot = torch.zeros_like(attribution[:, :, 0]).scatter(1, slots, attribution.sum(dim=2))  # (B, 2T)
+            steps_ = ids.size(1)
+            scores += by_slot[:, :steps_] + _split_bigrams(by_slot[:, steps_:])
+    return scores.cpu(), logits.detach().cpu(), baseline_logits.cpu(), delta.detach().cpu(), targets.cpu()
+
+
+def attribution_layers(model: Classifier) -> list[tuple[nn.Module, str]]:
+    """The modules whose outputs the path interpolates, each with its kind: token, bigram or ngram."""
+    members = list(model.members) if isinstance(model, Ensemble) else [model]
+    layers = []
+    for member in members:
+        layers.append((member.embedding, "token"))
+        if member.bigrams is not None:
+            layers.append((member.bigrams, "bigram"))
+    if isinstance(model, Ensemble) and model.ngrams is not None:
+        layers.append((model.ngrams.terms, "ngram"))
+    return layers
+
+
+def _split_bigrams(scores: torch.Tensor) -> torch.Tensor:
+    """(B, T) scores of the bigrams starting at each step -> (B, T) per token, half to each of the two."""
+    following = nn.functional.pad(scores[:, :-1], (1, 0))  # (B, T): the bigram that ends at step t
+    return (scores + following) / 2
+
+
+def _check(classes: Sequence[str], label: str | None, steps: int) -> None:
+    if label is not None and label not in classes:
+        raise SeqclfError(f"unknown class {label!r}", field="label", hint="one of: " + ", ".join(classes))
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise SeqclfError(f"must be an integer of at least 1, got {steps!r}", field="steps")
