@@ -33,6 +33,7 @@ from seqclf.training.trainer import Callback
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
+    from seqclf.training.calibration import Calibration
     from seqclf.explain import Explanation
 
 # Reading data is part of the public surface too: the command line reads through these.
@@ -52,6 +53,7 @@ class TextClassifier:
         self.config = (config or Config()).updated(settings)
         self.vectors_coverage: VectorCoverage | None = None
         self.validation: dict | None = None  # the fitted model's validation accuracy and loss
+        self.calibration: Calibration | None = None  # the temperature fitted on the validation data
         self.cluster = Cluster()  # where the last fit ran (under torchrun: this process's rank)
         self._predictor: Predictor | None = None
 
@@ -92,7 +94,7 @@ class TextClassifier:
 
     def _adopt(self, fitted: Fitted) -> TextClassifier:
         self.config, self.vectors_coverage, self.cluster = fitted.config, fitted.coverage, fitted.cluster
-        self.validation = fitted.validation
+        self.validation, self.calibration = fitted.validation, fitted.calibration
         self._predictor = Predictor(ModelParts(fitted.config, fitted.tokenizer, fitted.classes, fitted.model,
                                                fitted.history))
         return self

@@ -52,6 +52,9 @@ class ConsoleReport(TuneReport):
     def on_combined(self, summary: str) -> None:
         self.console.print(summary, markup=False)
 
+    def on_calibrated(self, summary: str) -> None:
+        self.console.print(summary, markup=False)
+
     def on_trial(self, row: TrialRow) -> None:
         if not self.trials_shown:
             self.console.print("[bold]search[/bold] (validation figure of each trial; * the best so far)")

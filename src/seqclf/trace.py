@@ -100,6 +100,9 @@ def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
     ]
     if isinstance(model, Ensemble):
         rows += _ensemble_rows(model, stages, n, len(classes))
+    if model.temperature != 1.0:
+        rows.append(FlowRow("5 temperature", f"logits / {model.temperature:.3f} (calibrated on validation data)",
+                            [n, len(classes)], _preview(stages["logits"][0].tolist(), 3)))
     rows.append(FlowRow("5 softmax", "probabilities over " + ", ".join(classes), [n, len(classes)],
                         _preview(probabilities.tolist(), 3)))
     return DataFlow(rows)
@@ -117,8 +120,9 @@ def _ensemble_rows(model: Ensemble, stages: dict, n: int, classes: int) -> list[
                             f"{model.ngrams.buckets:,} hashed) -> {classes} logits", [n, classes],
                             _preview(stages["model_log_probs"][-1, 0].exp().tolist(), 3)))
     shares = ", ".join(f"{w:.2f}" for w in model.weights.tolist())
+    combined = stages.get("uncalibrated_logits", stages["logits"])[0]  # (C,) log-probabilities
     rows.append(FlowRow("5 combination", f"{model.rule} mean of {len(model.sources)} models' probabilities "
-                        f"(weights {shares})", [n, classes], _preview(stages["logits"][0].exp().tolist(), 3)))
+                        f"(weights {shares})", [n, classes], _preview(combined.exp().tolist(), 3)))
     return rows
 
 
@@ -142,6 +146,7 @@ class PredictionTrace:
     models: list[dict] | None = None  # an ensemble's models: {"name", "weight", "probabilities"}
     combination: str | None = None  # an ensemble's rule: mean | geometric
     ngrams: list[dict] | None = None  # the n-gram evidence: {"ngram", "evidence": (C,)}, strongest first
+    temperature: float | None = None  # what the logits are divided by before softmax (None: 1, not calibrated)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,6 +176,8 @@ class PredictionTrace:
             "5 logits          " + "  ".join(f"{c} {v:+.3f}" for c, v in zip(self.classes, self.logits)),
         ]
         lines += self._combined_lines()
+        if self.temperature is not None:
+            lines.append(f"  temperature     logits / {self.temperature:.3f} (calibrated on validation data)")
         lines += [
             "  softmax         " + "  ".join(f"{c} {p:.3f}" for c, p in zip(self.classes, self.probabilities)),
             f"  predicted       {self.label} ({max(self.probabilities):.3f})",
@@ -218,6 +225,7 @@ def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Seque
         probabilities=probabilities.tolist(),
         classes=list(classes),
         label=classes[label],
+        temperature=None if model.temperature == 1.0 else model.temperature,
         **combined,
     )
 

@@ -14,6 +14,25 @@ def test_sst2_with_default_settings(sst2, sst2_default_model):
     assert accuracy >= 0.78
 
 
+def test_sst2_temperature_scaling_lowers_the_test_calibration_error(sst2, sst2_default_model):
+    """The temperature is fitted on dev; on test, the calibration error must not rise and the accuracy not move."""
+    clf, test = sst2_default_model, sst2["test"]
+    model = clf.model
+    calibrated = clf.evaluate(test.texts, test.labels)
+    fitted, model.temperature = model.temperature, 1.0
+    try:
+        raw = clf.evaluate(test.texts, test.labels)
+    finally:
+        model.temperature = fitted
+    before = raw["calibration"]["expected_calibration_error"]
+    after = calibrated["calibration"]["expected_calibration_error"]
+    print(f"SST-2 temperature {fitted:.3f} ({clf.calibration.summary()}); test ECE {before:.4f} -> {after:.4f}, "
+          f"accuracy {raw['accuracy']:.4f} -> {calibrated['accuracy']:.4f}")
+    assert clf.calibration.kept and fitted == clf.calibration.temperature
+    assert after <= before and calibrated["accuracy"] == raw["accuracy"]
+    assert calibrated["confusion_matrix"] == raw["confusion_matrix"]
+
+
 def test_trec_with_default_settings(shared_data):
     train, test = (read_dataset(shared_data / "trec" / f"{s}.tsv") for s in ("train", "test"))
     clf = TextClassifier().fit(train.texts, train.labels)  # 10% of train held out for validation

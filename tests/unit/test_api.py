@@ -96,13 +96,22 @@ def test_trace_is_the_prediction_path(fitted):
     for stage in ("1 tokens", "2 ids", "3 embedding", "4 encoder steps", "sequence vector", "5 logits", "softmax",
                   "predicted"):
         assert stage in rendered
+    # stage 5's temperature step: the head's logits, divided by the fitted temperature, give the probabilities
+    assert trace.temperature == fitted.calibration.temperature
+    assert f"temperature     logits / {trace.temperature:.3f}" in rendered
+    assert np.allclose(np.exp(np.array(trace.logits) / trace.temperature) / np.exp(np.array(trace.logits) /
+                       trace.temperature).sum(), trace.probabilities, atol=1e-6)
 
 
 def test_data_flow_shapes(fitted, demo_data):
     texts, _ = demo_data
     flow = fitted.data_flow(texts)
-    assert flow.summary() == "300 x variable -> 300 x 12 -> 300 x 12 x 16 -> 300 x 12 x 12 -> 300 x 12 -> 300 x 3 -> 300 x 3"
-    assert [r.stage[0] for r in flow.rows] == ["1", "2", "3", "4", "4", "5", "5"]
+    assert fitted.calibration.kept  # the tiny model is over-confident on its validation data: the temperature stays
+    assert flow.summary() == ("300 x variable -> 300 x 12 -> 300 x 12 x 16 -> 300 x 12 x 12 -> 300 x 12 -> 300 x 3 "
+                              "-> 300 x 3 -> 300 x 3")
+    assert [r.stage for r in flow.rows] == ["1 raw text", "2 token ids", "3 embedding", "4 encoder", "4 pooling",
+                                            "5 fully connected", "5 temperature", "5 softmax"]
+    assert f"logits / {fitted.calibration.temperature:.3f}" in flow.rows[6].operation
 
 
 def test_bad_input_raises_value_errors():
@@ -208,7 +217,9 @@ def test_the_trace_shows_every_model_and_the_ngrams_that_pushed(ensemble):
 
 def test_the_data_flow_has_the_combination_stages(ensemble, demo_data):
     stages = [row.stage for row in ensemble.data_flow(demo_data[0]).rows]
-    assert stages[-4:] == ["5 sequence models", "5 n-gram evidence", "5 combination", "5 softmax"]
+    calibrated = ["5 temperature"] if ensemble.calibration.kept else []
+    assert stages[5:] == ["5 fully connected", "5 sequence models", "5 n-gram evidence", "5 combination", *calibrated,
+                          "5 softmax"]
 
 
 def test_an_interrupted_ensemble_resumes_from_its_finished_members(demo_data, tmp_path):

@@ -21,12 +21,26 @@ STAGES = ("embedded", "encoded", "pooled", "logits")
 
 
 class Classifier(nn.Module):
-    """What every model answers: `forward_stages` (named stage outputs, "logits" last) and `forward`."""
+    """What every model answers: `forward_stages` (named stage outputs, "logits" last) and `forward`.
+
+    The last step of stage 5 is the temperature: the logits divided by it before softmax (1: none).
+    Training fits it on validation data (temperature scaling, `training/calibration.py`); as a
+    constant of the forward path, every backend and the exported graph apply it."""
 
     config: ModelConfig
+    temperature: float = 1.0
+
+    def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's own stages, "logits" last, before the temperature."""
+        raise NotImplementedError
 
     def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        stages = self.stages(ids, lengths)
+        if self.temperature == 1.0:
+            return stages
+        logits = stages["logits"]  # (B, C)
+        return {**stages, "head_logits": stages.get("head_logits", logits), "uncalibrated_logits": logits,
+                "logits": logits / self.temperature}  # (B, C)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.forward_stages(ids, lengths)["logits"]  # (B, C)
@@ -60,7 +74,7 @@ class SequenceClassifier(Classifier):
         self.dropout = _dropout(config.dropout)
         self.head = nn.Linear(self.encoder.output_dim, num_classes)
 
-    def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         # ids: (B, T) int64, lengths: (B,) int64, 1 <= lengths <= T
         if self.training and self.config.word_dropout > 0:
             ids = drop_words(ids, self.config.word_dropout)  # (B, T)

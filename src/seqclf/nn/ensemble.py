@@ -1,7 +1,7 @@
 """Stage 5 across models: K sequence models and, optionally, the n-gram evidence, combined into one
 class distribution by a rule chosen on validation data (`training/combine.py`).
 
-Its `forward_stages` are the first sequence model's stages (what the trace shows for stages 3-4; its
+Its `stages` are the first sequence model's stages (what the trace shows for stages 3-4; its
 logits as "head_logits"), every model's log-probabilities ("model_log_probs", (M, B, C)), and the
 combination as "logits": normalized log-probabilities, so that softmax gives the combined
 probabilities, on every backend alike.
@@ -34,7 +34,7 @@ class Ensemble(Classifier):
         return [f"sequence model {i + 1}" for i in range(len(self.members))] + (
             ["n-gram evidence"] if self.ngrams is not None else [])
 
-    def forward_stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         # ids: (B, T) int64, lengths: (B,)
         stages = self.members[0].forward_stages(ids, lengths)
         logits = [stages["logits"], *(member(ids, lengths) for member in self.members[1:])]  # each (B, C)
@@ -55,11 +55,14 @@ class Ensemble(Classifier):
 
 def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int) -> Classifier:
     """The model `config` describes, untrained: one sequence model, or the ensemble with its combination
-    as resolved by training (config.json records it)."""
+    as resolved by training; with its temperature (config.json records both)."""
     if not config.combined:
-        return SequenceClassifier(config, vocab_size, num_classes)
-    if config.combine == "auto" or config.ngram_weight == "auto":
-        raise ConfigError("an ensemble's combination must be resolved (training chooses it)", field="combine")
-    members = [SequenceClassifier(config, vocab_size, num_classes) for _ in range(config.ensemble)]
-    ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
-    return Ensemble(members, ngrams, config.combine, config.ngram_weight if ngrams is not None else 0.0)
+        model = SequenceClassifier(config, vocab_size, num_classes)
+    else:
+        if config.combine == "auto" or config.ngram_weight == "auto":
+            raise ConfigError("an ensemble's combination must be resolved (training chooses it)", field="combine")
+        members = [SequenceClassifier(config, vocab_size, num_classes) for _ in range(config.ensemble)]
+        ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
+        model = Ensemble(members, ngrams, config.combine, config.ngram_weight if ngrams is not None else 0.0)
+    model.temperature = float(config.temperature)
+    return model

@@ -44,6 +44,8 @@ class ModelConfig:
                            + choices_text(COMBINATION_NAMES), default="auto")
     ngram_weight: float | str = setting("share of the n-gram evidence in the combination, in [0, 1]; auto = chosen "
                                         "on validation data", default="auto")
+    temperature: float = setting("the logits are divided by it before softmax (1 = as trained); training with "
+                                 "calibrate fits it on the validation data", default=1.0)
 
     def validate(self) -> None:
         check_choice("encoder", self.encoder, ENCODER_NAMES)
@@ -69,6 +71,8 @@ class ModelConfig:
         check_choice("combine", self.combine, ("auto", *COMBINATION_NAMES))
         if self.ngram_weight != "auto" and not (isinstance(self.ngram_weight, float) and 0 <= self.ngram_weight <= 1):
             raise ConfigError(f"must be in [0, 1] or auto, got {self.ngram_weight!r}", field="ngram_weight")
+        if not (isinstance(self.temperature, (int, float)) and self.temperature > 0):
+            raise ConfigError(f"must be > 0, got {self.temperature!r}", field="temperature")
 
     @property
     def combined(self) -> bool:

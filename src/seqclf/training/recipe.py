@@ -33,6 +33,7 @@ from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage, read_vectors
 from seqclf.training.checkpoint import Checkpointing, load_member, save_member, training_fingerprint
+from seqclf.training.calibration import Calibration, calibrate
 from seqclf.training.combine import choose_combination
 from seqclf.training.distributed import Cluster, check_precision, join_cluster
 from seqclf.training.history import History
@@ -55,6 +56,8 @@ class RunReport(Callback):
 
     def on_combined(self, summary: str) -> None: ...
 
+    def on_calibrated(self, summary: str) -> None: ...
+
 
 @dataclass
 class Fitted:
@@ -66,7 +69,8 @@ class Fitted:
     coverage: VectorCoverage | None  # of the pretrained vectors, when there were any
     cluster: Cluster
     fingerprints: list[str]  # under torchrun: every process's weights fingerprint, in rank order (all equal)
-    validation: dict | None  # accuracy and loss of the final model on the validation data
+    validation: dict | None  # accuracy and loss of the final model on the validation data (before calibration)
+    calibration: Calibration | None  # the temperature fitted on the validation data, if calibrate
 
 
 @dataclass
@@ -134,8 +138,15 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     if validation is None and data.valid is not None:  # one model: its kept epoch was scored already
         kept = histories[0].records[histories[0].best_epoch - 1]
         validation = {"accuracy": kept.valid_accuracy, "loss": kept.valid_loss}
+    fitted_calibration = None
+    if settings.calibrate and data.valid is not None:
+        fitted_calibration = calibrate(predict_logits(model, data.valid.corpus, data.valid.indices), data.valid.targets)
+        model.temperature = fitted_calibration.used
+        config = config.updated({"temperature": fitted_calibration.used})
+        for report in reports:
+            report.on_calibrated(fitted_calibration.summary())
     return Fitted(config, tokenizer, model, classes, history, coverage, cluster,
-                  same_weights_everywhere(model, cluster), validation)
+                  same_weights_everywhere(model, cluster), validation, fitted_calibration)
 
 
 MEMBER_SEED_STEP = 1000  # member i of an ensemble trains with seed + 1000 i

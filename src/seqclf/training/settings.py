@@ -46,6 +46,8 @@ class TrainConfig:
                                     default=0.1)
     ngram_l2: float | str = setting("n-gram evidence: L2 penalty of its logistic regression (per training text); "
                                     "auto = chosen on validation data", default="auto")
+    calibrate: bool = setting("after training, fit a temperature for the logits on the validation data (temperature "
+                              "scaling); it is kept only if it lowers the validation calibration error", default=True)
     threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
     device: str = setting("where to train: " + choices_text(DEVICES) + " (auto: a GPU if there is one)",
                           default="auto")

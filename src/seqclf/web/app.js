@@ -114,6 +114,8 @@ function drawTrace(trace) {
     ...combinedCards(trace),
     card("probabilities", trace.models ? "stage 5 · combination" : "stage 5 · fully connected + softmax",
       `Predicted: ${trace.label}`,
+      ...(trace.temperature ? [element("p", { class: "muted temperature",
+        text: `logits divided by the temperature ${trace.temperature.toFixed(3)} (calibrated on validation data), then softmax` })] : []),
       bars(trace.classes.map((name, i) => [name, trace.probabilities[i]]), trace.label)),
   ];
   $("#stages").replaceChildren(...stages, element("article", { class: "card", id: "explain", "data-stage": "explain" }));
