@@ -15,7 +15,7 @@ INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data set
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
-                 "top_words": (1, None), "min_count": (1, None)}
+                 "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None)}
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
@@ -136,6 +136,20 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
     _add_config_flags(tune, [name for name, section in FIELD_SECTION.items() if section in ("data", "tokenizer")])
     tune.set_defaults(command="tune")
+
+    audit = commands.add_parser("audit", help="rank training examples by how likely their label is wrong, from "
+                                              "k-fold out-of-fold probabilities (needs seqclf[audit])")
+    audit.add_argument("data", help="labeled data file")
+    audit.add_argument("--out", required=True, metavar="DIR", help="directory for label_issues.csv, "
+                                                                   "label_issues.jsonl and audit.json")
+    audit.add_argument("--folds", type=int, default=5, help="k: models trained, each without one fold (default: 5)")
+    audit.add_argument("--config", help="YAML or JSON file of settings (flags win over it)")
+    audit.add_argument("--preset", choices=[*preset_names(), "none"], default="fast",
+                       help="named settings to start from (default: fast, the quickest and here the better ranking "
+                            "than the default settings; none: train's defaults)")
+    audit.add_argument("--show", type=int, default=10, metavar="N", help="examples shown here (default: 10)")
+    _add_config_flags(audit, list(FIELD_SECTION))
+    audit.set_defaults(command="audit")
 
     export = commands.add_parser("export", help="write the model as an ONNX graph (needs seqclf[onnx])")
     export.add_argument("model", help="model directory")

@@ -19,7 +19,7 @@ from rich.console import Console
 from seqclf.arguments import INPUT_FIELDS, check_numbers, parser
 from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
 from seqclf.console import (classes_text, print_data, print_data_flow, print_evaluation, print_predictions,
-                            print_top_words, warnings_as_lines)
+                            print_label_issues, print_top_words, warnings_as_lines)
 from seqclf.errors import SeqclfError
 from seqclf.predictor import BackendConfig, Predictor, input_from_argument, read_dataset, read_inputs
 
@@ -132,7 +132,7 @@ def _launch_torchrun(args: argparse.Namespace, err: Console) -> int:
 
 def _train_config(args: argparse.Namespace) -> Config:
     config = Config()
-    if args.preset:
+    if args.preset and args.preset != "none":
         config = config.updated(load_preset(args.preset), source=f"preset {args.preset}")
     if args.config:
         config = config.updated(read_config_file(args.config), source=str(args.config))
@@ -141,9 +141,9 @@ def _train_config(args: argparse.Namespace) -> Config:
 
 def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
     if args.out:  # checked before any work
-        from seqclf.runs import check_evaluation_output
+        from seqclf.runs import check_output_directory
 
-        check_evaluation_output(args.out)
+        check_output_directory(args.out)
     predictor = _load(args, err)
     data = read_dataset(args.data, predictor.parts.config.updated(_flags(args, DATA_FIELDS)).data)
     err.print(f"read {len(data)} examples from {args.data} ({classes_text(sorted(set(data.labels)))})", markup=False)
@@ -243,6 +243,28 @@ def _tune(args: argparse.Namespace, out: Console, err: Console) -> None:
     out.print(f"model saved to {Path(args.out) / 'model'}", markup=False)
 
 
+def _audit(args: argparse.Namespace, out: Console, err: Console) -> None:
+    from seqclf.audit import audit
+    from seqclf.runs import check_output_directory
+
+    config = _train_config(args)
+    check_output_directory(args.out)
+    data = read_dataset(args.data, config.data)
+    for row in data.skipped:
+        err.print(f"skipped: {row.message()}", markup=False)
+    out.print(f"auditing {len(data)} examples of {args.data} ({classes_text(sorted(set(data.labels)))}) with "
+              f"{args.folds} folds: each fold predicted by a model trained on the others", markup=False)
+    started = time.perf_counter()
+    result = audit(data, config, args.folds, lambda fold, accuracy: out.print(
+        f"fold {fold}/{args.folds}: out-of-fold accuracy {accuracy:.4f} ({time.perf_counter() - started:.0f} s)"))
+    summary = result.summary
+    out.print(f"{summary['issues_flagged']} of {summary['examples']} labels flagged as likely wrong (cleanlab); "
+              f"out-of-fold accuracy {summary['out_of_fold_accuracy']:.4f}", markup=False)
+    print_label_issues(out, result.rows[: args.show])
+    for path in result.write(args.out):
+        out.print(f"wrote {path}", markup=False)
+
+
 def _export(args: argparse.Namespace, out: Console, err: Console) -> None:
     predictor = Predictor.from_dir(args.model)
     report = predictor.export_onnx(args.onnx, args.quantize)
@@ -281,4 +303,4 @@ def _flags(args: argparse.Namespace, names: Sequence[str]) -> dict:
 
 
 COMMANDS = {"demo": _demo, "train": _train, "evaluate": _evaluate, "predict": _predict, "trace": _trace,
-            "explain": _explain, "serve": _serve, "export": _export, "tune": _tune}
+            "explain": _explain, "audit": _audit, "serve": _serve, "export": _export, "tune": _tune}

@@ -79,6 +79,18 @@ def print_top_words(console: Console, report: dict) -> None:
         console.print(report["note"], markup=False)
 
 
+def print_label_issues(console: Console, rows: list[dict]) -> None:
+    """The first rows of an audit's ranking: the likeliest label errors."""
+    if not rows:
+        return
+    table = Table("rank", "where", "label", "suggested", "p(label)", "issue", "text",
+                  title="likeliest label errors (out-of-fold probability of the given label, lowest first)")
+    for row in rows:
+        table.add_row(str(row["rank"]), Text(row["where"]), Text(row["label"]), Text(row["suggested"]),
+                      f"{row['probability_of_label']:.4f}", "yes" if row["issue"] else "", Text(row["text"]))
+    console.print(table)
+
+
 # -- predictions: one output per input ------------------------------------------------------------
 
 

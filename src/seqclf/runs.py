@@ -28,7 +28,7 @@ from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.recipe import RunReport, fit, load_files
 
 __all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport", "write_evaluation",
-           "check_evaluation_output", "EVALUATION_FILES"]
+           "check_output_directory", "EVALUATION_FILES"]
 
 # What `seqclf evaluate --out DIR` writes: the report as JSON, and its two pictures.
 EVALUATION_FILES = {"report": "report.json", "confusion_matrix": "confusion_matrix.png", "reliability": "reliability.png"}
@@ -56,7 +56,7 @@ def write_evaluation(report: dict, out: str | Path) -> list[Path]:
     atomically): the JSON report, the confusion matrix and the reliability diagram."""
     from seqclf.training.metric_plots import save_confusion_matrix_png, save_reliability_png
 
-    directory = check_evaluation_output(out)
+    directory = check_output_directory(out)
     writers = {
         "report": lambda path: path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8"),
         "confusion_matrix": lambda path: save_confusion_matrix_png(report, path),
@@ -69,12 +69,12 @@ def write_evaluation(report: dict, out: str | Path) -> list[Path]:
     return paths
 
 
-def check_evaluation_output(out: str | Path) -> Path:
-    """`out` as a directory for `write_evaluation`: checked before the evaluation runs."""
+def check_output_directory(out: str | Path) -> Path:
+    """`out` as a directory for a report's files (`write_evaluation`, an audit): checked before the work runs."""
     directory = Path(out)
     if directory.exists() and not directory.is_dir():
         raise SeqclfError("is a file, not a directory", path=directory, field="out",
-                          hint="give a directory for the evaluation's files")
+                          hint="give a directory for the files")
     return directory
 
 

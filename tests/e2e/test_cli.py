@@ -275,6 +275,31 @@ def test_explain_top_words_of_a_data_file(trained, data_files):
     assert table.returncode == 0 and "top words per class" in table.stdout
 
 
+def test_audit_writes_a_ranking_a_person_can_review(data_files, tmp_path):
+    rows = list(csv.reader(open(data_files / "train.csv", newline="")))
+    header, body = rows[0], rows[1:]
+    wrong = {"positive": "negative", "negative": "positive", "neutral": "positive"}
+    for row in body[:6]:  # six labels made wrong
+        row[0] = wrong[row[0]]
+    with open(tmp_path / "noisy.csv", "w", newline="") as handle:
+        csv.writer(handle).writerows([header, *body])
+    result = seqclf("audit", tmp_path / "noisy.csv", "--out", tmp_path / "audit", "--folds", "3", "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    assert "fold 3/3" in result.stdout and "likeliest label errors" in result.stdout
+    table = list(csv.DictReader(open(tmp_path / "audit" / "label_issues.csv", newline="")))
+    lines = [json.loads(line) for line in (tmp_path / "audit" / "label_issues.jsonl").read_text().splitlines()]
+    assert len(table) == len(lines) == len(body)
+    assert [row["where"] for row in table] == [row["where"] for row in lines]
+    assert table[0]["where"].startswith(str(tmp_path / "noisy.csv") + ":") and table[0]["rank"] == "1"
+    made_wrong = {f"{tmp_path / 'noisy.csv'}:{line}" for line in range(2, 8)}
+    assert len(made_wrong & {row["where"] for row in lines[:30]}) >= 3  # most of them among the first 10%
+    summary = json.loads((tmp_path / "audit" / "audit.json").read_text())
+    assert summary["examples"] == len(body) and summary["folds"] == 3
+    for flags, message in ((["--folds", "1"], "must be at least 2"), (["--folds", "200"], "fewer examples than folds")):
+        bad = seqclf("audit", tmp_path / "noisy.csv", "--out", tmp_path / "audit2", *flags)
+        assert bad.returncode == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_export_problems_are_one_line_and_exit_2(data_files, tmp_path):
     model = tmp_path / "rnn"
     assert seqclf("train", data_files / "train.csv", "--out", model, *FLAGS, "--encoder", "rnn").returncode == 0

@@ -68,13 +68,19 @@ class Dataset:
     labels: list[str] | None
     source: str
     skipped: list[BadRow] = field(default_factory=list)
+    lines: list[int] | None = None  # each text's line in its file (None: not read from a file)
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def select(self, indices: Sequence[int], source: str | None = None) -> Dataset:
         labels = None if self.labels is None else [self.labels[i] for i in indices]
-        return Dataset([self.texts[i] for i in indices], labels, source or self.source)
+        lines = None if self.lines is None else [self.lines[i] for i in indices]
+        return Dataset([self.texts[i] for i in indices], labels, source or self.source, lines=lines)
+
+    def where(self, index: int) -> str:
+        """The text's place: file:line when read from a file, else its position in the list (from 1)."""
+        return f"{self.source}:{self.lines[index]}" if self.lines is not None else f"{self.source}[{index + 1}]"
 
 
 def format_of(path: Path, format: str | None, default: str | None = None) -> str:
@@ -207,6 +213,7 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
              require_labels: bool) -> Dataset:
     texts: list[str] = []
     labels: list[str | None] = []
+    lines: list[int] = []
     skipped: list[BadRow] = []
     for row in rows:
         if isinstance(row, Blank):
@@ -220,13 +227,14 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
             continue
         texts.append(row.text)
         labels.append(row.label)
+        lines.append(row.line)
     if not texts:
         problem = "no usable rows" + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
         raise DataError(problem, path=source, hint="the file holds a header or bad rows only")
     has_labels = all(label is not None for label in labels)
     if require_labels and not has_labels:
         raise DataError("rows without a label", path=source)
-    return Dataset(texts, labels if has_labels else None, source, skipped)
+    return Dataset(texts, labels if has_labels else None, source, skipped, lines)
 
 
 def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:
