@@ -83,8 +83,10 @@ def print_label_issues(console: Console, rows: list[dict]) -> None:
     """The first rows of an audit's ranking: the likeliest label errors."""
     if not rows:
         return
-    table = Table("rank", "where", "label", "suggested", "p(label)", "issue", "text",
-                  title="likeliest label errors (out-of-fold probability of the given label, lowest first)")
+    table = Table(title="likeliest label errors (out-of-fold probability of the given label, lowest first)")
+    for name in ("rank", "where", "label", "suggested", "p(label)", "issue"):
+        table.add_column(name, no_wrap=True)  # the place and the labels stay whole; the text wraps
+    table.add_column("text")
     for row in rows:
         table.add_row(str(row["rank"]), Text(row["where"]), Text(row["label"]), Text(row["suggested"]),
                       f"{row['probability_of_label']:.4f}", "yes" if row["issue"] else "", Text(row["text"]))

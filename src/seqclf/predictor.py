@@ -36,7 +36,7 @@ __all__ = ["Predictor", "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT", "BackendConfi
 EXAMPLE = "I love this movie"  # the text whose shapes describe() shows
 EXPLAIN_STEPS = 50  # points of the integral, by default
 TOP_WORDS = 20  # words per class, by default
-MIN_COUNT = 3  # occurrences a word needs to be ranked among the top words, by default
+MIN_COUNT = 5  # occurrences a word needs to be ranked among the top words, by default
 
 
 class Predictor:

@@ -66,7 +66,11 @@ class _Problem:
         self.bias = torch.zeros(self.ratio.size(1), requires_grad=True)  # (C,)
 
     def scores(self, features: torch.Tensor, counted: torch.Tensor) -> torch.Tensor:
-        return (self.ratio[features] * self.weight[features] * counted.unsqueeze(2)).sum(dim=1) + self.bias
+        # The weights' rows are looked up as an embedding: its backward sums each row's gradient in a fixed
+        # order on any number of threads (indexing's backward, an accumulating index_put_, does not: the
+        # fit, and so the model, changed from run to run on 2 threads).
+        weight = nn.functional.embedding(features, self.weight)  # (n, 2T, C)
+        return (self.ratio[features] * weight * counted.unsqueeze(2)).sum(dim=1) + self.bias
 
     def fit(self, l2: float, evidence: NgramEvidence) -> None:
         """Minimize the mean cross-entropy + l2 / n |weight|^2, from the current weights; copy them into

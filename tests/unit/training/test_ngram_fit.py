@@ -31,3 +31,17 @@ def test_the_keyword_gets_the_evidence_and_the_penalty_is_chosen_on_validation()
 def test_a_given_penalty_is_used_without_validation():
     _, l2 = fit_ngram_evidence(41, 2, keyword_corpus(100, 2), None, l2=0.5)
     assert l2 == 0.5
+
+
+def test_the_fit_is_the_same_on_every_run_with_several_threads():
+    """The weights' gradient is summed in a fixed order: an accumulating index_put_ (indexing's backward)
+    made the fit differ from run to run on 2 threads."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        train = keyword_corpus(3000, 3)
+        fits = [fit_ngram_evidence(41, 2, train, None, l2=0.1)[0] for _ in range(3)]
+    finally:
+        torch.set_num_threads(threads)
+    for other in fits[1:]:
+        assert torch.equal(other.weight, fits[0].weight) and torch.equal(other.bias, fits[0].bias)
