@@ -84,7 +84,7 @@ def test_evaluate_writes_the_report_and_its_pictures(trained, data_files, tmp_pa
     refused = seqclf("evaluate", out, data_files / "test.jsonl", "--out", tmp_path / "a-file")
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.strip() == f"error: {tmp_path / 'a-file'}: field 'out': is a file, not a directory " \
-                                     "(give a directory for the evaluation's files)"
+                                     "(give a directory for the files)"
 
 
 def test_predict_arguments_file_and_stdin_in_input_order(trained, data_files):

@@ -80,9 +80,12 @@ class WordTokenizer:
         hf.normalizer = normalizers.Sequence(steps)
         hf.pre_tokenizer = pre_tokenizers.Whitespace()  # words (\w+) and runs of punctuation
         size = _UNLIMITED if config.max_size is None else config.max_size + 2
-        vocabulary, raw = WordSplitter(hf, config.lowercase).train(texts, config.min_freq, size)
+        splitter = WordSplitter(hf, config.lowercase)
+        vocabulary, raw = splitter.train(texts, config.min_freq, size)
         hf.model = models.WordLevel(vocabulary, unk_token=UNK)
         hf.add_special_tokens([PAD, UNK])  # as WordLevelTrainer registers its special tokens
+        if any(PAD in text or UNK in text for text in texts):
+            raw = splitter.encode(texts, hf.get_vocab())  # encoding matches spelled-out specials; counting did not
         tokenizer = cls(hf, resolve_max_len(config, raw.lengths))
         return tokenizer, raw.truncated(tokenizer.max_len)
 

@@ -4,8 +4,9 @@ seqclf's tokenizer is NFKC, optionally lowercase, then words (\\w+) and runs of 
 ([^\\w\\s]+), then a vocabulary lookup. On ASCII text NFKC changes nothing and \\w and \\s are
 [0-9A-Za-z_] and [ \\t\\n\\v\\f\\r] (the Unicode classes the Rust regex uses, restricted to ASCII; Python's
 own \\s would also take \\x1c-\\x1f), so a compiled pattern and a dictionary lookup give exactly the
-library's ids. A text with any other character goes through `tokenizers` itself, so nothing can
-differ; tests prove the equality on random Unicode and on every sentence of the shared data.
+library's ids. A text with any other character, or one that spells out a special token (`tokenizers`
+matches "<pad>" and "<unk>" in the raw text as those tokens), goes through `tokenizers` itself, so
+nothing can differ; tests prove the equality on random Unicode and on every sentence of the shared data.
 
 Vocabulary building is one pass: each token gets a provisional id as it is first seen, counts come
 from those ids, and the vocabulary is ordered as `WordLevelTrainer` orders it (specials, then count
@@ -28,6 +29,11 @@ CHUNK = 50_000  # texts per chunk: bounds the per-token Python objects alive at 
 PREFIX_CHARS_PER_WORD = 8  # when only the first words count: how much of a text to split at first
 
 
+def on_fast_path(text: str) -> bool:
+    """A text the fast path splits exactly as `tokenizers` does: ASCII, with no special token spelled out."""
+    return text.isascii() and PAD not in text and UNK not in text
+
+
 class WordSplitter:
     """Splits texts into words and looks them up, exactly as a seqclf tokenizer.json does."""
 
@@ -35,7 +41,8 @@ class WordSplitter:
         self.hf, self.lowercase = hf, lowercase
 
     def words(self, text: str) -> list[str]:
-        """The normalized words of one text."""
+        """The normalized words of one text (as the vocabulary trainer counts them: specials spelled out in
+        the text are split like any other text)."""
         if text.isascii():
             return ASCII_WORDS.findall(text.lower() if self.lowercase else text)
         normalized = self.hf.normalizer.normalize_str(text)
@@ -48,7 +55,7 @@ class WordSplitter:
 
     def encode_one(self, text: str, vocabulary: dict[str, int], max_len: int) -> EncodedCorpus:
         """One text's ids, read cut to max_len: the single-text path, with no batch machinery."""
-        if not text.isascii():
+        if not on_fast_path(text):
             return self.encode([text], vocabulary).truncated(max_len)
         get = vocabulary.get
         ids = np.array([get(word, UNK_ID) for word in self.words(text)][:max_len] or [UNK_ID], dtype=np.int32)
@@ -63,16 +70,16 @@ class WordSplitter:
         return parts[0] if len(parts) == 1 else EncodedCorpus.concatenate(parts)
 
     def _encode_chunk(self, texts: Sequence[str], lookup: dict[str, int], cut: int | None) -> EncodedCorpus:
-        ascii_texts = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
-        if ascii_texts.all():
+        fast = np.fromiter(map(on_fast_path, texts), dtype=bool, count=len(texts))
+        if fast.all():
             return self._encode_ascii(texts, lookup, cut)
-        others = [text for text, plain in zip(texts, ascii_texts) if not plain]
+        others = [text for text, plain in zip(texts, fast) if not plain]
         encoded = self.hf.encode_batch_fast(others, add_special_tokens=False)
         other = EncodedCorpus.from_sequences([e.ids[:cut] or [UNK_ID] for e in encoded])
-        if not ascii_texts.any():
+        if not fast.any():
             return other
-        plain = [text for text, plain in zip(texts, ascii_texts) if plain]
-        return interleave(ascii_texts, self._encode_ascii(plain, lookup, cut), other)
+        plain = [text for text, plain in zip(texts, fast) if plain]
+        return interleave(fast, self._encode_ascii(plain, lookup, cut), other)
 
     def _encode_ascii(self, texts: Sequence[str], lookup: dict[str, int], cut: int | None) -> EncodedCorpus:
         if cut is None:

@@ -74,3 +74,17 @@ def test_the_model_reads_the_same_first_ids_however_they_are_found(texts, max_le
     tokenizer, _ = WordTokenizer.train(texts + ["the common words"], TokenizerConfig(max_len=max_len))
     whole, cut = tokenizer.encode(texts), tokenizer.encode_for_model(texts)
     assert [list(cut.sequence(i)) for i in range(len(texts))] == [list(whole.sequence(i)) for i in range(len(texts))]
+
+
+def test_special_tokens_spelled_out_in_a_text_encode_as_tokenizer_json_does(tmp_path):
+    texts = ["<unk>", "a <pad> b", "x<unk>y <UNK>", "plain words"]
+    config = TokenizerConfig(lowercase=False, max_len=1000)
+    ours, encoded = WordTokenizer.train(texts, config)
+    ours.save(tmp_path / "tokenizer.json")
+    theirs = Tokenizer.from_file(str(tmp_path / "tokenizer.json"))
+    theirs.no_padding()
+    for i, text in enumerate(texts):
+        expected = theirs.encode(text).ids
+        assert list(encoded.sequence(i)) == expected  # training's own encoding
+        assert list(ours.encode([text]).sequence(0)) == expected == list(ours.encode_for_model([text]).sequence(0))
+    assert list(encoded.sequence(0)) == [UNK_ID]
