@@ -139,7 +139,9 @@ def attribute(model: Classifier, ids: torch.Tensor, lengths: torch.Tensor, targe
     ids, lengths = ids.to(device), lengths.to(device)
     baseline = torch.full_like(ids, PAD_ID)  # (B, T): every token <pad>, the same lengths
     layers = attribution_layers(model)
-    with eval_mode(model):
+    # cuDNN's recurrent kernels give gradients in training mode only (dropout would then be on): on a GPU the
+    # recurrent encoders run PyTorch's own kernels here, in eval mode, for the logits reported too
+    with eval_mode(model), torch.backends.cudnn.flags(enabled=False):
         with torch.no_grad():
             logits, baseline_logits = model(ids, lengths), model(baseline, lengths)  # (B, C) each
         targets = logits.argmax(dim=1) if target is None else torch.full_like(lengths, target)  # (B,)

@@ -90,3 +90,17 @@ def test_top_words_rank_each_class_keyword_first(corpus):
     for keyword, name in KEYWORDS.items():
         assert report["classes"][name][0]["word"] == keyword
         assert report["classes"][name][0]["count"] >= 3
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_an_lstm_trained_on_a_gpu_is_explained_there(corpus):
+    """cuDNN's recurrent kernels give no gradients in eval mode: explaining runs PyTorch's own kernels."""
+    (texts, labels, _), (test_texts, _, positions) = corpus
+    clf = TextClassifier(**SETTINGS["lstm"], max_len=16, epochs=6, seed=3, valid_fraction=0.1, device="cuda")
+    clf.fit(texts, labels)
+    assert next(clf.model.parameters()).device.type == "cuda"
+    explanations = clf.explain(test_texts)
+    hits = [int(np.argmax([t["attribution"] for t in e.tokens])) == p for e, p in zip(explanations, positions)]
+    assert np.mean(hits) >= 0.95
+    for e in explanations:
+        assert sum(t["attribution"] for t in e.tokens) == pytest.approx(e.logit - e.baseline_logit + e.delta, abs=1e-3)
