@@ -1,10 +1,13 @@
 """Shared test settings and helpers."""
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from seqclf import TextClassifier
 from seqclf.data.demo import demo_corpus
@@ -13,6 +16,25 @@ from seqclf.data.demo import demo_corpus
 TINY = dict(max_len=12, embed_dim=16, hidden_dim=12, epochs=2, batch_size=32, bidirectional=False, pooling="last")
 # The same as flags of `seqclf train`.
 TINY_FLAGS = ["--epochs", "2", "--embed-dim", "16", "--hidden-dim", "12", "--max-len", "12", "--no-bidirectional"]
+
+
+CHROMIUM = os.environ.get("SEQCLF_CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_required() -> None:
+    """On CI a missing browser is a failure; elsewhere it skips, saying how to get one."""
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"no browser at {CHROMIUM}: .ci/run installs Debian's chromium")
+    pytest.skip(f"no browser at {CHROMIUM} (apt-get install -y chromium)")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def seqclf(*args, stdin: str | bytes | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -117,6 +117,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-texts", type=int, default=256, help="most texts in one /v1/predict request")
     serve.add_argument("--max-chars", type=int, default=10_000, help="most characters in one text")
     serve.add_argument("--max-body-bytes", type=int, default=4_000_000, help="largest request body")
+    serve.add_argument("--api-key-file", metavar="FILE", help="require 'Authorization: Bearer KEY' on /v1/*, KEY "
+                       "being this file's content (or set SEQCLF_API_KEY); /health and the page stay open")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let web pages of ORIGIN (e.g. https://app.example.com) call the API; repeatable "
+                            "(default: no other origin)")
+    serve.add_argument("--shutdown-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="on SIGTERM or Ctrl-C, wait at most this long for requests in flight (default: 30)")
     _add_backend_flags(serve)
     serve.set_defaults(command="serve")
 

@@ -218,16 +218,68 @@ def _explain(args: argparse.Namespace, out: Console, err: Console) -> None:
 
 def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
     try:
-        from seqclf.server import ServeLimits, create_app, serve
+        from seqclf.server import ServeAccess, ServeLimits, create_app, serve
     except ImportError as exc:
         raise SeqclfError(f"serving needs FastAPI and uvicorn ({exc.name} is missing)",
                           hint="pip install 'seqclf[serve]'") from None
+    if args.shutdown_timeout < 0:
+        raise SeqclfError(f"must be at least 0, got {args.shutdown_timeout}", field="shutdown-timeout")
+    access = ServeAccess(_api_key(args), tuple(args.cors_origin))
+    _check_address(args.host, args.port)  # before the model loads and before "serving ..." is printed
     limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes)
     backend = _backend(args)
-    app = create_app(args.model, limits, backend)  # a bad model directory is a clear error here, before serving
+    app = create_app(args.model, limits, backend, access)  # a bad model directory is a clear error here, before serving
+    if access.api_key is None and not _loopback(args.host):
+        err.print(f"warning: serving on {args.host} without an API key: anyone who can reach port {args.port} can "
+                  "use the model (pass --api-key-file FILE or set SEQCLF_API_KEY)", markup=False)
     out.print(f"serving {args.model} ({backend.describe()}) on http://{args.host}:{args.port}/ "
-              "(API docs: /docs; Ctrl-C stops)")
-    serve(app, args.model, args.host, args.port, args.workers, limits, backend)
+              f"({'API key required on /v1/*; ' if access.api_key else ''}API docs: /docs; Ctrl-C stops)")
+    serve(app, args.model, args.host, args.port, args.workers, limits, backend, access, args.shutdown_timeout)
+
+
+def _api_key(args: argparse.Namespace) -> str | None:
+    if args.api_key_file:
+        try:
+            key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SeqclfError(f"cannot read the API key: {getattr(exc, 'strerror', None) or exc}",
+                              path=args.api_key_file, field="api-key-file") from None
+        source = args.api_key_file
+    else:
+        key, source = os.environ.get("SEQCLF_API_KEY", "").strip() or None, "SEQCLF_API_KEY"
+    if key is not None and (not key or any(c.isspace() for c in key)):
+        raise SeqclfError(f"the API key from {source} is empty or holds spaces", field="api-key-file",
+                          hint="put one token, e.g. from `openssl rand -hex 32`, in the file")
+    return key
+
+
+def _check_address(host: str, port: int) -> None:
+    """That `host` resolves and `port` is free there, as one line each (uvicorn would log and exit 3)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise SeqclfError(f"cannot resolve the address {host!r}: {exc.strerror}", field="host",
+                          hint="give an IP address (127.0.0.1, 0.0.0.0) or a name this machine resolves") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise SeqclfError(f"cannot listen on {host}:{port}: {exc.strerror}", field="port",
+                              hint="another program holds that port: stop it or pass another --port") from None
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _tune(args: argparse.Namespace, out: Console, err: Console) -> None:

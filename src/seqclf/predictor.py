@@ -7,6 +7,8 @@ show the float32 PyTorch model, whose stages they explain.
 """
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -46,6 +48,8 @@ class Predictor:
                  directory: Path | None = None) -> None:
         self.parts, self.backend, self.directory = parts, backend, directory
         self.engine = build_engine(parts, directory, backend)
+        self._explaining = threading.Lock()  # one explanation at a time, on a model of its own
+        self._explained_model = None
 
     @classmethod
     def from_dir(cls, directory: str | Path, backend: BackendConfig = BackendConfig()) -> Predictor:
@@ -137,15 +141,27 @@ class Predictor:
         from seqclf.explain import explain
 
         texts = dataset_from_lists(texts, None, source="texts").texts
-        return explain(self.parts.model, self.parts.tokenizer, self.classes, texts, label, steps, self._explained_note())
+        with self._explaining:
+            return explain(self._model_to_explain(), self.parts.tokenizer, self.classes, texts, label, steps,
+                           self._explained_note())
 
     def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS, min_count: int = MIN_COUNT) -> dict:
         """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
         from seqclf.explain import top_words
 
         texts = dataset_from_lists(texts, None, source="texts").texts
-        report = top_words(self.parts.model, self.parts.tokenizer, self.classes, texts, top, steps, min_count)
+        with self._explaining:
+            report = top_words(self._model_to_explain(), self.parts.tokenizer, self.classes, texts, top, steps,
+                               min_count)
         return {**report, "note": self._explained_note()}
+
+    def _model_to_explain(self):
+        """A copy of the model, made once: attributions hook its embedding layers while they run, and the
+        model that predicts and traces (in a server, at the same time, in other threads) must never pass
+        through those hooks."""
+        if self._explained_model is None:
+            self._explained_model = copy.deepcopy(self.parts.model)
+        return self._explained_model
 
     def _explained_note(self) -> str | None:
         if self.backend == BackendConfig():

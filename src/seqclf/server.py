@@ -9,13 +9,20 @@
     GET  /             the web page (static files in seqclf/web, no build step, no CDN)
 
 (No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
-Bad requests get a 4xx with {"error": {"message", "field"}}; inference runs in a worker thread,
-never on the event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). Needs the `serve` extra (FastAPI, uvicorn).
+Every 4xx, whatever raised it (validation, a body that does not parse, an unknown path, a missing
+key), has the body {"error": {"message", "field"}}; inference runs in a worker thread, never on the
+event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). With an API key
+(`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in constant time); /health, the
+page and the API docs stay open. Cross-origin requests are refused unless their origin is named.
+Needs the `serve` extra (FastAPI, uvicorn).
 """
 
 import gc
+import hmac
 import json
 import os
+import signal
+import sys
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,10 +30,12 @@ from typing import Annotated
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from seqclf.errors import SeqclfError
@@ -47,8 +56,47 @@ class ServeLimits:
     max_steps: int = 500  # per /v1/explain request: the cost grows with it
 
 
-def error(status: int, message: str, field: str | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "field": field}}, status_code=status)
+@dataclass(frozen=True)
+class ServeAccess:
+    """Who may call the API: an API key (None: anyone who reaches the port) and the origins allowed to
+    call it from a browser (none: same origin only)."""
+
+    api_key: str | None = None
+    cors_origins: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"api_key": self.api_key, "cors_origins": list(self.cors_origins)}
+
+
+OPEN_PATHS = ("/health", "/", "/docs", "/openapi.json", "/docs/oauth2-redirect")  # and /static/*: the page asks for the key
+
+
+def error(status: int, message: str, field: str | None = None, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "field": field}}, status_code=status, headers=headers)
+
+
+class KeyRequired:
+    """ASGI middleware: /v1/* answers 401 without `Authorization: Bearer <key>` (constant-time compare)."""
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app, self.key = app, key.encode("utf-8")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or _is_open(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, token = given.partition(b" ")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
+            problem = "a valid API key is needed" if given else "this server needs an API key"
+            await error(401, f"{problem}: send the header 'Authorization: Bearer KEY'", "authorization",
+                        {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith("/static/")
 
 
 class BodyLimit:
@@ -91,7 +139,7 @@ class BodyLimit:
 
 
 def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
-               backend: BackendConfig = BackendConfig()) -> FastAPI:
+               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> FastAPI:
     """The app for one saved model; loading errors surface here, before any request."""
     model_dir = Path(model_dir)
     predictor = Predictor.from_dir(model_dir, backend)
@@ -130,6 +178,20 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     app = FastAPI(title="seqclf", version=__version__,
                   description=f"Sequence classifier `{model_dir.name}`: predictions and the pipeline trace.")
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
+    if access.api_key:
+        app.add_middleware(KeyRequired, key=access.api_key)
+    if access.cors_origins:  # outermost: a preflight is answered before the key is asked for
+        app.add_middleware(CORSMiddleware, allow_origins=list(access.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own 4xx (a body that does not parse, an unknown path, a wrong method) in the documented shape
+        field = "body" if exc.status_code == 400 else "path" if exc.status_code in (404, 405) else None
+        message = {400: "the request body could not be parsed: send uncompressed UTF-8 JSON, nested less than "
+                        "a few hundred levels, with integers of fewer than 4300 digits"}.get(exc.status_code,
+                                                                                            str(exc.detail))
+        return error(exc.status_code, message, field, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -189,11 +251,14 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
 # -- several worker processes: uvicorn imports the app by name, settings come by environment -------
 
 ENV_DIR, ENV_LIMITS, ENV_BACKEND = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS", "SEQCLF_SERVE_BACKEND"
+ENV_ACCESS = "SEQCLF_SERVE_ACCESS"
 
 
 def app_from_environment() -> FastAPI:
+    access = json.loads(os.environ.get(ENV_ACCESS, "{}"))
     app = create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))),
-                     BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))))
+                     BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))),
+                     ServeAccess(access.get("api_key"), tuple(access.get("cors_origins", ()))))
     freeze_long_lived()
     return app
 
@@ -207,15 +272,22 @@ def freeze_long_lived() -> None:
 
 
 def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
-          backend: BackendConfig = BackendConfig()) -> None:
-    """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own."""
+          backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess(),
+          shutdown_timeout: float = 30.0) -> None:
+    """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own. On
+    SIGTERM or Ctrl-C it stops accepting, lets the requests in flight finish (at most `shutdown_timeout`
+    seconds) and returns."""
     import uvicorn
 
+    # uvicorn drains on SIGTERM, then raises the signal again for the handler it found: a clean stop should
+    # exit 0, as a service manager expects, not die by the signal
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
+    settings = dict(host=host, port=port, log_level="info", timeout_graceful_shutdown=shutdown_timeout)
     if workers == 1:
         freeze_long_lived()
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        uvicorn.run(app, **settings)
         return
     os.environ[ENV_DIR], os.environ[ENV_LIMITS] = str(model_dir), json.dumps(asdict(limits))
     os.environ[ENV_BACKEND] = json.dumps(backend.to_dict())
-    uvicorn.run("seqclf.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+    os.environ[ENV_ACCESS] = json.dumps(access.to_dict())
+    uvicorn.run("seqclf.server:app_from_environment", factory=True, workers=workers, **settings)

@@ -1,7 +1,6 @@
 """`seqclf serve` as a real subprocess on a free loopback port, driven by headless Chromium."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,13 +9,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("SEQCLF_CHROMIUM", "/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from helpers import CHROMIUM, browser_required, free_port
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +32,6 @@ def server(model_dir):
     yield url
     process.terminate()
     process.wait(timeout=10)
-
-
-def browser_required() -> None:
-    """On CI a missing browser is a failure; elsewhere it skips, saying how to get one."""
-    if Path(CHROMIUM).exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"no browser at {CHROMIUM}: .ci/run installs Debian's chromium")
-    pytest.skip(f"no browser at {CHROMIUM} (apt-get install -y chromium)")
 
 
 SCREENSHOTS = Path(os.environ.get("SEQCLF_SCREENSHOTS", "")) if os.environ.get("SEQCLF_SCREENSHOTS") else None

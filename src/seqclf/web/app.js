@@ -193,13 +193,37 @@ function drawModel(model) {
   drawCurve(model.history);
 }
 
+// The API key, when the server asks for one: kept in this tab only (sessionStorage), sent as a bearer token.
+const KEY = "seqclf-api-key";
+
 async function request(path, body) {
-  const response = await fetch(path, body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  const headers = body === undefined ? {} : { "Content-Type": "application/json" };
+  const key = sessionStorage.getItem(KEY);
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(path, body === undefined ? { headers } : {
+    method: "POST", headers, body: JSON.stringify(body),
   });
   const data = await response.json();
+  if (response.status === 401) {
+    askForKey(data.error ? data.error.message : "this server needs an API key");
+    throw new Error("an API key is needed: enter it above");
+  }
   if (!response.ok) throw new Error(data.error ? data.error.message : response.statusText);
   return data;
+}
+
+function askForKey(message) {
+  $("#key-message").textContent = message;
+  $("#key-form").hidden = false;
+  $("#key").focus();
+}
+
+function useKey(event) {
+  event.preventDefault();
+  sessionStorage.setItem(KEY, $("#key").value.trim());
+  $("#key").value = "";
+  $("#key-form").hidden = true;
+  loadModel();
 }
 
 // Why this label: each token coloured by its attribution to the chosen class's logit.
@@ -252,5 +276,11 @@ async function submit(event) {
   }
 }
 
+function loadModel() {
+  $("#model-error").textContent = "";
+  request("/v1/model").then(drawModel).catch((failure) => { $("#model-error").textContent = failure.message; });
+}
+
 $("#trace-form").addEventListener("submit", submit);
-request("/v1/model").then(drawModel).catch((failure) => { $("#model-card").append(failure.message); });
+$("#key-form").addEventListener("submit", useKey);
+loadModel();
