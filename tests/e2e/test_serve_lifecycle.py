@@ -164,6 +164,10 @@ def test_two_workers_answer_and_keep_answering_when_one_is_killed(model_dir):
         time.sleep(0.5)
         answered = [call(port, "POST", "/v1/predict", {"texts": ["fine", "bad"]})[0] for _ in range(40)]
         assert answered == [200] * 40
+        deadline = time.monotonic() + 60  # the supervisor replaces the dead worker
+        while len([p for p in children(process.pid) if _is_worker(p) and p != workers[0]]) < 2:
+            assert time.monotonic() < deadline, "the killed worker was not replaced"
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
