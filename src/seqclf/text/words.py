@@ -24,6 +24,7 @@ from tokenizers import Tokenizer
 from seqclf.ids import PAD, UNK, UNK_ID, EncodedCorpus, ranges
 
 SEPARATOR = "\u2063"  # between texts: never in an ASCII text, and a token of its own in the pattern below
+SEPARATOR_WORD = " \u2063"  # how U+2063 as a word of a (non-ASCII) text is counted: a key no word can be (a space)
 ASCII_WORDS = re.compile(r"[0-9A-Za-z_]+|[^0-9A-Za-z_\t\n\x0b\x0c\r \u2063]+|\u2063")
 CHUNK = 50_000  # texts per chunk: bounds the per-token Python objects alive at once
 PREFIX_CHARS_PER_WORD = 8  # when only the first words count: how much of a text to split at first
@@ -106,7 +107,7 @@ class WordSplitter:
         index: dict[str, int] = {SEPARATOR: -1}  # word -> provisional id (its order of first sight)
         provisional = [self._first_sight(texts[start : start + CHUNK], index) for start in range(0, len(texts), CHUNK)]
         corpus = provisional[0] if len(provisional) == 1 else EncodedCorpus.concatenate(provisional)
-        words = np.array(list(index)[1:], dtype=object)
+        words = np.array([SEPARATOR if word == SEPARATOR_WORD else word for word in list(index)[1:]], dtype=object)
         counts = np.bincount(corpus.ids[corpus.ids >= 0], minlength=len(words))  # (W,)
         order = sorted(range(len(words)), key=lambda i: (-counts[i], words[i]))
         kept = [i for i in order if counts[i] >= min_freq][: max(size - 2, 0)]
@@ -120,7 +121,8 @@ class WordSplitter:
         add = index.setdefault
         ascii_texts = [text for text in texts if text.isascii()]
         words = self.ascii_words(ascii_texts) if len(ascii_texts) == len(texts) else [
-            word for text in texts for word in (*self.words(text), SEPARATOR)]
+            word for text in texts for word in (*(SEPARATOR_WORD if w == SEPARATOR else w for w in self.words(text)),
+                                                SEPARATOR)]
         ids = np.fromiter((add(word, len(index) - 1) for word in words), dtype=np.int32, count=len(words))
         return split_at_separators(ids, empty=-1)
 

@@ -88,3 +88,13 @@ def test_special_tokens_spelled_out_in_a_text_encode_as_tokenizer_json_does(tmp_
         assert list(encoded.sequence(i)) == expected  # training's own encoding
         assert list(ours.encode([text]).sequence(0)) == expected == list(ours.encode_for_model([text]).sequence(0))
     assert list(encoded.sequence(0)) == [UNK_ID]
+
+
+def test_the_separator_character_as_a_word_of_a_text_is_counted_like_any_word():
+    texts = ["A\u2063", "\u2063 b"]  # U+2063 is seqclf's boundary between texts inside the fast path
+    config = TokenizerConfig(lowercase=False, max_len=1000)
+    ours, encoded = WordTokenizer.train(texts, config)
+    theirs = library(texts, lowercase=False)
+    assert ours.to_json() == theirs.to_str()
+    for i, text in enumerate(texts):
+        assert list(encoded.sequence(i)) == theirs.encode(text).ids
