@@ -28,6 +28,7 @@ from seqclf.ids import PAD_ID, UNK_ID
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
+from seqclf.nn.pooling import valid_steps
 from seqclf.text.tokenizer import WordTokenizer
 
 METHOD = "integrated gradients on the embeddings (Captum LayerIntegratedGradients); baseline: every token <pad>"
@@ -109,6 +110,7 @@ def top_words(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
     occur at least `min_count` times. Unknown words are left out (they share one <unk> embedding)."""
     if not texts:
         raise DataError("no texts given", field="data")
+    _check(classes, None, steps)
     corpus = tokenizer.encode(texts)
     result = {}
     for target, name in enumerate(classes):
@@ -117,7 +119,7 @@ def top_words(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
         for start in range(0, len(texts), BATCH):
             ids, lengths = pad_batch(corpus, np.arange(start, min(start + BATCH, len(texts))))
             scores = attribute(model, ids, lengths, target, steps)[0]  # (B, T)
-            real = (torch.arange(ids.size(1)) < lengths.unsqueeze(1)) & (ids != UNK_ID)  # (B, T)
+            real = valid_steps(lengths, ids.size(1)) & (ids != UNK_ID)  # (B, T)
             for token_id, score in zip(ids[real].tolist(), scores[real].tolist()):
                 sums[token_id] += score
                 counts[token_id] += 1
@@ -152,7 +154,6 @@ def attribute(model: Classifier, ids: torch.Tensor, lengths: torch.Tensor, targe
                                                    additional_forward_args=(lengths,), n_steps=steps,
                                                    internal_batch_size=max(BATCH, len(ids)) * 8,
                                                    return_convergence_delta=True)
-    model_with_ngrams = model.ngrams if isinstance(model, Ensemble) else None
     scores = torch.zeros(ids.shape, dtype=torch.float64, device=device)  # (B, T)
     for (_, kind), attribution in zip(layers, attributions):
         attribution = attribution.detach().double()
@@ -161,10 +162,10 @@ def attribute(model: Classifier, ids: torch.Tensor, lengths: torch.Tensor, targe
         elif kind == "bigram":  # (B, T, E): the bigram (t, t + 1) at step t
             scores += _split_bigrams(attribution.sum(dim=2))
         else:  # the n-gram evidence's terms (B, 2T, C), in the order of its sorted features
-            _, _, slots = model_with_ngrams.features(ids, lengths)  # (B, 2T)
+            _, _, slots = model.ngrams.features(ids, lengths)  # (B, 2T)
             by_slot = torch.zeros_like(attribution[:, :, 0]).scatter(1, slots, attribution.sum(dim=2))  # (B, 2T)
-            steps_ = ids.size(1)
-            scores += by_slot[:, :steps_] + _split_bigrams(by_slot[:, steps_:])
+            length = ids.size(1)
+            scores += by_slot[:, :length] + _split_bigrams(by_slot[:, length:])
     return scores.cpu(), logits.detach().cpu(), baseline_logits.cpu(), delta.detach().cpu(), targets.cpu()
 
 
