@@ -20,8 +20,7 @@ from seqclf.api import TextClassifier
 from seqclf.config import Config
 from seqclf.data.readers import Dataset
 from seqclf.errors import DataError, SeqclfError
-from seqclf.fileio import write_file_atomically
-from seqclf.runs import check_output_directory
+from seqclf.runs import write_report_files
 
 DEFAULT_FOLDS = 5
 # What `seqclf audit --out DIR` writes: the ranking (two formats) and the run's summary.
@@ -37,14 +36,10 @@ class Audit:
 
     def write(self, out: str | Path) -> list[Path]:
         """The ranking as CSV and JSONL, and the summary as JSON, in the directory `out` (each file atomic)."""
-        directory = check_output_directory(out)
-        writers = {"csv": self._write_csv, "jsonl": self._write_jsonl,
-                   "summary": lambda path: path.write_text(json.dumps(self.summary, indent=2) + "\n", "utf-8")}
-        paths = []
-        for key, write in writers.items():
-            paths.append(directory / AUDIT_FILES[key])
-            write_file_atomically(paths[-1], write)
-        return paths
+        return write_report_files(out, {
+            AUDIT_FILES["csv"]: self._write_csv, AUDIT_FILES["jsonl"]: self._write_jsonl,
+            AUDIT_FILES["summary"]: lambda path: path.write_text(json.dumps(self.summary, indent=2) + "\n", "utf-8"),
+        })
 
     def _write_csv(self, path: Path) -> None:
         with path.open("w", newline="", encoding="utf-8") as handle:
@@ -56,12 +51,12 @@ class Audit:
         path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in self.rows), "utf-8")
 
 
-def out_of_fold_probabilities(config: Config, data: Dataset, classes: list[str], folds: int,
+def out_of_fold_probabilities(config: Config, data: Dataset, classes: list[str], labels: np.ndarray, folds: int,
                               progress: Callable[[int, float], None] = lambda fold, accuracy: None) -> np.ndarray:
-    """(N, C) probabilities, columns in `classes` order: row i from the model trained without i's fold."""
+    """(N, C) probabilities, columns in `classes` order: row i from the model trained without i's fold.
+    `labels`: (N,) each example's class index in `classes`."""
     from sklearn.model_selection import StratifiedKFold
 
-    labels = np.array([classes.index(label) for label in data.labels])  # (N,)
     probabilities = np.zeros((len(data), len(classes)), dtype=np.float64)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.train.seed)
     for fold, (train, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels), start=1):
@@ -83,8 +78,8 @@ def audit(data: Dataset, config: Config, folds: int = DEFAULT_FOLDS,
         raise SeqclfError(f"audit needs cleanlab ({exc.name} is missing)", hint="pip install 'seqclf[audit]'") from None
     classes = sorted(set(data.labels))
     _check(data, classes, folds)
-    probabilities = out_of_fold_probabilities(config, data, classes, folds, progress)  # (N, C)
     labels = np.array([classes.index(label) for label in data.labels])  # (N,)
+    probabilities = out_of_fold_probabilities(config, data, classes, labels, folds, progress)  # (N, C)
     quality = get_label_quality_scores(labels, probabilities, method="self_confidence")  # (N,)
     issues = find_label_issues(labels, probabilities)  # (N,) bool
     suggested = probabilities.argmax(axis=1)

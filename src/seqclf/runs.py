@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.recipe import RunReport, fit, load_files
 
 __all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport", "write_evaluation",
-           "check_output_directory", "EVALUATION_FILES"]
+           "check_output_directory", "write_report_files", "EVALUATION_FILES"]
 
 # What `seqclf evaluate --out DIR` writes: the report as JSON, and its two pictures.
 EVALUATION_FILES = {"report": "report.json", "confusion_matrix": "confusion_matrix.png", "reliability": "reliability.png"}
@@ -52,20 +52,25 @@ class TrainingRun:
 
 
 def write_evaluation(report: dict, out: str | Path) -> list[Path]:
-    """An evaluation report's files in the directory `out` (made if missing; each file written
-    atomically): the JSON report, the confusion matrix and the reliability diagram."""
+    """An evaluation report's files in the directory `out`: the JSON report, the confusion matrix and
+    the reliability diagram."""
     from seqclf.training.metric_plots import save_confusion_matrix_png, save_reliability_png
 
+    return write_report_files(out, {
+        EVALUATION_FILES["report"]: lambda path: path.write_text(json.dumps(report, indent=2, ensure_ascii=False)
+                                                                 + "\n", "utf-8"),
+        EVALUATION_FILES["confusion_matrix"]: lambda path: save_confusion_matrix_png(report, path),
+        EVALUATION_FILES["reliability"]: lambda path: save_reliability_png(report["calibration"], path),
+    })
+
+
+def write_report_files(out: str | Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
+    """Each `writers[name](path)` writes the file `name` in the directory `out` (made if missing; checked
+    by `check_output_directory`), atomically; the paths written, in order."""
     directory = check_output_directory(out)
-    writers = {
-        "report": lambda path: path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8"),
-        "confusion_matrix": lambda path: save_confusion_matrix_png(report, path),
-        "reliability": lambda path: save_reliability_png(report["calibration"], path),
-    }
-    paths = []
-    for key, write in writers.items():
-        paths.append(directory / EVALUATION_FILES[key])
-        write_file_atomically(paths[-1], write)
+    paths = [directory / name for name in writers]
+    for path, write in zip(paths, writers.values()):
+        write_file_atomically(path, write)
     return paths
 
 
