@@ -69,10 +69,12 @@ class TextClassifier:
         `checkpoint_every` steps); `resume=True` continues from it."""
         if epochs is not None:
             self.config = self.config.updated({"epochs": epochs})
-        tokenizer, train = encode_training_data(dataset_from_lists(texts, labels, source="training data"),
+        multi_label = self.config.data.multi_label
+        tokenizer, train = encode_training_data(dataset_from_lists(texts, labels, "training data", multi_label),
                                                 self.config.tokenizer)
         if isinstance(valid, tuple):
-            valid = encode_data(dataset_from_lists(valid[0], valid[1], source="validation data"), tokenizer)
+            valid = encode_data(dataset_from_lists(valid[0], valid[1], "validation data", multi_label or train.multi_label),
+                                tokenizer)
         return self.fit_encoded(tokenizer, train, valid, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
                                 resume=resume)
 

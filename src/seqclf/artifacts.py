@@ -1,8 +1,9 @@
 """The model directory: every file name, and saving and loading it. Writes are atomic; loading never
 unpickles.
 
-    config.json        every setting (resolved), format_version, vocabulary and class counts, and the
-                       SHA-256 of tokenizer.json, labels.json and model.safetensors (checked on load)
+    config.json        every setting (resolved), format_version, vocabulary and class counts, the task
+                       (single-label or multi-label; a multi-label model's thresholds are model.thresholds),
+                       and the SHA-256 of tokenizer.json, labels.json and model.safetensors (checked on load)
     tokenizer.json     Hugging Face tokenizers format, with truncation/padding to max_len
     labels.json        class names, in the order of the model's outputs
     model.safetensors  weights only
@@ -36,6 +37,7 @@ from seqclf.data.formats import BadRow
 from seqclf.errors import ConfigError, ModelDirError
 from seqclf.fileio import digest_arrays, locked, replacing_directory, sha256_of
 from seqclf.nn.settings import ModelConfig
+from seqclf.outputs import TASKS, task_name
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import History
 
@@ -95,6 +97,7 @@ class WeightsFile:
     config: ModelConfig
     vocab_size: int
     num_classes: int
+    multi_label: bool = False
 
     def load(self) -> Classifier:
         """The model with these weights (PyTorch is imported here); a mismatch with the config is an error."""
@@ -104,7 +107,7 @@ class WeightsFile:
         from seqclf.nn.ensemble import build_classifier
 
         try:
-            model = build_classifier(self.config, self.vocab_size, self.num_classes)
+            model = build_classifier(self.config, self.vocab_size, self.num_classes, self.multi_label)
         except ConfigError as exc:
             raise ModelDirError(exc.problem, path=self.path.parent / CONFIG, field=exc.field) from None
         try:
@@ -173,6 +176,7 @@ def _write(staging: Path, parts: ModelParts) -> None:
         "format_version": FORMAT_VERSION,
         "vocab_size": parts.tokenizer.vocab_size,
         "num_classes": len(parts.classes),
+        "task": task_name(parts.config.data.multi_label),
         "checksums": {name: checksum(staging / name) for name in CHECKSUMMED},
         **parts.config.to_dict(),
     })
@@ -243,10 +247,18 @@ def load(directory: str | Path) -> ModelParts:
     if version >= 2:
         _verify_checksums(directory, checksums)
     vocab_size, num_classes = raw.pop("vocab_size", None), raw.pop("num_classes", None)
+    task = raw.pop("task", TASKS[0])
     try:
         config = Config.from_dict(raw, source=str(directory / CONFIG))
     except ConfigError as exc:
         raise ModelDirError(exc.problem, path=directory / CONFIG, field=exc.field) from None
+    if task != task_name(config.data.multi_label):
+        raise ModelDirError(f"task {task!r} does not match multi_label {config.data.multi_label}",
+                            path=directory / CONFIG, field="task", hint=f"task is one of: {', '.join(TASKS)}")
+    thresholds = config.model.thresholds
+    if config.data.multi_label and (thresholds is None or len(thresholds) != num_classes):
+        raise ModelDirError(f"a multi-label model needs one threshold per label ({num_classes}), got {thresholds}",
+                            path=directory / CONFIG, field="thresholds")
     if not isinstance(config.tokenizer.max_len, int):
         raise ModelDirError("max_len must be a resolved integer", path=directory / CONFIG, field="max_len")
 
@@ -265,7 +277,7 @@ def load(directory: str | Path) -> ModelParts:
         raise ModelDirError(f"{TOKENIZER} has {tokenizer.vocab_size} entries, config says {vocab_size}",
                             path=directory / CONFIG, field="vocab_size")
 
-    weights = WeightsFile(directory / WEIGHTS, config.model, tokenizer.vocab_size, len(classes))
+    weights = WeightsFile(directory / WEIGHTS, config.model, tokenizer.vocab_size, len(classes), config.data.multi_label)
 
     metrics = directory / METRICS
     try:

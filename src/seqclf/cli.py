@@ -18,8 +18,8 @@ from rich.console import Console
 
 from seqclf.arguments import INPUT_FIELDS, check_numbers, parser
 from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
-from seqclf.console import (classes_text, print_data, print_data_flow, print_evaluation, print_predictions,
-                            print_label_issues, print_top_words, warnings_as_lines)
+from seqclf.console import (classes_text, headline, print_data, print_data_flow, print_evaluation,
+                            print_label_issues, print_predictions, print_top_words, warnings_as_lines)
 from seqclf.errors import SeqclfError
 from seqclf.predictor import BackendConfig, Predictor, input_from_argument, read_dataset, read_inputs
 
@@ -110,9 +110,7 @@ def _train(args: argparse.Namespace, out: Console, err: Console) -> int | None:
                   f"{Path(args.out) / run.skipped_rows_file.name}", markup=False)
     if run.test is not None:
         print_data(out, run.test)
-        report = run.test_report
-        out.print(f"test: accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f} "
-                  f"on {report['examples']} examples")
+        out.print(f"test: {headline(run.test_report)}", markup=False)
     return None
 
 
@@ -146,7 +144,7 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
         check_output_directory(args.out)
     predictor = _load(args, err)
     data = read_dataset(args.data, predictor.parts.config.updated(_flags(args, DATA_FIELDS)).data)
-    err.print(f"read {len(data)} examples from {args.data} ({classes_text(sorted(set(data.labels)))})", markup=False)
+    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names())})", markup=False)
     if data.skipped:  # every one of them: evaluate writes no file to list them in
         err.print(f"skipped {len(data.skipped)} bad rows:", markup=False)
         for row in data.skipped:

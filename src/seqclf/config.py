@@ -108,13 +108,18 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
             return _coerce_to(option, value)
         except (TypeError, ValueError):
             continue
-    expected = " or ".join("none" if o is type(None) else getattr(o, "__name__", str(o)) for o in options)
+    expected = " or ".join("none" if o is type(None) else "a list of numbers" if typing.get_origin(o) is list
+                           else getattr(o, "__name__", str(o)) for o in options)
     if name == "max_len":
         expected = "an integer or 'auto'"
     raise ConfigError(f"expected {expected}, got {value!r}", field=name)
 
 
 def _coerce_to(kind: type, value: Any) -> Any:
+    if typing.get_origin(kind) is list:
+        if not isinstance(value, list):
+            raise ValueError(value)
+        return [_coerce_to(typing.get_args(kind)[0], item) for item in value]
     if kind is bool:
         if isinstance(value, bool):
             return value

@@ -30,8 +30,12 @@ def classes_text(classes: list[str]) -> str:
 def print_data(console: Console, data: EncodedData) -> None:
     """One line per data file read: size, classes, and how long reading and encoding took."""
     how = "loaded from the cache" if data.from_cache else "read and encoded"
+    labels = classes_text(sorted(data.label_names))
+    if data.multi_label:
+        labels = (f"multi-label, {len(data.label_ids) / max(len(data), 1):.2f} labels per text, "
+                  + labels.replace("classes", "labels"))
     console.print(f"{data.source}: {len(data)} examples, {data.tokens:,} tokens, "
-                  f"{classes_text(sorted(data.label_names))}; {how} in {data.seconds:.2f} s "
+                  f"{labels}; {how} in {data.seconds:.2f} s "
                   f"({data.tokens / max(data.seconds, 1e-9):,.0f} tokens/s)", markup=False)
     if data.skipped:
         console.print(f"skipped {len(data.skipped)} bad rows, e.g. "
@@ -46,7 +50,18 @@ def print_data_flow(console: Console, flow: DataFlow) -> None:
     console.print(flow.summary())
 
 
+def headline(report: dict) -> str:
+    """An evaluation's main figures on one line: accuracy and macro-F1, or a multi-label model's F1s."""
+    if "micro_f1" in report:
+        return (f"micro-F1 {report['micro_f1']:.4f}, macro-F1 {report['macro_f1']:.4f}, samples-F1 "
+                f"{report['samples_f1']:.4f}, subset accuracy {report['subset_accuracy']:.4f}, Hamming loss "
+                f"{report['hamming_loss']:.4f} on {report['examples']} examples")
+    return f"accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f} on {report['examples']} examples"
+
+
 def print_evaluation(console: Console, report: dict, classes: list[str]) -> None:
+    if "micro_f1" in report:
+        return _print_label_sets_evaluation(console, report)
     calibration = report["calibration"]
     console.print(f"accuracy {report['accuracy']:.4f}   macro-F1 {report['macro_f1']:.4f}   "
                   f"expected calibration error {calibration['expected_calibration_error']:.4f} "
@@ -63,6 +78,22 @@ def print_evaluation(console: Console, report: dict, classes: list[str]) -> None
         mistakes = Table("probability", "gold", "predicted", "text", title="most confident mistakes")
         for mistake in report["errors"]:
             mistakes.add_row(f"{mistake['probability']:.4f}", *(Text(mistake[key]) for key in ("gold", "predicted", "text")))
+        console.print(mistakes)
+
+
+def _print_label_sets_evaluation(console: Console, report: dict) -> None:
+    console.print(headline(report) + f" (micro precision {report['micro_precision']:.4f}, recall "
+                  f"{report['micro_recall']:.4f})", markup=False)
+    table = Table("label", "threshold", "precision", "recall", "F1", "support", title="per label")
+    for name, row in report["per_label"].items():
+        table.add_row(Text(name), f"{row['threshold']:.3f}", *(f"{row[key]:.4f}" for key in ("precision", "recall", "f1")),
+                      str(row["support"]))
+    console.print(table)
+    if "errors" in report:
+        mistakes = Table("wrong labels", "gold", "predicted", "text", title="texts with the most wrong label decisions")
+        for mistake in report["errors"]:
+            mistakes.add_row(str(mistake["wrong_labels"]), *(Text(", ".join(mistake[key])) for key in ("gold", "predicted")),
+                             Text(mistake["text"]))
         console.print(mistakes)
 
 
@@ -111,7 +142,7 @@ def _write_tsv(inputs: Sequence[str | BadRow], results: Sequence[dict | None], w
         if result is None:
             fields = ["", f"error={row.message()}", *[""] * (width - 1), row.raw]
         else:
-            fields = [result["label"], *(f"{c}={p:.6f}" for c, p in result["probabilities"].items()), row]
+            fields = [_label_text(result), *(f"{c}={p:.6f}" for c, p in result["probabilities"].items()), row]
         lines.append("\t".join([*fields[:-1], fields[-1].translate(_TSV_ESCAPES)]))
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -122,8 +153,13 @@ def _write_table(inputs: Sequence[str | BadRow], results: Sequence[dict | None],
         if result is None:
             table.add_row(row.raw, "-", row.message())
         else:
-            table.add_row(row, result["label"], "  ".join(f"{c} {p:.3f}" for c, p in result["probabilities"].items()))
+            table.add_row(row, _label_text(result), "  ".join(f"{c} {p:.3f}" for c, p in result["probabilities"].items()))
     out.print(table)
+
+
+def _label_text(result: dict) -> str:
+    """The class, or a multi-label model's labels joined by commas (none: empty)."""
+    return result["label"] if "label" in result else ",".join(result["labels"])
 
 
 PREDICTION_WRITERS = {"json": _write_json, "tsv": _write_tsv, "table": _write_table}
@@ -138,6 +174,15 @@ def print_predictions(out: Console, err: Console, format: str, inputs: Sequence[
     unlabeled = [row for row in inputs if isinstance(row, BadRow)]
     note = f"; {len(unlabeled)} without a label (\"label\": null): {unlabeled[0].message()}" + (
         ", …" if len(unlabeled) > 1 else "") if unlabeled else ""
+    answered = [result for result in results if result is not None]
+    truncated = sum("truncated" in result for result in answered)
+    if truncated:
+        note += f"; {truncated} longer than max_len, truncated (\"truncated\"; --long-text chunk at training reads them whole)"
+    windowed = sum("windows" in result for result in answered)
+    if windowed:
+        note += f"; {windowed} longer than max_len, read in windows (\"windows\")"
+    if answered and "labels" in answered[0]:
+        note += "; " + answered[0]["note"]
     err.print(f"{len(inputs)} inputs, {len(results)} outputs{note}", markup=False)
 
 

@@ -7,10 +7,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from seqclf.data.batching import sorted_batches
+from seqclf.data.batching import Chunking, sorted_batches
 from seqclf.data.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.modes import device_of, eval_mode
+from seqclf.outputs import pool_windows
 
 
 def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], corpus: EncodedCorpus,
@@ -35,12 +36,22 @@ def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
         return out
 
 
+def text_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], corpus: EncodedCorpus,
+                indices: np.ndarray | None = None, chunking: Chunking | None = None) -> torch.Tensor:
+    """`predict_logits`, or with `chunking` each text's logits pooled from those of its windows."""
+    if chunking is None:
+        return predict_logits(model, corpus, indices)
+    pieces, owners, _ = chunking.windows(corpus, indices)
+    texts = len(corpus) if indices is None else len(indices)
+    return torch.from_numpy(pool_windows(predict_logits(model, pieces).numpy(), owners, texts, chunking.pooling))
+
+
 class TorchEngine:
-    """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) probabilities of
-    an encoded corpus, in input order."""
+    """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) logits of an
+    encoded corpus, in input order."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.model = model
 
-    def probabilities(self, corpus: EncodedCorpus) -> np.ndarray:
-        return torch.softmax(predict_logits(self.model, corpus), dim=1).numpy()
+    def logits(self, corpus: EncodedCorpus) -> np.ndarray:
+        return predict_logits(self.model, corpus).numpy()

@@ -24,7 +24,7 @@ class _Request:
 class MicroBatcher:
     """`await batcher(texts)` is `predict(texts)`, with other requests' texts in the same model call."""
 
-    def __init__(self, predict: Callable[[list[str]], np.ndarray], max_texts: int = 256, max_wait: float = 0.002):
+    def __init__(self, predict: Callable[[list[str]], np.ndarray | tuple[np.ndarray, ...]], max_texts: int = 256, max_wait: float = 0.002):
         self.predict, self.max_texts, self.max_wait = predict, max_texts, max_wait
         self.waiting: list[_Request] = []
         self.arrived: asyncio.Event | None = None  # made in the event loop that serves
@@ -77,7 +77,8 @@ class MicroBatcher:
         start = 0
         for request in batch:
             end = start + len(request.texts)
-            loop.call_soon_threadsafe(_settle, request.future, rows[start:end], None)
+            part = tuple(r[start:end] for r in rows) if isinstance(rows, tuple) else rows[start:end]
+            loop.call_soon_threadsafe(_settle, request.future, part, None)
             start = end
 
     def _answer_alone(self, loop: asyncio.AbstractEventLoop, request: _Request) -> None:

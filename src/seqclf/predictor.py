@@ -18,7 +18,8 @@ import numpy as np
 
 from seqclf import artifacts
 from seqclf.artifacts import ModelParts
-from seqclf.data.encoded import EncodedData, class_indices, encode_data
+from seqclf.data.batching import Chunking
+from seqclf.data.encoded import EncodedData, class_indices, encode_data, label_matrix
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import dataset_from_lists, input_from_argument, read_dataset, read_inputs
 from seqclf.deploy.backend import BACKENDS, BackendConfig, build_engine
@@ -26,7 +27,9 @@ from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
 from seqclf.ids import EncodedCorpus
-from seqclf.training.metrics import calibration, classification_report
+from seqclf import outputs
+from seqclf.outputs import INDEPENDENT_NOTE, pool_windows
+from seqclf.training.metrics import calibration, classification_report, multi_label_report
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
@@ -48,6 +51,9 @@ class Predictor:
                  directory: Path | None = None) -> None:
         self.parts, self.backend, self.directory = parts, backend, directory
         self.engine = build_engine(parts, directory, backend)
+        self.multi_label = parts.config.data.multi_label
+        self.thresholds = np.asarray(parts.config.model.thresholds or [], dtype=np.float32)  # (C,) multi-label
+        self.chunking = Chunking.of(parts.config.tokenizer, parts.tokenizer.max_len)
         self._explaining = threading.Lock()  # one explanation at a time, on a model of its own
         self._explained_model = None
 
@@ -71,27 +77,73 @@ class Predictor:
         return self.parts.tokenizer.encode(dataset_from_lists(texts, None, source="texts").texts)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(N, C) probabilities, rows sum to 1, columns in `classes` order, rows in input order."""
-        if len(texts) == 0:
-            return np.zeros((0, len(self.classes)), dtype=np.float32)
-        texts = dataset_from_lists(texts, None, source="texts").texts
-        return self.engine.probabilities(self.parts.tokenizer.encode_for_model(texts))
+        """(N, C) probabilities, columns in `classes` order, rows in input order: rows sum to 1, or for a
+        multi-label model each is its label's own probability (they do not sum to 1)."""
+        return self.scores(texts)[0]
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        return [self.classes[i] for i in self.predict_proba(texts).argmax(axis=1)]
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, C) probabilities, and (N,) each text's tokens: all of them, or at least max_len + 1 if it is
+        longer than max_len (what tells that it was truncated)."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.classes)), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        texts = dataset_from_lists(texts, None, source="texts").texts
+        logits, tokens = self.logits_of(texts)
+        return outputs.probabilities(logits, self.multi_label), tokens
+
+    def logits_of(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, C) logits of checked texts (with chunking, pooled over each text's windows) and (N,) their
+        token counts as `scores` says."""
+        tokenizer = self.parts.tokenizer
+        corpus = tokenizer.encode_for_model(texts) if self.chunking is None else tokenizer.encode(texts)
+        return self._logits(corpus), np.diff(corpus.offsets)
+
+    def _logits(self, corpus: EncodedCorpus) -> np.ndarray:
+        """(N, C) logits of an encoded corpus: the engine's, or with chunking pooled over each text's windows
+        (which need every id: `WordTokenizer.encode`)."""
+        if self.chunking is None:
+            return self.engine.logits(corpus)
+        pieces, owners, _ = self.chunking.windows(corpus)
+        return pool_windows(self.engine.logits(pieces), owners, len(corpus), self.chunking.pooling)
+
+    def labels_of(self, probabilities: np.ndarray) -> list[list[str]]:
+        """Multi-label: each text's labels whose probability reaches their threshold, most probable first."""
+        order = np.argsort(-probabilities, axis=1, kind="stable")  # (N, C)
+        chosen = probabilities >= self.thresholds  # (N, C)
+        return [[self.classes[c] for c in row if picked[c]] for row, picked in zip(order.tolist(), chosen.tolist())]
+
+    def predict(self, texts: Sequence[str]) -> list[str] | list[list[str]]:
+        """Each text's class; for a multi-label model, its list of labels (possibly empty)."""
+        probabilities = self.predict_proba(texts)
+        if self.multi_label:
+            return self.labels_of(probabilities)
+        return [self.classes[i] for i in probabilities.argmax(axis=1)]
 
     def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
-        """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default),
-        most probable first."""
-        return self.top(self.predict_proba(texts), top_k)
+        """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default), most
+        probable first. A multi-label model answers {"labels", "probabilities", "note"}: the labels over their
+        thresholds and each label's own probability. A text longer than max_len also gets "truncated" (the
+        tokens not read) or, with chunking, "windows" (how many were read)."""
+        probabilities, tokens = self.scores(texts)
+        return self.answers(probabilities, tokens, top_k)
 
-    def top(self, probabilities: np.ndarray, top_k: int | None = None) -> list[dict]:
-        """`predict_top`'s answers from (N, C) probabilities already computed."""
+    def answers(self, probabilities: np.ndarray, tokens: np.ndarray, top_k: int | None = None) -> list[dict]:
+        """`predict_top`'s answers from (N, C) probabilities and (N,) token counts already computed."""
         k = len(self.classes) if top_k is None else max(1, min(top_k, len(self.classes)))
         order = np.argsort(probabilities, axis=1)[:, ::-1][:, :k].tolist()  # (N, k), most probable first
-        classes = self.classes
-        return [{"label": classes[top[0]], "probabilities": {classes[i]: row[i] for i in top}}
-                for top, row in zip(order, probabilities.tolist())]
+        classes, max_len = self.classes, self.parts.tokenizer.max_len
+        shown = [{classes[i]: row[i] for i in top} for top, row in zip(order, probabilities.tolist())]
+        if self.multi_label:
+            answers = [{"labels": labels, "probabilities": p, "note": INDEPENDENT_NOTE}
+                       for labels, p in zip(self.labels_of(probabilities), shown)]
+        else:
+            answers = [{"label": classes[top[0]], "probabilities": p} for top, p in zip(order, shown)]
+        for answer, count in zip(answers, tokens.tolist()):
+            if count > max_len:
+                if self.chunking is None:
+                    answer["truncated"] = "longer than max_len: only its first %d tokens were read" % max_len
+                else:
+                    answer["windows"] = 1 + -(-(count - max_len) // self.chunking.stride)
+        return answers
 
     def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:
         """One result per input, in order: `predict_top`'s for a text, None for a row that has none."""
@@ -105,7 +157,7 @@ class Predictor:
         """Accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix and the calibration
         (expected calibration error over 15 bins of confidence, and each bin's figures); with `errors`, the
         that many most confident mistakes (text, gold, predicted, the predicted class's probability)."""
-        data = dataset_from_lists(texts, labels, source="evaluation data")
+        data = dataset_from_lists(texts, labels, source="evaluation data", multi_label=self.multi_label)
         report = self.evaluate_encoded(encode_data(data, self.parts.tokenizer), errors)
         for mistake in report.get("errors", []):
             mistake["text"] = data.texts[mistake.pop("index")]
@@ -113,8 +165,10 @@ class Predictor:
 
     def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
         """As `evaluate`; each mistake names its example by `index` (its row in `data`)."""
+        probabilities = outputs.probabilities(self._logits(data.corpus), self.multi_label)  # (N, C)
+        if self.multi_label:
+            return self._evaluate_label_sets(data, probabilities, errors)
         targets = class_indices(data, self.classes)
-        probabilities = self.engine.probabilities(data.corpus)  # (N, C)
         predicted = probabilities.argmax(axis=1)  # (N,)
         report = {**classification_report(targets, predicted, self.classes),
                   "calibration": calibration(probabilities, targets)}
@@ -127,12 +181,29 @@ class Predictor:
                                 for i in worst]
         return report
 
+    def _evaluate_label_sets(self, data: EncodedData, probabilities: np.ndarray, errors: int) -> dict:
+        """A multi-label model's report: micro/macro/sample F1, Hamming loss, subset accuracy, per label
+        P/R/F1 (with its threshold); with `errors`, the texts with the most wrong label decisions."""
+        truth = label_matrix(data, self.classes)  # (N, C)
+        predicted = probabilities >= self.thresholds  # (N, C)
+        report = multi_label_report(truth, predicted, self.classes)
+        for name, threshold in zip(self.classes, self.thresholds.tolist()):
+            report["per_label"][name]["threshold"] = threshold
+        if errors:
+            wrong = (truth != predicted).sum(axis=1)  # (N,)
+            worst = np.argsort(-wrong, kind="stable")[: min(errors, int((wrong > 0).sum()))]
+            report["errors"] = [{"index": int(i), "gold": [c for c, t in zip(self.classes, truth[i]) if t],
+                                 "predicted": [c for c, p in zip(self.classes, predicted[i]) if p],
+                                 "wrong_labels": int(wrong[i])} for i in worst]
+        return report
+
     def trace(self, text: str) -> PredictionTrace:
         """One text through every stage, with the real values each stage produced."""
         from seqclf.trace import prediction_trace
 
         dataset_from_lists([text], None, source="text")
-        return prediction_trace(self.parts.model, self.parts.tokenizer, self.classes, text)
+        return prediction_trace(self.parts.model, self.parts.tokenizer, self.classes, text, self.thresholds.tolist(),
+                                self.chunking)
 
     def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
         """Each text's token attributions to the logit of `label` (by default, the class predicted): Integrated
@@ -183,7 +254,8 @@ class Predictor:
         tokenizer = self.parts.tokenizer
         if example is None:
             example = " ".join(tokenizer.id_to_token(int(i)) for i in corpus.sequence(0))
-        return data_flow(self.parts.model, tokenizer, self.classes, corpus, example)
+        return data_flow(self.parts.model, tokenizer, self.classes, corpus, example, self.thresholds.tolist(),
+                         self.chunking)
 
     def describe(self) -> dict:
         """The model as data: name, labels, format version, settings, the data flow for N texts, the
@@ -191,6 +263,8 @@ class Predictor:
         return {
             "name": None if self.directory is None else self.directory.name,
             "labels": self.classes,
+            "task": outputs.task_name(self.multi_label),
+            "thresholds": self.parts.config.model.thresholds,
             "format_version": self.parts.format_version,
             "config": self.parts.config.to_dict(),
             "data_flow": self.data_flow([EXAMPLE]).with_batch_axis("N").to_dict(),

@@ -55,6 +55,9 @@ class ConsoleReport(TuneReport):
     def on_calibrated(self, summary: str) -> None:
         self.console.print(summary, markup=False)
 
+    def on_note(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
     def on_trial(self, row: TrialRow) -> None:
         if not self.trials_shown:
             self.console.print("[bold]search[/bold] (validation figure of each trial; * the best so far)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from seqclf import artifacts
@@ -116,14 +116,16 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
         raise SeqclfError("holds the checkpoint of an unfinished training run", path=directory,
                           hint=f"pass --resume to continue it, or delete {directory / artifacts.CHECKPOINT} to "
                                "start afresh")
-    test_data = read_dataset(test, config.data) if test is not None else None  # a bad test file fails now
     report.on_cluster(cluster, config.train.batch_size)
     tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid)
+    # a bad test file fails now, before training; label sets in the training data: its labels are sets too
+    test_settings = replace(config.data, multi_label=config.data.multi_label or train_data.multi_label)
+    test_data = read_dataset(test, test_settings) if test is not None else None
     for encoded in (train_data, valid_data):
         if encoded is not None:
             report.on_data(encoded)
     if test_data is not None:
-        check_known_labels(test_data.labels, train_data.label_names, test_data.source)
+        check_known_labels(test_data.label_names(), train_data.label_names, test_data.source)
     fitted = fit(config, tokenizer, train_data, valid_data, cluster=cluster, callbacks=[report],
                  checkpoint_dir=directory, resume=resume)
     clf = TextClassifier.from_fitted(fitted)

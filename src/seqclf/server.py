@@ -2,7 +2,8 @@
 
     GET  /health       liveness, the model's name, format version and backend
     GET  /v1/model     labels, config, data-flow shapes, training history
-    POST /v1/predict   {"texts": [...], "top_k": k} -> one {"label", "probabilities"} per text
+    POST /v1/predict   {"texts": [...], "top_k": k} -> one {"label", "probabilities"} per text (multi-label
+                       models: {"labels", "probabilities", "note"}: each label's own probability)
     POST /v1/trace     {"text": "..."} -> the prediction trace (what `seqclf trace --json` prints)
     POST /v1/explain   {"text": "...", "label": optional, "steps": optional} -> token attributions
                        (what `seqclf explain --json` prints; needs the `explain` extra, Captum)
@@ -144,7 +145,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     model_dir = Path(model_dir)
     predictor = Predictor.from_dir(model_dir, backend)
     description = predictor.describe()
-    batcher = MicroBatcher(predictor.predict_proba, max_texts=max(limits.max_texts, limits.batch_texts),
+    batcher = MicroBatcher(predictor.scores, max_texts=max(limits.max_texts, limits.batch_texts),
                            max_wait=limits.batch_wait_ms / 1000)
 
     Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.max_chars)]
@@ -169,8 +170,12 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
                            description=f"points of the path integral, 1 to {limits.max_steps}")
 
     class Prediction(BaseModel):
-        label: str
+        model_config = ConfigDict(extra="allow")  # "truncated" or "windows" for a text longer than max_len
+        label: str | None = Field(default=None, description="the class (single-label models)")
+        labels: list[str] | None = Field(default=None, description="the labels over their thresholds, most "
+                                                                    "probable first (multi-label models)")
         probabilities: dict[str, float]
+        note: str | None = Field(default=None, description="multi-label: what the probabilities mean")
 
     class PredictResponse(BaseModel):
         predictions: list[Prediction]
@@ -215,10 +220,10 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     def model() -> dict:
         return description
 
-    @app.post("/v1/predict", response_model=PredictResponse)
+    @app.post("/v1/predict", response_model=PredictResponse, response_model_exclude_none=True)
     async def predict(request: PredictRequest) -> dict:
-        probabilities = await batcher(request.texts)  # with concurrent requests' texts, in one model call
-        return {"predictions": predictor.top(probabilities, request.top_k)}
+        probabilities, tokens = await batcher(request.texts)  # with concurrent requests' texts, in one model call
+        return {"predictions": predictor.answers(probabilities, tokens, request.top_k)}
 
     @app.post("/v1/trace")
     async def trace(request: TraceRequest) -> dict:

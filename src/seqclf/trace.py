@@ -12,7 +12,9 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
+from seqclf.data.batching import Chunking
 from seqclf.data.tensors import pad_batch
+from seqclf.inference import predict_logits, text_logits
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.ensemble import Ensemble
@@ -76,19 +78,29 @@ class DataFlow:
 
 
 def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], corpus: EncodedCorpus,
-              first: str) -> DataFlow:
-    """The table for a whole encoded data set; `first` is the text of its first sequence."""
-    n = len(corpus)
+              first: str, thresholds: Sequence[float] | None = None, chunking: Chunking | None = None) -> DataFlow:
+    """The table for a whole encoded data set; `first` is the text of its first sequence. A multi-label
+    model's `thresholds` and the `chunking` of long texts, if any, are shown as the steps they are."""
+    n = texts = len(corpus)
     stages, ids, lengths = _stages(model, corpus, tokenizer.max_len)
-    config = model.config
+    config, max_len = model.config, tokenizer.max_len
     words = np.diff(corpus.offsets)  # tokens before truncation
-    probabilities = torch.softmax(stages["logits"][0], dim=0)
+    longer = int((words > max_len).sum())
     encoder = f"{'bi' if config.bidirectional else ''}{config.encoder}, {config.num_layers} layer(s)"
     rows = [
         FlowRow("1 raw text", f"{n} texts, {min(words)}-{max(words)} tokens", [n, "variable"],
                 repr(first if len(first) <= 40 else first[:39] + "…")),
-        FlowRow("2 token ids", f"tokenize, pad/truncate to {tokenizer.max_len}", [n, tokenizer.max_len],
-                _ids_preview(ids[0].tolist(), int(lengths[0]))),
+    ]
+    if chunking is None:
+        cut = f", {longer} truncated" if longer else ""
+        rows.append(FlowRow("2 token ids", f"tokenize, pad/truncate to {max_len}{cut}", [n, max_len],
+                            _ids_preview(ids[0].tolist(), int(lengths[0]))))
+    else:
+        n = len(chunking.windows(corpus)[1])  # windows: stages 3-5 run on each
+        rows.append(FlowRow("2 windows", f"tokenize; {longer} texts longer than {max_len} cut into windows of "
+                            f"{max_len} (stride {chunking.stride}), pad", [n, max_len],
+                            _ids_preview(ids[0].tolist(), int(lengths[0]))))
+    rows += [
         FlowRow("3 embedding", f"lookup, {config.embed_dim} features per token", [n, *stages["embedded"].shape[1:]],
                 "token 1: " + _preview(stages["embedded"][0, 0].tolist(), 3)),
         FlowRow("4 encoder", f"{encoder}, one vector per step", [n, *stages["encoded"].shape[1:]],
@@ -103,9 +115,29 @@ def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
     if model.temperature != 1.0:
         rows.append(FlowRow("5 temperature", f"logits / {model.temperature:.3f} (calibrated on validation data)",
                             [n, len(classes)], _preview(stages["logits"][0].tolist(), 3)))
-    rows.append(FlowRow("5 softmax", "probabilities over " + ", ".join(classes), [n, len(classes)],
-                        _preview(probabilities.tolist(), 3)))
+    logits = stages["logits"][:1]  # (1, C) of the first text (its first window)
+    if chunking is not None:
+        logits = _text_logits(model, corpus, chunking)
+        rows.append(FlowRow("5 window pooling", f"{chunking.pooling} of each text's window logits", [texts, len(classes)],
+                            _preview(logits[0].tolist(), 3)))
+    probabilities = model.activate(logits)[0]  # (C,)
+    if model.multi_label:
+        rows.append(FlowRow("5 sigmoid", "each label's own probability (they do not sum to 1)",
+                            [texts, len(classes)], _preview(probabilities.tolist(), 3)))
+        chosen = [c for c, p, t in zip(classes, probabilities.tolist(), thresholds) if p >= t]
+        rows.append(FlowRow("5 thresholds", "labels at or over their thresholds (" + ", ".join(
+            f"{t:.2f}" for t in thresholds[:4]) + (", …" if len(thresholds) > 4 else "") + ")",
+            [texts, "0-" + str(len(classes))], "{" + ", ".join(chosen) + "}"))
+    else:
+        rows.append(FlowRow("5 softmax", "probabilities over " + ", ".join(classes), [texts, len(classes)],
+                            _preview(probabilities.tolist(), 3)))
     return DataFlow(rows)
+
+
+def _text_logits(model: Classifier, corpus: EncodedCorpus, chunking: Chunking) -> torch.Tensor:
+    """(1, C) logits of the corpus's first text, pooled over its windows."""
+    with eval_mode(model):
+        return text_logits(model, corpus, np.arange(1), chunking).to(device_of(model))
 
 
 def _ensemble_rows(model: Ensemble, stages: dict, n: int, classes: int) -> list[FlowRow]:
@@ -147,6 +179,12 @@ class PredictionTrace:
     combination: str | None = None  # an ensemble's rule: mean | geometric
     ngrams: list[dict] | None = None  # the n-gram evidence: {"ngram", "evidence": (C,)}, strongest first
     temperature: float | None = None  # what the logits are divided by before softmax (None: 1, not calibrated)
+    multi_label: bool = False  # probabilities are each label's sigmoid; `labels` are those over `thresholds`
+    thresholds: list[float] | None = None  # (C,) multi-label
+    labels: list[str] | None = None  # multi-label: the labels predicted, most probable first
+    windows: list[dict] | None = None  # chunking a long text: {"start", "end", "logits"} per window; the
+    window_pooling: str | None = None  # stages above show the first, `probabilities` the pooled logits'
+    pooled_logits: list[float] | None = None  # (C,) chunking: the windows' logits pooled
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -163,7 +201,8 @@ class PredictionTrace:
             f"2 ids             {self.ids}",
             f"                  true length {self.length}"
             + (f", {self.max_len - self.length} padding" if self.length < self.max_len else "")
-            + (f", {truncated} tokens cut by max_len={self.max_len}" if truncated > 0 else ""),
+            + (f", {truncated} tokens cut by max_len={self.max_len}" if truncated > 0 and not self.windows else "")
+            + (f", {len(self.tokens)} tokens read in windows (below)" if self.windows else ""),
             f"3 embedding       {e_rows} x {e_cols}",
         ]
         for step in range(min(self.length, 3)):
@@ -178,11 +217,31 @@ class PredictionTrace:
         lines += self._combined_lines()
         if self.temperature is not None:
             lines.append(f"  temperature     logits / {self.temperature:.3f} (calibrated on validation data)")
-        lines += [
-            "  softmax         " + "  ".join(f"{c} {p:.3f}" for c, p in zip(self.classes, self.probabilities)),
-            f"  predicted       {self.label} ({max(self.probabilities):.3f})",
-        ]
-        return "\n".join(lines)
+        lines += self._window_lines()
+        shown = "  ".join(f"{c} {p:.3f}" for c, p in zip(self.classes, self.probabilities))
+        if not self.multi_label:
+            return "\n".join([*lines, "  softmax         " + shown,
+                              f"  predicted       {self.label} ({max(self.probabilities):.3f})"])
+        return "\n".join([
+            *lines,
+            "  sigmoid         " + shown + "  (each label's own probability: they do not sum to 1)",
+            "  thresholds      " + "  ".join(f"{c} {t:.3f}" for c, t in zip(self.classes, self.thresholds)),
+            "  predicted       {" + ", ".join(self.labels) + "}" + ("" if self.labels else " (no label reaches its "
+                                                                     "threshold)"),
+        ])
+
+    def _window_lines(self) -> list[str]:
+        if not self.windows:
+            return []
+        lines = [f"  windows         {len(self.windows)} windows of {self.max_len} tokens (stages 2-4 above show "
+                 f"the first); their logits:"]
+        for window in self.windows:
+            lines.append(f"{'':18}tokens {window['start'] + 1}-{window['end']}: "
+                         + "  ".join(f"{c} {v:+.3f}" for c, v in zip(self.classes, window["logits"])))
+        lines.append(f"  window pooling  {self.window_pooling}: " + "  ".join(
+            f"{c} {v:+.3f}" for c, v in zip(self.classes, self.pooled_logits)))
+        return lines
+
 
     def _combined_lines(self) -> list[str]:
         if self.models is None:
@@ -200,9 +259,19 @@ class PredictionTrace:
         return lines
 
 
-def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], text: str) -> PredictionTrace:
-    stages, ids, lengths = _stages(model, tokenizer.encode([text]), tokenizer.max_len)
-    probabilities = torch.softmax(stages["logits"][0], dim=0)  # (C,)
+def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], text: str,
+                     thresholds: Sequence[float] | None = None, chunking: Chunking | None = None) -> PredictionTrace:
+    corpus = tokenizer.encode([text])
+    stages, ids, lengths = _stages(model, corpus, tokenizer.max_len)
+    logits, windows = stages["logits"][:1], None  # (1, C)
+    if chunking is not None and int(np.diff(corpus.offsets)[0]) > tokenizer.max_len:
+        pieces, _, starts = chunking.windows(corpus)
+        with eval_mode(model):
+            window_logits = predict_logits(model, pieces)  # (W, C)
+        windows = [{"start": int(start), "end": int(start + length), "logits": row}
+                   for start, length, row in zip(starts, pieces.lengths, window_logits.tolist())]
+        logits = _text_logits(model, corpus, chunking)
+    probabilities = model.activate(logits)[0]  # (C,)
     label = int(probabilities.argmax())
     combined = {}
     if isinstance(model, Ensemble):
@@ -227,7 +296,21 @@ def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Seque
         label=classes[label],
         temperature=None if model.temperature == 1.0 else model.temperature,
         **combined,
+        **_decision(model, classes, probabilities.tolist(), thresholds),
+        windows=windows,
+        window_pooling=None if windows is None else chunking.pooling,
+        pooled_logits=None if windows is None else logits[0].tolist(),
     )
+
+
+def _decision(model: Classifier, classes: Sequence[str], probabilities: list[float],
+              thresholds: Sequence[float] | None) -> dict:
+    """A multi-label model's thresholds and the labels over them, most probable first."""
+    if not model.multi_label:
+        return {}
+    order = sorted(range(len(classes)), key=lambda c: -probabilities[c])
+    return {"multi_label": True, "thresholds": list(thresholds),
+            "labels": [classes[c] for c in order if probabilities[c] >= thresholds[c]]}
 
 
 def _ngram_evidence(model: Ensemble, tokenizer: WordTokenizer, ids: torch.Tensor, lengths: torch.Tensor,

@@ -7,10 +7,12 @@ padding, this gives the same result as padding everything to max_len, at a fract
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
-from seqclf.ids import PAD_ID, EncodedCorpus
+from seqclf.ids import PAD_ID, EncodedCorpus, ranges
+from seqclf.text.tokenizer import TokenizerConfig
 
 
 def pad_ids(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -99,3 +101,52 @@ def sorted_batches(lengths: np.ndarray, batch_size: int) -> Iterator[np.ndarray]
     order = np.argsort(lengths, kind="stable")
     for start in range(0, len(order), batch_size):
         yield order[start : start + batch_size]
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How texts longer than max_len are read whole (long_text=chunk): windows of max_len ids, one starting
+    every `stride` ids, whose logits are pooled (`pooling`: mean or max) into the text's."""
+
+    max_len: int
+    stride: int
+    pooling: str
+
+    @classmethod
+    def of(cls, config: TokenizerConfig, max_len: int) -> Chunking | None:
+        """The chunking the settings ask for (the stride resolved: half of max_len by default), or None
+        for truncation."""
+        if config.long_text != "chunk":
+            return None
+        stride = min(config.window_stride, max_len) if config.window_stride is not None else max(1, max_len // 2)
+        return cls(max_len, stride, config.window_pooling)
+
+    def windows(self, corpus: EncodedCorpus, texts: np.ndarray | None = None
+                ) -> tuple[EncodedCorpus, np.ndarray, np.ndarray]:
+        """Every text (or those at `texts`) in windows of max_len ids, all its ids however long (`corpus.max_len`
+        is ignored): windows start every `stride` ids and the last one ends at the text's end; a text of at most
+        max_len ids is one window. Returns the windows as a corpus (W sequences), each window's text as a
+        position in `texts` (W,), and its first id's place in the text (W,)."""
+        texts = np.arange(len(corpus)) if texts is None else np.asarray(texts)
+        full = np.diff(corpus.offsets)[texts]  # (N,) every text's whole length
+        counts = 1 + -(-np.maximum(full - self.max_len, 0) // self.stride)  # (N,) windows per text
+        owners = np.repeat(np.arange(len(texts)), counts)  # (W,)
+        within = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)  # (W,) 0, 1, ... per text
+        starts = np.minimum(within * self.stride, np.maximum(full[owners] - self.max_len, 0))  # (W,)
+        return _slices(corpus, texts[owners], starts, np.minimum(full[owners], self.max_len)), owners, starts
+
+
+def sample_windows(corpus: EncodedCorpus, indices: np.ndarray, max_len: int,
+                   rng: np.random.Generator) -> EncodedCorpus:
+    """One window of `max_len` ids of each text at `indices`, at a random start (for training); a text of at
+    most max_len ids is itself."""
+    full = np.diff(corpus.offsets)[indices]  # (B,)
+    starts = rng.integers(0, np.maximum(full - max_len, 0) + 1)  # (B,)
+    return _slices(corpus, indices, starts, np.minimum(full, max_len))
+
+
+def _slices(corpus: EncodedCorpus, texts: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> EncodedCorpus:
+    """The ids texts[i][starts[i] : starts[i] + lengths[i]] as a corpus of their own (a copy)."""
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return EncodedCorpus(corpus.ids[ranges(corpus.offsets[:-1][texts] + starts, lengths)], offsets)

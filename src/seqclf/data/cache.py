@@ -24,8 +24,8 @@ from seqclf.data.formats import BadRow
 from seqclf.errors import SeqclfWarning
 from seqclf.fileio import replacing_directory
 
-CACHE_VERSION = 2  # 2: meta.json holds vocab_size and every skipped row
-ARRAYS = ("ids", "offsets", "label_ids")
+CACHE_VERSION = 3  # 2: meta.json holds vocab_size and every skipped row; 3: label sets (label_offsets)
+ARRAYS = ("ids", "offsets", "label_ids", "label_offsets")
 BAD_ROW_FIELDS = {f.name for f in dataclasses.fields(BadRow)}
 
 
@@ -92,7 +92,7 @@ class CorpusCache:
 
 def _inconsistency(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str | None:
     """What is wrong with an entry's arrays, or None. Reads every id once (a fraction of encoding it)."""
-    ids, offsets, label_ids = arrays["ids"], arrays["offsets"], arrays["label_ids"]
+    ids, offsets, label_ids, label_offsets = (arrays[name] for name in ARRAYS)
     vocab_size, names, skipped = meta["vocab_size"], meta["label_names"], meta["skipped"]
     if not (isinstance(vocab_size, int) and isinstance(names, list) and all(isinstance(n, str) for n in names)):
         return "unreadable metadata"
@@ -100,10 +100,13 @@ def _inconsistency(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str |
         return "unreadable list of skipped rows"
     if (ids.dtype, offsets.dtype, label_ids.dtype) != (np.int32, np.int64, np.int32):
         return "unexpected array types"
-    if ids.ndim != 1 or offsets.ndim != 1 or label_ids.ndim != 1 or len(offsets) != len(label_ids) + 1:
+    if label_offsets.dtype != np.int64 or label_ids.ndim != 1 or label_offsets.ndim != 1:
+        return "unexpected array types"
+    if ids.ndim != 1 or offsets.ndim != 1 or len(offsets) != len(label_offsets):
         return "array shapes do not match"
-    if int(offsets[0]) != 0 or int(offsets[-1]) != len(ids) or bool((np.diff(offsets) < 0).any()):
-        return "offsets out of order"
+    for starts, items in ((offsets, ids), (label_offsets, label_ids)):
+        if int(starts[0]) != 0 or int(starts[-1]) != len(items) or bool((np.diff(starts) < 0).any()):
+            return "offsets out of order"
     if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
         return f"token ids outside the vocabulary of {vocab_size}"
     if len(label_ids) and (int(label_ids.min()) < 0 or int(label_ids.max()) >= len(names)):

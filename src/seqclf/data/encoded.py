@@ -21,17 +21,26 @@ from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, resolve_max_le
 
 @dataclass
 class EncodedData:
+    """A data set after stage 2. Single-label: `label_ids` (N,) int32 indices into `label_names`. Multi-label:
+    example i's labels are label_ids[label_offsets[i]:label_offsets[i + 1]] (ragged, like the ids)."""
+
     corpus: EncodedCorpus
-    label_ids: np.ndarray  # (N,) int32, indices into label_names
+    label_ids: np.ndarray  # (N,) int32, indices into label_names; multi-label: (total labels,)
     label_names: list[str]  # in first-seen order
     source: str
     skipped: list[BadRow] = field(default_factory=list)  # rows left out (with skip_bad_rows)
     seconds: float = 0.0  # to read and encode, or to load from the cache
     read_seconds: float = 0.0  # of which reading and parsing the file
     from_cache: bool = False
+    label_offsets: np.ndarray | None = None  # (N + 1,) int64 for multi-label data, else None
+    detected: str | None = None  # where the data showed it is multi-label, when the settings did not say
 
     def __len__(self) -> int:
-        return len(self.label_ids)
+        return len(self.corpus)
+
+    @property
+    def multi_label(self) -> bool:
+        return self.label_offsets is not None
 
     @property
     def tokens(self) -> int:
@@ -48,31 +57,59 @@ def check_known_labels(labels: list[str], known: list[str], source: str) -> None
 
 def class_indices(data: EncodedData, classes: list[str]) -> np.ndarray:
     """(N,) int64: the index in `classes` of each example's label."""
+    if data.multi_label:
+        raise DataError("holds label sets (multi-label data), but the model gives each text one class",
+                        path=data.source, field="labels", hint="evaluate it with a model trained with --multi-label")
+    return _remap(data, classes)[data.label_ids]
+
+
+def label_matrix(data: EncodedData, classes: list[str]) -> np.ndarray:
+    """(N, C) float32 multi-hot: 1 where `classes`[c] is among example n's labels. Single-label data gives
+    one 1 per row."""
+    remap = _remap(data, classes)
+    offsets = data.label_offsets if data.multi_label else np.arange(len(data) + 1)
+    rows = np.repeat(np.arange(len(data)), np.diff(offsets))
+    matrix = np.zeros((len(data), len(classes)), dtype=np.float32)
+    matrix[rows, remap[data.label_ids]] = 1.0
+    return matrix
+
+
+def _remap(data: EncodedData, classes: list[str]) -> np.ndarray:
     check_known_labels(data.label_names, classes, data.source)
     index = {name: i for i, name in enumerate(classes)}
-    remap = np.array([index[name] for name in data.label_names], dtype=np.int64)
-    return remap[data.label_ids]
+    return np.array([index[name] for name in data.label_names], dtype=np.int64)
 
 
-def _label_ids(labels: list[str]) -> tuple[np.ndarray, list[str]]:
+def _label_ids(data: Dataset) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """Label ids (flat for label sets), names in first-seen order, and the sets' offsets (None: one label each)."""
     index: dict[str, int] = {}
-    ids = np.fromiter((index.setdefault(label, len(index)) for label in labels), dtype=np.int32, count=len(labels))
-    return ids, list(index)
+    if not data.multi_label:
+        labels = data.labels
+        ids = np.fromiter((index.setdefault(label, len(index)) for label in labels), dtype=np.int32, count=len(labels))
+        return ids, list(index), None
+    offsets = np.zeros(len(data.labels) + 1, dtype=np.int64)
+    np.cumsum([len(labels) for labels in data.labels], out=offsets[1:])
+    ids = np.fromiter((index.setdefault(label, len(index)) for labels in data.labels for label in labels),
+                      dtype=np.int32, count=int(offsets[-1]))
+    return ids, list(index), offsets
+
+
+def _encoded(data: Dataset, corpus: EncodedCorpus, started: float) -> EncodedData:
+    label_ids, names, offsets = _label_ids(data)
+    return EncodedData(corpus, label_ids, names, data.source, data.skipped, time.perf_counter() - started,
+                       label_offsets=offsets, detected=data.detected)
 
 
 def encode_training_data(data: Dataset, config: TokenizerConfig) -> tuple[WordTokenizer, EncodedData]:
     """Build the vocabulary on `data` and encode it."""
     started = time.perf_counter()
     tokenizer, corpus = WordTokenizer.train(data.texts, config)
-    label_ids, names = _label_ids(data.labels)
-    return tokenizer, EncodedData(corpus, label_ids, names, data.source, data.skipped, time.perf_counter() - started)
+    return tokenizer, _encoded(data, corpus, started)
 
 
 def encode_data(data: Dataset, tokenizer: WordTokenizer) -> EncodedData:
     started = time.perf_counter()
-    label_ids, names = _label_ids(data.labels)
-    return EncodedData(tokenizer.encode(data.texts), label_ids, names, data.source, data.skipped,
-                       time.perf_counter() - started)
+    return _encoded(data, tokenizer.encode(data.texts), started)
 
 
 def _data_settings(config: DataConfig) -> dict:
@@ -130,8 +167,11 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
 
 
 def _store(cache: CorpusCache, key: str, encoded: EncodedData, vocab_size: int, **extra: str) -> None:
-    arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids}
-    meta = {"label_names": encoded.label_names, "vocab_size": vocab_size,
+    label_offsets = encoded.label_offsets if encoded.multi_label else np.arange(len(encoded) + 1, dtype=np.int64)
+    arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids,
+              "label_offsets": label_offsets}
+    meta = {"label_names": encoded.label_names, "vocab_size": vocab_size, "multi_label": encoded.multi_label,
+            "detected": encoded.detected,
             "skipped": [row.to_dict() for row in encoded.skipped], **extra}
     cache.store(key, arrays, meta)
 
@@ -149,4 +189,5 @@ def _from_cache(corpus: EncodedCorpus, arrays: dict[str, np.ndarray], meta: dict
                 started: float) -> EncodedData:
     skipped = [BadRow.from_dict(row) for row in meta["skipped"]]
     return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), skipped,
-                       time.perf_counter() - started, from_cache=True)
+                       time.perf_counter() - started, from_cache=True, label_offsets=arrays["label_offsets"] if meta.get("multi_label") else None,
+                       detected=meta.get("detected"))

@@ -235,13 +235,12 @@ def _fasttext_rows(content: str, config: DataConfig, source: str,
         words = raw.split()
         labels = [w[len(FASTTEXT_PREFIX):] for w in words if w.startswith(FASTTEXT_PREFIX)]
         text = " ".join(w for w in words if not w.startswith(FASTTEXT_PREFIX))
-        if len(labels) > 1:
-            yield BadRow(source, line, f"{len(labels)} labels; seqclf classifies into exactly one class", raw, "label")
-            continue
-        if not labels and require_labels:
+        if not labels and require_labels and not config.multi_label:
             yield BadRow(source, line, f"no {FASTTEXT_PREFIX}NAME label", raw, "label")
             continue
-        yield Row(line, text, labels[0] if labels else None, raw)
+        # several tags, or any number with multi_label: a label set; else the one label (or none)
+        label = labels if len(labels) > 1 or config.multi_label else labels[0] if labels else None
+        yield Row(line, text, label, raw)
 
 
 QUOTING_READERS = {"csv": _quoted_rows, "none": _unquoted_rows}

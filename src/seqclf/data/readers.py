@@ -40,6 +40,11 @@ class DataConfig:
                                     normalize=lambda value: DELIMITER_NAMES.get(value, value))
     encoding: str = setting("text encoding of data files, e.g. cp1252 or utf-16 (utf-8: a BOM is fine)",
                             default="utf-8")
+    multi_label: bool = setting("each text has a set of labels (possibly empty): a sigmoid per label instead of "
+                                "softmax over classes; set by itself when the data holds label lists (a JSON list, "
+                                "several __label__ tags)", default=False)
+    label_separator: str = setting("multi-label csv and tsv: the character between a row's labels", default=",",
+                                   normalize=lambda value: DELIMITER_NAMES.get(value, value))
     skip_bad_rows: bool = setting("skip malformed rows instead of failing; each one is reported (train: "
                                   "skipped_rows.jsonl in the model directory)", default=False)
 
@@ -53,6 +58,9 @@ class DataConfig:
         if self.delimiter is not None and (len(self.delimiter) != 1 or self.delimiter in "\"\r\n"):
             raise ConfigError(f"must be one character other than a quotation mark or line break, got "
                               f"{self.delimiter!r}", field="delimiter", hint="e.g. --delimiter ';' or --delimiter tab")
+        if len(self.label_separator) != 1 or self.label_separator in "\r\n":
+            raise ConfigError(f"must be one character other than a line break, got {self.label_separator!r}",
+                              field="label_separator", hint="e.g. --label-separator '|'")
         try:
             codecs.lookup(self.encoding)
         except LookupError:
@@ -60,15 +68,22 @@ class DataConfig:
                               hint="e.g. utf-8, cp1252, latin-1, utf-16") from None
 
 
+LabelSet = tuple[str, ...]  # a multi-label example's labels, in the order given, each once
+
+
 @dataclass
 class Dataset:
-    """Texts with their labels (labels are None for unlabeled input), and the rows skipped."""
+    """Texts with their labels (labels are None for unlabeled input), and the rows skipped. A multi-label
+    data set's labels are label sets; `detected` says where the data showed it was one (a row holding
+    several labels) when the settings did not say so."""
 
     texts: list[str]
-    labels: list[str] | None
+    labels: list[str] | list[LabelSet] | None
     source: str
     skipped: list[BadRow] = field(default_factory=list)
     lines: list[int] | None = None  # each text's line in its file (None: not read from a file)
+    multi_label: bool = False
+    detected: str | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -76,7 +91,13 @@ class Dataset:
     def select(self, indices: Sequence[int], source: str | None = None) -> Dataset:
         labels = None if self.labels is None else [self.labels[i] for i in indices]
         lines = None if self.lines is None else [self.lines[i] for i in indices]
-        return Dataset([self.texts[i] for i in indices], labels, source or self.source, lines=lines)
+        return Dataset([self.texts[i] for i in indices], labels, source or self.source, lines=lines,
+                       multi_label=self.multi_label)
+
+    def label_names(self) -> list[str]:
+        """The distinct class names of the labels (label sets flattened), sorted."""
+        labels = self.labels or []
+        return sorted({name for label in labels for name in (label if isinstance(label, tuple) else (label,))})
 
     def where(self, index: int) -> str:
         """The text's place: file:line when read from a file, else its position in the list (from 1)."""
@@ -153,8 +174,10 @@ def input_from_argument(text: str, position: int) -> str | BadRow:
     return text if text.strip() else BadRow(f"argument {position}", None, "empty text", text, "text")
 
 
-def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, source: str = "input") -> Dataset:
-    """Check Python lists the way files are checked; labels become strings."""
+def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, source: str = "input",
+                       multi_label: bool = False) -> Dataset:
+    """Check Python lists the way files are checked; labels become strings. A label that is a list, tuple or
+    set (or any label, with `multi_label`) is a label set: the data set is then multi-label."""
     if isinstance(texts, str):
         raise DataError("texts must be a list of strings, not one string", field="texts", path=source)
     texts = list(texts)
@@ -168,13 +191,19 @@ def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, so
     labels = list(labels)
     if len(labels) != len(texts):
         raise DataError(f"{len(texts)} texts but {len(labels)} labels", field="labels", path=source)
+    sets = [i for i, label in enumerate(labels) if isinstance(label, (list, tuple, set, frozenset))]
+    multi_label = multi_label or bool(sets)
     out = []
     for i, label in enumerate(labels):
-        if not isinstance(label, (str, int)) or isinstance(label, bool) or str(label).strip() == "":
-            raise DataError(f"item {i} ({label!r}) is not a class name", field="labels", path=source,
-                            hint="labels are non-empty strings or integers")
-        out.append(str(label))
-    return Dataset(texts, out, source)
+        names = label if isinstance(label, (list, tuple, set, frozenset)) else [label]
+        for name in names:
+            if not isinstance(name, (str, int)) or isinstance(name, bool) or str(name).strip() == "":
+                raise DataError(f"item {i} ({label!r}) is not a class name" + (" or a list of them" if multi_label
+                                else ""), field="labels", path=source, hint="labels are non-empty strings or integers"
+                                + ("; a multi-label example's labels are a list of them" if multi_label else ""))
+        out.append(tuple(dict.fromkeys(str(name).strip() for name in names)) if multi_label else str(label))
+    detected = f"item {sets[0]} is a list of labels" if sets else None
+    return Dataset(texts, out, source, multi_label=multi_label, detected=detected)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -212,7 +241,7 @@ def _decode(raw: bytes, encoding: str, source: str) -> str:
 def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConfig,
              require_labels: bool) -> Dataset:
     texts: list[str] = []
-    labels: list[str | None] = []
+    labels: list[str | LabelSet | None] = []
     lines: list[int] = []
     skipped: list[BadRow] = []
     for row in rows:
@@ -234,7 +263,13 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
     has_labels = all(label is not None for label in labels)
     if require_labels and not has_labels:
         raise DataError("rows without a label", path=source)
-    return Dataset(texts, labels if has_labels else None, source, skipped, lines)
+    first_set = next((i for i, label in enumerate(labels) if isinstance(label, tuple)), None)
+    multi_label = config.multi_label or first_set is not None
+    detected = None
+    if multi_label and not config.multi_label:  # rows with several labels: the other rows hold sets of one
+        labels = [label if isinstance(label, tuple) or label is None else (label,) for label in labels]
+        detected = f"{source}:{lines[first_set]} gives a list of {len(labels[first_set])} labels"
+    return Dataset(texts, labels if has_labels else None, source, skipped, lines, multi_label, detected)
 
 
 def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:
@@ -251,6 +286,8 @@ def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) ->
         return bad("empty text", text_field)
     if label is None:
         return bad("missing label", label_field) if require_labels else row
+    if config.multi_label or isinstance(label, list):
+        return _with_label_set(row, config, bad)
     if isinstance(label, bool) or not isinstance(label, (str, int)):
         return bad(f"label is {type(label).__name__}, not a class name", label_field)
     if str(label).strip() == "":
@@ -258,3 +295,22 @@ def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) ->
     return Row(row.line, text, str(label).strip(), row.raw)
 
 
+
+
+def _with_label_set(row: Row, config: DataConfig, bad) -> Row | BadRow:
+    """The row with its labels as a `LabelSet`: a JSON list, fastText's tags, or a field split at
+    `label_separator` (an empty field: no labels); each label once, in the order given."""
+    label, label_field = row.label, config.label_column
+    if isinstance(label, str):
+        names = label.split(config.label_separator)
+    elif isinstance(label, list):
+        names = label
+    elif isinstance(label, int) and not isinstance(label, bool):
+        names = [label]
+    else:
+        return bad(f"label is {type(label).__name__}, not a class name or a list of them", label_field)
+    for name in names:
+        if isinstance(name, bool) or not isinstance(name, (str, int)):
+            return bad(f"a label in the list is {type(name).__name__}, not a class name", label_field)
+    return Row(row.line, row.text, tuple(dict.fromkeys(n for n in (str(name).strip() for name in names) if n)),
+               row.raw)

@@ -1,8 +1,8 @@
 """Which engine runs stages 3-5 for predictions: PyTorch or ONNX Runtime, float32 or int8.
 
-An engine answers `probabilities(corpus)`: the PyTorch model or its int8 copy (`TorchEngine`), or an
+An engine answers `logits(corpus)`: the PyTorch model or its int8 copy (`TorchEngine`), or an
 ONNX Runtime session (`OnnxRuntimeModel`). Whatever the backend, tokenization and everything after
-the probabilities are the same code, and the prediction trace and data-flow table show the float32
+the logits are the same code, and the prediction trace and data-flow table show the float32
 PyTorch model (its stages are what they explain).
 """
 from __future__ import annotations
@@ -23,9 +23,10 @@ BACKENDS = ("torch", "onnx")
 
 
 class Engine(Protocol):
-    """What runs stages 3-5 for predictions: (N, C) probabilities of an encoded corpus, in input order."""
+    """What runs stages 3-5 for predictions: (N, C) logits of an encoded corpus, in input order (what turns
+    them into probabilities is `seqclf.outputs`, the same for every engine)."""
 
-    def probabilities(self, corpus: EncodedCorpus) -> np.ndarray: ...
+    def logits(self, corpus: EncodedCorpus) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

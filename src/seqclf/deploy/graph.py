@@ -4,5 +4,5 @@ from __future__ import annotations
 
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("logits", "probabilities")
-META_WEIGHTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION = (
-    "seqclf.weights_sha256", "seqclf.labels", "seqclf.max_len", "seqclf.quantization", "seqclf.version")
+META_WEIGHTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION, META_TASK = (
+    "seqclf.weights_sha256", "seqclf.labels", "seqclf.max_len", "seqclf.quantization", "seqclf.version", "seqclf.task")

@@ -6,7 +6,8 @@ on the right to max_len), so a consumer in any language needs the tokenizer file
     input_ids       int64    (batch, sequence)   token ids, <pad> = 0
     attention_mask  int64    (batch, sequence)   1 on real tokens, 0 on padding (padding on the right)
     logits          float32  (batch, classes)
-    probabilities   float32  (batch, classes)    softmax of logits; columns in the order of `labels`
+    probabilities   float32  (batch, classes)    softmax of logits (multi-label: each label's sigmoid, metadata
+                                                 `task`); columns in the order of `labels`
 
 Both axes are dynamic. The file's metadata carries the labels, max_len and a fingerprint of the
 weights it was exported from. Export is PyTorch's own exporter (`torch.onnx.export`, dynamo);
@@ -24,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqclf.deploy.graph import (INPUTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION, META_WEIGHTS,
-                                 OUTPUTS)
+from seqclf.deploy.graph import (INPUTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_TASK, META_VERSION,
+                                 META_WEIGHTS, OUTPUTS)
 from seqclf.deploy.quantize import quantize_onnx
 from seqclf.deploy.silence import quiet
 from seqclf.errors import SeqclfError
@@ -34,6 +35,7 @@ from seqclf.ids import UNK_ID
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import eval_mode
+from seqclf.outputs import task_name
 from seqclf.version import __version__
 
 OPSET = 18
@@ -65,7 +67,7 @@ class IdsToProbabilities(nn.Module):
         first_step = torch.arange(input_ids.size(1), device=input_ids.device).unsqueeze(0) == 0  # (1, T)
         input_ids = torch.where(first_step & (lengths == 0).unsqueeze(1), UNK_ID, input_ids)  # (B, T)
         logits = self.model(input_ids, lengths.clamp(min=1))  # (B, C)
-        return logits, torch.softmax(logits, dim=1)
+        return logits, self.model.activate(logits)  # softmax, or each label's sigmoid
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,14 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
         META_LABELS: json.dumps(classes, ensure_ascii=False),
         META_MAX_LEN: str(max_len),
         META_QUANTIZATION: quantize or "none",
+        META_TASK: task_name(model.multi_label),
         META_VERSION: __version__,
     }.items():
         graph.metadata_props.add(key=key, value=value)
     graph.doc_string = (f"seqclf {model.config.encoder} classifier. Inputs: input_ids, attention_mask (int64, "
                         f"batch x sequence, from tokenizer.json). Outputs: logits, probabilities (float32, "
-                        f"batch x {len(classes)}), classes in the order of metadata '{META_LABELS}'.")
+                        f"batch x {len(classes)}; {'a sigmoid per label' if model.multi_label else 'softmax'}), classes in the "
+                        f"order of metadata '{META_LABELS}'.")
     fp32 = graph.SerializeToString()
     parity = check_against_torch(fp32, model)
     data = quantize_onnx(fp32) if quantize == "int8" else fp32
@@ -196,7 +200,8 @@ def check_against_torch(data: bytes, model: Classifier) -> float:
 def check_runs(data: bytes, model: Classifier) -> None:
     """A quantized graph must run on any batch and length and give probabilities."""
     probabilities = _run_onnx(data, model, *check_batch(model.vocab_size))
-    if probabilities.shape != (4, model.num_classes) or not np.allclose(probabilities.sum(axis=1), 1, atol=1e-4):
+    sums_right = model.multi_label or np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    if probabilities.shape != (4, model.num_classes) or not sums_right:
         raise ExportError("the quantized graph does not give one probability row per text", field="quantize")
 
 

@@ -1,4 +1,4 @@
-"""Stages 3-5 in ONNX Runtime: an exported graph answering as every engine does, (N, C) probabilities of
+"""Stages 3-5 in ONNX Runtime: an exported graph answering as every engine does, (N, C) logits of
 an encoded corpus in input order, with NumPy arrays only (no PyTorch on this path)."""
 from __future__ import annotations
 
@@ -42,10 +42,10 @@ class OnnxRuntimeModel:
         if json.loads(metadata.get(META_LABELS, "null")) != classes:
             raise ModelDirError("its labels differ from the model directory's", path=self.path, field=META_LABELS)
         self.quantization = metadata.get(META_QUANTIZATION, "none")
-        self.num_classes, self.outputs = len(classes), ["probabilities"]
+        self.num_classes, self.outputs = len(classes), ["logits"]
 
-    def probabilities(self, corpus: EncodedCorpus, batch_size: int = 1024) -> np.ndarray:
-        """(N, C) probabilities (the graph's own softmax), in input order; batches sorted by length."""
+    def logits(self, corpus: EncodedCorpus, batch_size: int = 1024) -> np.ndarray:
+        """(N, C) logits, in input order; batches sorted by length."""
         if len(corpus) == 1:  # one text: no sorting, no padding, no mask to compute
             ids = corpus.sequence(0).astype(np.int64)[None, :]  # (1, T)
             return self._run(ids, np.ones_like(ids))

@@ -23,12 +23,18 @@ STAGES = ("embedded", "encoded", "pooled", "logits")
 class Classifier(nn.Module):
     """What every model answers: `forward_stages` (named stage outputs, "logits" last) and `forward`.
 
-    The last step of stage 5 is the temperature: the logits divided by it before softmax (1: none).
+    The last step of stage 5 is the temperature: the logits divided by it before softmax (1: none); then
+    `activate` (softmax, or a sigmoid per label for a multi-label model).
     Training fits it on validation data (temperature scaling, `training/calibration.py`); as a
     constant of the forward path, every backend and the exported graph apply it."""
 
     config: ModelConfig
     temperature: float = 1.0
+    multi_label: bool = False  # a sigmoid per label (outputs.py's choice, on tensors), else softmax over classes
+
+    def activate(self, logits: torch.Tensor) -> torch.Tensor:
+        """(B, C) probabilities of (B, C) logits: softmax over the classes, or each label's sigmoid."""
+        return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
 
     def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         """The model's own stages, "logits" last, before the temperature."""

@@ -53,9 +53,12 @@ class Ensemble(Classifier):
         return self.members[0].num_classes
 
 
-def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int) -> Classifier:
+def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int, multi_label: bool = False) -> Classifier:
     """The model `config` describes, untrained: one sequence model, or the ensemble with its combination
-    as resolved by training; with its temperature (config.json records both)."""
+    as resolved by training; with its temperature and its activation (config.json records them)."""
+    if multi_label and config.combined:
+        raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
+                          "probabilities over classes", field="ensemble", hint="use --ensemble 1 --no-ngram-evidence")
     if not config.combined:
         model = SequenceClassifier(config, vocab_size, num_classes)
     else:
@@ -65,4 +68,5 @@ def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int) -> 
         ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
         model = Ensemble(members, ngrams, config.combine, config.ngram_weight if ngrams is not None else 0.0)
     model.temperature = float(config.temperature)
+    model.multi_label = multi_label
     return model

@@ -17,11 +17,13 @@ import numpy as np
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 
 from seqclf.errors import ConfigError
-from seqclf.fields import check_at_least, setting
+from seqclf.fields import check_at_least, check_choice, choices_text, setting
 from seqclf.ids import PAD, PAD_ID, UNK, UNK_ID, EncodedCorpus
+from seqclf.outputs import WINDOW_POOLINGS
 from seqclf.text.words import WordSplitter
 
 _UNLIMITED = 1 << 40
+LONG_TEXT = ("truncate", "chunk")
 
 
 @dataclass
@@ -34,6 +36,13 @@ class TokenizerConfig:
     max_len: int | str = setting("tokens per sequence: an integer, or 'auto' (a high percentile of lengths)",
                                  default="auto")
     max_len_percentile: float = setting("percentile of training lengths used by max_len=auto", default=99.0)
+    long_text: str = setting("texts longer than max_len: " + choices_text(LONG_TEXT) + " (truncate: the first "
+                             "max_len tokens; chunk: windows of max_len tokens, every one classified, their logits "
+                             "pooled; training reads a random window of each long text)", default="truncate")
+    window_stride: int | None = setting("chunk: tokens from one window's start to the next's; none = max_len / 2",
+                                        default=None)
+    window_pooling: str = setting("chunk: how a text's window logits make its logits: " + choices_text(WINDOW_POOLINGS),
+                                  default="mean")
 
     def validate(self) -> None:
         check_at_least("min_freq", self.min_freq, 1)
@@ -41,6 +50,13 @@ class TokenizerConfig:
             check_at_least("max_size", self.max_size, 1)
         if self.max_len != "auto":
             check_at_least("max_len", self.max_len, 1)
+        check_choice("long_text", self.long_text, LONG_TEXT)
+        check_choice("window_pooling", self.window_pooling, WINDOW_POOLINGS)
+        if self.window_stride is not None:
+            check_at_least("window_stride", self.window_stride, 1)
+            if self.max_len != "auto" and self.window_stride > self.max_len:
+                raise ConfigError(f"must be at most max_len ({self.max_len}), or windows would skip tokens, got "
+                                  f"{self.window_stride}", field="window_stride")
         if not 0 < self.max_len_percentile <= 100:
             raise ConfigError(f"must be in (0, 100], got {self.max_len_percentile}", field="max_len_percentile")
 
@@ -101,12 +117,13 @@ class WordTokenizer:
 
     def encode_for_model(self, texts: Sequence[str]) -> EncodedCorpus:
         """The ids a model reads: each text's first max_len, the same as `encode` gives, found faster
-        (long texts are split only as far as needed; lengths before truncation are not kept)."""
+        (long texts are split only as far as needed: lengths before truncation are known up to max_len + 1)."""
         if self._splitter is None:
             return self.encode(texts)
+        # cut one id later than the model reads: the texts longer than max_len stay known
         if len(texts) == 1:
-            return self._splitter.encode_one(texts[0], self._vocabulary, self.max_len)
-        return self._splitter.encode(texts, self._vocabulary, cut=self.max_len)
+            return self._splitter.encode_one(texts[0], self._vocabulary, self.max_len + 1).truncated(self.max_len)
+        return self._splitter.encode(texts, self._vocabulary, cut=self.max_len + 1).truncated(self.max_len)
 
     def tokens(self, text: str) -> list[Token]:
         """The tokens of one text (before truncation), each with the piece of text it came from."""

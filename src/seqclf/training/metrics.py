@@ -1,5 +1,5 @@
-"""Classification metrics from integer class indices: accuracy, per-class P/R/F1, confusion matrix; and
-from probabilities, the expected calibration error."""
+"""Classification metrics from integer class indices: accuracy, per-class P/R/F1, confusion matrix; from
+probabilities, the expected calibration error; and of label sets, the multi-label figures."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,12 +43,8 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Seque
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     matrix = confusion_matrix(y_true, y_pred, len(classes))
     true_positive = np.diag(matrix).astype(float)
-    predicted = matrix.sum(axis=0)
     support = matrix.sum(axis=1)
-    precision = np.divide(true_positive, predicted, out=np.zeros_like(true_positive), where=predicted > 0)
-    recall = np.divide(true_positive, support, out=np.zeros_like(true_positive), where=support > 0)
-    both = precision + recall
-    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(true_positive), where=both > 0)
+    precision, recall, f1 = _ratios(true_positive, matrix.sum(axis=0), support)
     return {
         "examples": int(len(y_true)),
         "accuracy": float(true_positive.sum() / max(len(y_true), 1)),
@@ -59,3 +55,42 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, classes: Seque
         },
         "confusion_matrix": {"labels": list(classes), "rows_true_columns_predicted": matrix.tolist()},
     }
+
+
+def multi_label_report(truth: np.ndarray, predicted: np.ndarray, classes: Sequence[str]) -> dict:
+    """Multi-label figures of (N, C) 0/1 gold label sets against (N, C) 0/1 predicted ones: micro-, macro- and
+    sample-averaged F1, Hamming loss (share of wrong label decisions), subset accuracy (share of texts with
+    every label right), and per label precision/recall/F1/support. An undefined ratio (nothing predicted,
+    nothing to find) counts 0, as scikit-learn's default does, except a sample's F1 when it has no gold and
+    no predicted label: that prediction is exactly right, and counts 1."""
+    truth, predicted = np.asarray(truth) > 0.5, np.asarray(predicted) > 0.5  # (N, C) each
+    hits = (truth & predicted).sum(axis=0).astype(float)  # (C,)
+    found, support = predicted.sum(axis=0), truth.sum(axis=0)  # (C,) each
+    precision, recall, f1 = _ratios(hits, found, support)
+    micro_precision, micro_recall, micro_f1 = (float(v) for v in _ratios(hits.sum(), found.sum(), support.sum()))
+    per_text = (truth & predicted).sum(axis=1), predicted.sum(axis=1) + truth.sum(axis=1)  # (N,) each
+    samples_f1 = np.divide(2 * per_text[0], per_text[1], out=np.ones(len(truth)), where=per_text[1] > 0)
+    return {
+        "examples": int(len(truth)),
+        "subset_accuracy": float((truth == predicted).all(axis=1).mean()) if len(truth) else 0.0,
+        "micro_f1": micro_f1,
+        "macro_f1": float(f1.mean()),
+        "samples_f1": float(samples_f1.mean()) if len(truth) else 0.0,
+        "hamming_loss": float((truth != predicted).mean()) if truth.size else 0.0,
+        "micro_precision": micro_precision,
+        "micro_recall": micro_recall,
+        "per_label": {
+            name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+            for name, p, r, f, s in zip(classes, precision, recall, f1, support)
+        },
+    }
+
+
+def _ratios(hits, found, support):
+    """Precision, recall and F1 from true positives, predicted and gold counts (arrays or scalars); 0 where
+    undefined."""
+    hits, found, support = (np.asarray(v, dtype=float) for v in (hits, found, support))
+    precision = np.divide(hits, found, out=np.zeros_like(hits), where=found > 0)
+    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
+    both = precision + recall
+    return precision, recall, np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)

@@ -18,14 +18,15 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from seqclf.config import Config
-from seqclf.data.batching import BucketSampler
+from seqclf.data.batching import BucketSampler, Chunking, sample_windows
 from seqclf.data.tensors import pad_batch
 from seqclf.data.cache import CorpusCache
-from seqclf.data.encoded import EncodedData, class_indices, encode_file, encode_training_file
+from seqclf.data.encoded import EncodedData, class_indices, encode_file, encode_training_file, label_matrix
 from seqclf.data.readers import LABEL_ORDERS
 from seqclf.errors import ConfigError, DataError, SeqclfError
 from seqclf.ids import PAD_ID
-from seqclf.inference import predict_logits
+from seqclf.ids import EncodedCorpus
+from seqclf.inference import predict_logits, text_logits
 from seqclf.nn.classifier import Classifier, SequenceClassifier
 from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
@@ -37,11 +38,13 @@ from seqclf.training.calibration import Calibration, calibrate
 from seqclf.training.combine import choose_combination
 from seqclf.training.distributed import Cluster, check_precision, join_cluster
 from seqclf.training.history import History
-from seqclf.training.loss import class_weights, loss_function
+from seqclf.training.loss import class_weights, count_correct, loss_function, summed_loss
 from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
 from seqclf.training.optim import build_optimizer
 from seqclf.training.schedules import lr_multiplier
 from seqclf.training.settings import TrainConfig
+from seqclf.training.thresholds import choose_thresholds
+from seqclf.training.thresholds import summary as thresholds_summary
 from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, ReduceOnPlateau, Trainer
 
 
@@ -57,6 +60,9 @@ class RunReport(Callback):
     def on_combined(self, summary: str) -> None: ...
 
     def on_calibrated(self, summary: str) -> None: ...
+
+    def on_note(self, text: str) -> None:
+        """A fact about this run the user should know (the task detected, long texts, thresholds)."""
 
 
 @dataclass
@@ -89,7 +95,9 @@ def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str 
     if not cluster.is_main:
         cluster.barrier()
     tokenizer, train_data = encode_training_file(train, config.data, config.tokenizer, cache)
-    valid_data = encode_file(valid, config.data, tokenizer, cache) if valid is not None else None
+    # label sets in the training data: the validation file's labels are sets too
+    valid_settings = replace(config.data, multi_label=config.data.multi_label or train_data.multi_label)
+    valid_data = encode_file(valid, valid_settings, tokenizer, cache) if valid is not None else None
     if cluster.is_main:
         cluster.barrier()
     return tokenizer, train_data, valid_data
@@ -110,12 +118,25 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
+    reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
+    if train.multi_label and not config.data.multi_label:
+        config = config.updated({"multi_label": True})
+        _note(reports, f"multi-label: {train.detected}, so every text has a set of labels; training a sigmoid "
+                       "per label (pass --multi-label to say so, --label-separator for csv and tsv label fields)")
+    multi_label = config.data.multi_label
+    if multi_label:
+        _note(reports, "multi-label: the trace's acc columns are subset accuracy (every label of a text right, at "
+                       "probability 0.5); thresholds are chosen after training")
+    if multi_label and config.model.combined:
+        raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
+                          "probabilities over classes", field="ensemble", hint="use --ensemble 1 --no-ngram-evidence")
     classes = class_order(train.label_names, config.data.label_order)
-    data = _split(tokenizer, train, valid, classes, settings)
+    data = _split(tokenizer, train, valid, classes, settings, multi_label)
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
     config = config.updated({"max_len": tokenizer.max_len})
+    chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
+    _note(reports, long_texts_note(train.corpus, tokenizer.max_len, chunking, "training texts"))
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
     members, histories, coverage = [], [], None
     for member in range(config.model.ensemble):
         seed = settings.seed + MEMBER_SEED_STEP * member
@@ -123,12 +144,13 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
             report.on_member(member, config.model.ensemble, seed)
         finished = load_member(directory, member, config, data.fingerprint) if resume and directory else None
         model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes))
+        model.multi_label = multi_label
         if finished is not None:
             model.load_state_dict(finished[0])
             history = finished[1]
         else:
             model, history, coverage = _train_member(config, seed, member, tokenizer, classes, data, cluster,
-                                                     callbacks, directory, resume)
+                                                     callbacks, directory, resume, chunking)
             if directory is not None and config.model.combined and cluster.is_main:
                 save_member(directory, member, config, data.fingerprint, model, history)
         members.append(model.to(cluster.device).eval())
@@ -139,12 +161,15 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
         kept = histories[0].records[histories[0].best_epoch - 1]
         validation = {"accuracy": kept.valid_accuracy, "loss": kept.valid_loss}
     fitted_calibration = None
-    if settings.calibrate and data.valid is not None:
-        fitted_calibration = calibrate(predict_logits(model, data.valid.corpus, data.valid.indices), data.valid.targets)
+    if settings.calibrate and data.valid is not None and not multi_label:
+        fitted_calibration = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking),
+                                       data.valid.targets)
         model.temperature = fitted_calibration.used
         config = config.updated({"temperature": fitted_calibration.used})
         for report in reports:
             report.on_calibrated(fitted_calibration.summary())
+    if multi_label:
+        config = _with_thresholds(config, model, data.valid, classes, chunking, reports)
     return Fitted(config, tokenizer, model, classes, history, coverage, cluster,
                   same_weights_everywhere(model, cluster), validation, fitted_calibration)
 
@@ -152,30 +177,63 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
 MEMBER_SEED_STEP = 1000  # member i of an ensemble trains with seed + 1000 i
 
 
+def _note(reports: list[RunReport], text: str | None) -> None:
+    if text is not None:
+        for report in reports:
+            report.on_note(text)
+
+
+def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, what: str) -> str | None:
+    """How many texts are longer than max_len, and what happens to them; None if none is."""
+    longer = int((np.diff(corpus.offsets) > max_len).sum())
+    if not longer:
+        return None
+    counted = f"long texts: {longer:,} of {len(corpus):,} {what} are longer than max_len={max_len} tokens"
+    if chunking is None:
+        return f"{counted}: truncated to their first {max_len} (--long-text chunk reads them whole)"
+    return (f"{counted}: each epoch trains on a random window of {max_len} tokens of each; validation and "
+            f"prediction read every window (stride {chunking.stride}, {chunking.pooling} of their logits)")
+
+
+def _with_thresholds(config: Config, model: Classifier, valid: Labeled | None, classes: list[str],
+                     chunking: Chunking | None, reports: list[RunReport]) -> Config:
+    """The config with the multi-label thresholds chosen on the validation data (`train.threshold`)."""
+    rule = config.train.threshold
+    probabilities, truth = np.zeros((1, len(classes))), None
+    if valid is not None:
+        probabilities = model.activate(text_logits(model, valid.corpus, valid.indices, chunking)).numpy()
+        truth = valid.targets.numpy()
+    thresholds = choose_thresholds(probabilities, truth, rule)
+    _note(reports, thresholds_summary(thresholds, classes, rule, valid is not None))
+    return config.updated({"thresholds": thresholds})
+
+
 def fit_ngrams(config: Config, tokenizer: WordTokenizer, train: EncodedData,
                valid: EncodedData | float | None = None) -> tuple[NgramEvidence, float]:
     """The n-gram evidence `fit` would combine, fitted on its own (with its L2 penalty)."""
     classes = class_order(train.label_names, config.data.label_order)
-    data = _split(tokenizer, train, valid, classes, config.train)
+    data = _split(tokenizer, train, valid, classes, config.train, multi_label=False)
     return fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, data.valid, config.train.ngram_l2)
 
 
 def _split(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None, classes: list[str],
-           settings: TrainConfig) -> _Split:
-    targets = torch.from_numpy(class_indices(train, classes))  # (N,)
+           settings: TrainConfig, multi_label: bool) -> _Split:
+    targets_of = label_matrix if multi_label else class_indices  # (N, C) 0/1 label sets, or (N,) classes
+    targets = torch.from_numpy(targets_of(train, classes))
     train_indices, valid_indices = split(len(train), valid, settings)
     fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
     labeled = Labeled(train.corpus, train_indices, targets[train_indices])
     if isinstance(valid, EncodedData):
-        return _Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), torch.from_numpy(class_indices(valid, classes))), fingerprint)
+        return _Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), torch.from_numpy(targets_of(valid, classes))),
+                      fingerprint)
     if valid_indices is not None:
         return _Split(labeled, Labeled(train.corpus, valid_indices, targets[valid_indices]), fingerprint)
     return _Split(labeled, None, fingerprint)
 
 
 def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokenizer, classes: list[str], data: _Split,
-                  cluster: Cluster, callbacks: Sequence[Callback], directory: Path | None,
-                  resume: bool) -> tuple[SequenceClassifier, History, VectorCoverage | None]:
+                  cluster: Cluster, callbacks: Sequence[Callback], directory: Path | None, resume: bool,
+                  chunking: Chunking | None) -> tuple[SequenceClassifier, History, VectorCoverage | None]:
     """One sequence model, trained as the settings say: the loop of a single model."""
     settings = config.train
     autocast_dtype = check_precision(settings.precision, cluster.device)
@@ -184,6 +242,7 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
     sparse = settings.sparse_embedding and cluster.device.type != "mps" and not (
         cluster.distributed and cluster.backend == "nccl")
     model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes), sparse_gradients=sparse)
+    model.multi_label = config.data.multi_label
     coverage = load_vectors(model, tokenizer, settings) if settings.vectors else None
     model.to(cluster.device)
     devices = [cluster.device.index] if cluster.device.type == "cuda" else None
@@ -206,7 +265,8 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
     trainer = Trainer(
         model=trained,
         optimizer=optimizer,
-        loss_fn=loss_function(settings.label_smoothing, None if weights is None else weights.to(cluster.device)),
+        loss_fn=loss_function(settings.label_smoothing, None if weights is None else weights.to(cluster.device),
+                              model.multi_label),
         max_grad_norm=settings.max_grad_norm,
         lr_multiplier=lambda step: schedule(step) * plateau.scale,
         callbacks=[*callbacks, keep_best, *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
@@ -220,9 +280,14 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
             callback.on_resume(progress)
 
     def batches(epoch: int):
+        windows = np.random.default_rng([seed, epoch, cluster.rank])  # where long texts are read (chunking)
         for positions in sampler.epoch():
             indices = train.indices[positions]
-            ids, batch_lengths = pad_batch(train.corpus, indices)  # (B, T), (B,)
+            if chunking is None:
+                ids, batch_lengths = pad_batch(train.corpus, indices)  # (B, T), (B,)
+            else:
+                sampled = sample_windows(train.corpus, indices, chunking.max_len, windows)
+                ids, batch_lengths = pad_batch(sampled, np.arange(len(indices)))  # (B, T), (B,)
             yield Batch((cluster.to_device(ids), cluster.to_device(batch_lengths)),
                         cluster.to_device(train.targets[positions]), int(batch_lengths.sum()))
 
@@ -231,9 +296,9 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
         share = np.arange(len(valid.indices))[cluster.rank :: cluster.world_size]
         loss_sum = correct = 0.0
         if len(share):
-            logits = predict_logits(model, valid.corpus, valid.indices[share])  # (n, C)
-            loss_sum = nn.functional.cross_entropy(logits, valid.targets[share], reduction="sum").item()
-            correct = (logits.argmax(dim=1) == valid.targets[share]).sum().item()
+            logits = text_logits(model, valid.corpus, valid.indices[share], chunking)  # (n, C)
+            loss_sum = summed_loss(logits, valid.targets[share])
+            correct = count_correct(logits, valid.targets[share]).item()
         loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
         return loss_sum / count, correct / count
 

@@ -14,6 +14,7 @@ from seqclf.training.schedules import SCHEDULES
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
 CLASS_WEIGHT_NAMES = ("none", "balanced")
+THRESHOLD_RULES = ("per-label", "global")  # how multi-label thresholds are chosen on validation data
 
 
 @dataclass
@@ -46,6 +47,9 @@ class TrainConfig:
                                     default=0.1)
     ngram_l2: float | str = setting("n-gram evidence: L2 penalty of its logistic regression (per training text); "
                                     "auto = chosen on validation data", default="auto")
+    threshold: float | str = setting("multi-label: per-label (each label's threshold chosen on the validation data to "
+                                     "maximize its F1) | global (one threshold for all, chosen to maximize micro-F1) "
+                                     "| a number in (0, 1) for every label", default="per-label")
     calibrate: bool = setting("after training, fit a temperature for the logits on the validation data (temperature "
                               "scaling); it is kept only if it lowers the validation calibration error", default=True)
     threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
@@ -72,6 +76,9 @@ class TrainConfig:
             raise ConfigError(f"must be > 0 or none, got {self.max_grad_norm}", field="max_grad_norm")
         if self.ngram_l2 != "auto" and not (isinstance(self.ngram_l2, float) and self.ngram_l2 > 0):
             raise ConfigError(f"must be > 0 or auto, got {self.ngram_l2!r}", field="ngram_l2")
+        if self.threshold not in THRESHOLD_RULES and not (isinstance(self.threshold, float) and 0 < self.threshold < 1):
+            raise ConfigError(f"must be {' or '.join(THRESHOLD_RULES)} or a number in (0, 1), got {self.threshold!r}",
+                              field="threshold")
         for name in ("threads", "checkpoint_every"):
             if getattr(self, name) is not None:
                 check_at_least(name, getattr(self, name), 1)

@@ -15,13 +15,14 @@ from torch import nn
 
 from seqclf.errors import SeqclfError
 from seqclf.training.history import EpochRecord, History
+from seqclf.training.loss import count_correct
 from seqclf.training.optim import Optimizers
 
 
 @dataclass
 class Batch:
     inputs: tuple[torch.Tensor, ...]  # what the model's forward takes
-    targets: torch.Tensor  # (B,) class indices
+    targets: torch.Tensor  # (B,) class indices, or (B, C) 0/1 label sets
     tokens: int  # real (unpadded) tokens in the batch, for tokens/s
 
 
@@ -116,6 +117,8 @@ class Trainer:
     # Element-wise sums over all processes of a distributed run (the epoch's loss, accuracy and tokens are global).
     sum_over_processes: Callable[[list[float]], list[float]] = list
     autocast_dtype: torch.dtype | None = None  # mixed precision on CUDA: torch.bfloat16 or torch.float16
+    # (logits, targets) -> examples predicted right, for the training accuracy
+    count_correct: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = count_correct
 
     def fit(
         self,
@@ -188,7 +191,7 @@ class Trainer:
             else:
                 self.optimizer.step()
             size = len(batch.targets)
-            correct += (logits.detach().argmax(dim=1) == batch.targets).sum()
+            correct += self.count_correct(logits.detach(), batch.targets)
             progress.step += 1
             progress.global_step += 1
             progress.loss_sum += value * size

@@ -83,13 +83,46 @@ function embeddingRows(trace) {
   return rows;
 }
 
-function bars(entries, highlighted) {
-  return element("ul", { class: "bars" }, entries.map(([name, value]) => element("li",
-    { class: name === highlighted ? "predicted" : "", "data-label": name }, [
+// One bar per class; `highlighted`: the predicted class, or a multi-label model's predicted labels (an array);
+// `thresholds` (multi-label): a mark on each bar where its label's threshold lies.
+function bars(entries, highlighted, thresholds) {
+  const chosen = Array.isArray(highlighted) ? highlighted : [highlighted];
+  return element("ul", { class: "bars" }, entries.map(([name, value], i) => element("li",
+    { class: chosen.includes(name) ? "predicted" : "", "data-label": name }, [
       element("span", { text: name }),
-      element("span", {}, [element("div", { class: "bar", style: `width:${(100 * value).toFixed(1)}%` })]),
+      element("span", {}, [element("div", { class: "bar", style: `width:${(100 * value).toFixed(1)}%` }),
+        ...(thresholds ? [element("div", { class: "threshold", style: `left:${(100 * thresholds[i]).toFixed(1)}%`,
+          title: `threshold ${thresholds[i].toFixed(3)}` })] : [])]),
       element("span", { class: "mono", text: value.toFixed(3) }),
     ])));
+}
+
+// The last card: softmax over the classes, or a multi-label model's sigmoids and thresholds.
+function probabilitiesCard(trace) {
+  const temperature = trace.temperature ? [element("p", { class: "muted temperature",
+    text: `logits divided by the temperature ${trace.temperature.toFixed(3)} (calibrated on validation data), then softmax` })] : [];
+  const entries = trace.classes.map((name, i) => [name, trace.probabilities[i]]);
+  if (!trace.multi_label) {
+    return card("probabilities", trace.models ? "stage 5 · combination" : "stage 5 · fully connected + softmax",
+      `Predicted: ${trace.label}`, ...temperature, bars(entries, trace.label));
+  }
+  return card("probabilities", "stage 5 · fully connected + sigmoid per label",
+    trace.labels.length ? `Predicted: ${trace.labels.join(", ")}` : "Predicted: no label (none reaches its threshold)",
+    element("p", { class: "muted independent", text: "multi-label: each bar is its label's own probability, so they " +
+      "do not sum to 1; a label is predicted when its bar reaches its threshold (the tick)" }),
+    bars(entries, trace.labels, trace.thresholds));
+}
+
+// A long text read in windows: each window's tokens and logits, and how they were pooled.
+function windowsCards(trace) {
+  if (!trace.windows) return [];
+  const row = (logits) => trace.classes.map((name, i) => `${name} ${logits[i] >= 0 ? "+" : ""}${logits[i].toFixed(3)}`).join("  ");
+  return [card("windows", "stage 2-5 · windows of a long text",
+    `${trace.windows.length} windows of ${trace.max_len} tokens (the stages above show the first)`,
+    element("ul", { class: "windows mono" }, [
+      ...trace.windows.map((w) => element("li", { text: `tokens ${w.start + 1}-${w.end}: ${row(w.logits)}` })),
+      element("li", { class: "pooled", text: `${trace.window_pooling} of the windows: ${row(trace.pooled_logits)}` }),
+    ]))];
 }
 
 function drawTrace(trace) {
@@ -112,11 +145,8 @@ function drawTrace(trace) {
       matrix([{ label: "sequence", title: "the sequence vector", values: trace.sequence_vector }],
         "the sequence vector: one cell per feature", "feature")),
     ...combinedCards(trace),
-    card("probabilities", trace.models ? "stage 5 · combination" : "stage 5 · fully connected + softmax",
-      `Predicted: ${trace.label}`,
-      ...(trace.temperature ? [element("p", { class: "muted temperature",
-        text: `logits divided by the temperature ${trace.temperature.toFixed(3)} (calibrated on validation data), then softmax` })] : []),
-      bars(trace.classes.map((name, i) => [name, trace.probabilities[i]]), trace.label)),
+    ...windowsCards(trace),
+    probabilitiesCard(trace),
   ];
   $("#stages").replaceChildren(...stages, element("article", { class: "card", id: "explain", "data-stage": "explain" }));
 }

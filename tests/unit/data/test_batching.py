@@ -1,8 +1,9 @@
 import numpy as np
 
-from seqclf.data.batching import length_bucketed_batches, sorted_batches
+from seqclf.data.batching import Chunking, length_bucketed_batches, sample_windows, sorted_batches
 from seqclf.data.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
+from seqclf.outputs import pool_windows
 
 SEQUENCES = [[5, 6, 7], [8], [9, 10, 11, 12, 13], [14, 15]]
 
@@ -49,3 +50,37 @@ def test_sorted_batches_cover_all_in_length_order():
     lengths = np.array([4, 1, 3, 2, 5])
     batches = list(sorted_batches(lengths, 2))
     assert [lengths[b].tolist() for b in batches] == [[1, 2], [3, 4], [5]]
+
+
+def test_windows_cover_every_id_and_the_last_ends_at_the_text_end():
+    corpus = EncodedCorpus.from_sequences([list(range(2, 5)), list(range(10, 33)), list(range(40, 50))]).truncated(10)
+    pieces, owners, starts = Chunking(max_len=10, stride=4, pooling="mean").windows(corpus)
+    assert owners.tolist() == [0, 1, 1, 1, 1, 1, 2] and starts.tolist() == [0, 0, 4, 8, 12, 13, 0]
+    by_text = {}
+    for window, owner in enumerate(owners):
+        assert len(pieces.sequence(window)) <= 10
+        by_text.setdefault(int(owner), set()).update(pieces.sequence(window).tolist())
+    assert [sorted(by_text[i]) for i in range(3)] == [list(range(2, 5)), list(range(10, 33)), list(range(40, 50))]
+    assert pieces.sequence(5).tolist() == list(range(23, 33))  # the last window ends at the end
+    only_some, owners, _ = Chunking(10, 4, "mean").windows(corpus, np.array([2, 0]))
+    assert owners.tolist() == [0, 1] and only_some.sequence(0).tolist() == list(range(40, 50))
+
+
+def test_sampled_windows_lie_inside_their_texts():
+    corpus = EncodedCorpus.from_sequences([list(range(100, 130)), [5, 6]]).truncated(8)
+    rng = np.random.default_rng(0)
+    starts = set()
+    for _ in range(50):
+        sampled = sample_windows(corpus, np.array([0, 1]), 8, rng)
+        window = sampled.sequence(0).tolist()
+        assert len(window) == 8 and window == list(range(window[0], window[0] + 8)) and 100 <= window[0] <= 122
+        assert sampled.sequence(1).tolist() == [5, 6]
+        starts.add(window[0])
+    assert len(starts) > 10  # not always the same window
+
+
+def test_pooled_window_logits_mean_and_max():
+    logits = np.array([[1.0, 0.0], [3.0, -2.0], [5.0, 5.0]], dtype=np.float32)
+    owners = np.array([0, 0, 1])
+    np.testing.assert_allclose(pool_windows(logits, owners, 2, "mean"), [[2.0, -1.0], [5.0, 5.0]])
+    np.testing.assert_allclose(pool_windows(logits, owners, 2, "max"), [[3.0, 0.0], [5.0, 5.0]])
