@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from seqclf import TextClassifier
 from seqclf.data.demo import demo_corpus
+from seqclf.data.readers import Dataset
 
 # Small and quick: enough to exercise every stage, not to be accurate.
 TINY = dict(max_len=12, embed_dim=16, hidden_dim=12, epochs=2, batch_size=32, bidirectional=False, pooling="last")
@@ -66,3 +68,27 @@ def assert_same_probabilities(loaded, original, texts: list[str]) -> None:
         assert np.array_equal(got, expected)
     else:
         np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+SECOND_QUESTION = "two-questions"  # the label of a text holding a second question
+
+
+def question_sentence_pairs(questions: Dataset, sentences: Dataset, seed: int,
+                            second_share: float = 0.3) -> tuple[list[str], list[list[str]]]:
+    """Real multi-label texts: each TREC question followed by a random SST-2 sentence, labelled {question type,
+    sentiment}; for `second_share` of them a second question of the same type is appended, with the third
+    label SECOND_QUESTION. One text per question, in the questions' order."""
+    rng = random.Random(seed)
+    by_type: dict[str, list[str]] = {}
+    for question, kind in zip(questions.texts, questions.labels):
+        by_type.setdefault(kind, []).append(question)
+    texts, labels = [], []
+    for question, kind in zip(questions.texts, questions.labels):
+        sentence = rng.randrange(len(sentences))
+        text, label = f"{question} {sentences.texts[sentence]}", [kind, sentences.labels[sentence]]
+        if rng.random() < second_share:
+            text += " " + rng.choice(by_type[kind])
+            label.append(SECOND_QUESTION)
+        texts.append(text)
+        labels.append(label)
+    return texts, labels

@@ -51,3 +51,28 @@ def build_pooling(name: str, features: int):
     """A pooling function, or a module when the pooling has weights of its own."""
     pooling = POOLINGS[name]
     return pooling(features) if isinstance(pooling, type) else pooling
+
+
+def pool_windows(logits: torch.Tensor, owners: torch.Tensor, texts: int, how: str) -> torch.Tensor:
+    """(N, C) logits of `texts` texts from the (W, C) logits of their windows (long_text=chunk); `owners` (W,)
+    says whose window each row is, every text having at least one. `how`: mean or max. Differentiable, so
+    training can read every window of a text as prediction does. (`seqclf.outputs.pool_windows` is the
+    NumPy twin that ONNX Runtime's path uses; a test keeps them equal.)"""
+    index = owners.to(logits.device).unsqueeze(1).expand_as(logits)  # (W, C)
+    pooled = logits.new_zeros(texts, logits.size(1))  # (N, C)
+    if how == "max":
+        return pooled.scatter_reduce(0, index, logits, reduce="amax", include_self=False)
+    return pooled.scatter_reduce(0, index, logits, reduce="mean", include_self=False)
+
+
+class WindowPooled(nn.Module):
+    """A model over windows that answers per text: (ids, lengths) of W windows and their owners (W,) in
+    text order -> (N, C) pooled logits."""
+
+    def __init__(self, model: nn.Module, how: str) -> None:
+        super().__init__()
+        self.model, self.how = model, how
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor, owners: torch.Tensor) -> torch.Tensor:
+        # ids: (W, T), lengths: (W,), owners: (W,) sorted, 0 .. N - 1
+        return pool_windows(self.model(ids, lengths), owners, int(owners[-1]) + 1, self.how)  # (N, C)

@@ -30,6 +30,7 @@ from seqclf.inference import predict_logits, text_logits
 from seqclf.nn.classifier import Classifier, SequenceClassifier
 from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
+from seqclf.nn.pooling import WindowPooled
 from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.text.vectors import VectorCoverage, read_vectors
@@ -262,8 +263,10 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
                         member) if directory is not None else None
     progress = run.restore() if run is not None and resume else None
     weights = class_weights(train.targets, len(classes), settings.class_weight)
+    # long_text=chunk, window_training=all: a batch is its texts' windows, their logits pooled per text as at prediction
+    every_window = chunking is not None and settings.window_training == "all"
     trainer = Trainer(
-        model=trained,
+        model=WindowPooled(trained, chunking.pooling) if every_window else trained,
         optimizer=optimizer,
         loss_fn=loss_function(settings.label_smoothing, None if weights is None else weights.to(cluster.device),
                               model.multi_label),
@@ -280,15 +283,20 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
             callback.on_resume(progress)
 
     def batches(epoch: int):
-        windows = np.random.default_rng([seed, epoch, cluster.rank])  # where long texts are read (chunking)
+        random_windows = np.random.default_rng([seed, epoch, cluster.rank])  # window_training=random
         for positions in sampler.epoch():
             indices = train.indices[positions]
+            owners = None
             if chunking is None:
                 ids, batch_lengths = pad_batch(train.corpus, indices)  # (B, T), (B,)
+            elif every_window:
+                pieces, owners, _ = chunking.windows(train.corpus, indices)
+                ids, batch_lengths = pad_batch(pieces, np.arange(len(pieces)))  # (W, T), (W,)
             else:
-                sampled = sample_windows(train.corpus, indices, chunking.max_len, windows)
+                sampled = sample_windows(train.corpus, indices, chunking.max_len, random_windows)
                 ids, batch_lengths = pad_batch(sampled, np.arange(len(indices)))  # (B, T), (B,)
-            yield Batch((cluster.to_device(ids), cluster.to_device(batch_lengths)),
+            inputs = (ids, batch_lengths) if owners is None else (ids, batch_lengths, torch.from_numpy(owners))
+            yield Batch(tuple(cluster.to_device(tensor) for tensor in inputs),
                         cluster.to_device(train.targets[positions]), int(batch_lengths.sum()))
 
     def validate() -> tuple[float, float]:

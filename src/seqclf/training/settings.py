@@ -14,6 +14,7 @@ from seqclf.training.schedules import SCHEDULES
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16", "fp16")
 CLASS_WEIGHT_NAMES = ("none", "balanced")
+WINDOW_TRAINING = ("all", "random")
 THRESHOLD_RULES = ("per-label", "global")  # how multi-label thresholds are chosen on validation data
 
 
@@ -50,6 +51,9 @@ class TrainConfig:
     threshold: float | str = setting("multi-label: per-label (each label's threshold chosen on the validation data to "
                                      "maximize its F1) | global (one threshold for all, chosen to maximize micro-F1) "
                                      "| a number in (0, 1) for every label", default="per-label")
+    window_training: str = setting("long_text=chunk: how training reads a long text: " + choices_text(WINDOW_TRAINING)
+                                   + " (all: every window, logits pooled as at prediction; random: one random "
+                                   "window per epoch, cheaper)", default="all")
     calibrate: bool = setting("after training, fit a temperature for the logits on the validation data (temperature "
                               "scaling); it is kept only if it lowers the validation calibration error", default=True)
     threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
@@ -65,6 +69,7 @@ class TrainConfig:
         check_choice("class_weight", self.class_weight, CLASS_WEIGHT_NAMES)
         check_choice("device", self.device, DEVICES)
         check_choice("precision", self.precision, PRECISIONS)
+        check_choice("window_training", self.window_training, WINDOW_TRAINING)
         for name in ("warmup", "label_smoothing", "valid_fraction"):
             check_fraction(name, getattr(self, name))
         if self.patience is not None:

@@ -1,0 +1,154 @@
+"""Multi-label classification on real text: a TREC question and a random SST-2 sentence in one text,
+labelled {question type, sentiment}, plus a third label when a second question is appended."""
+from helpers import SECOND_QUESTION, question_sentence_pairs
+
+from seqclf import TextClassifier
+from seqclf.data.readers import read_dataset
+
+
+def test_questions_with_sentences_get_both_labels(shared_data, sst2):
+    trec = {split: read_dataset(shared_data / "trec" / f"{split}.tsv") for split in ("train", "test")}
+    train = question_sentence_pairs(trec["train"], sst2["train"], seed=1)
+    held_out = question_sentence_pairs(trec["test"], sst2["test"], seed=2)
+    clf = TextClassifier().fit(*train)  # default settings; label lists: multi-label, detected
+    assert clf.config.data.multi_label and len(clf.config.model.thresholds) == 9
+    report = clf.evaluate(*held_out)
+    print(f"TREC question + SST-2 sentence pairs, {report['examples']} held out: micro-F1 {report['micro_f1']:.4f}, "
+          f"macro-F1 {report['macro_f1']:.4f}, samples-F1 {report['samples_f1']:.4f}, subset accuracy "
+          f"{report['subset_accuracy']:.4f}, Hamming loss {report['hamming_loss']:.4f}; per label F1: "
+          + ", ".join(f"{name} {row['f1']:.3f}" for name, row in report["per_label"].items()))
+    assert report["micro_f1"] >= 0.80
+    assert report["per_label"][SECOND_QUESTION]["f1"] >= 0.9  # the easy label is found
+    predicted = clf.predict(held_out[0][:50])
+    assert all(isinstance(labels, list) for labels in predicted) and any(len(labels) >= 2 for labels in predicted)
+
+
+# -- a small multi-label model: every face of it ------------------------------------------------------
+
+import json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+TOPICS = {"sport": ["goal", "match", "team", "coach"], "money": ["bank", "price", "stock", "loan"],
+          "food": ["pizza", "bread", "soup", "cheese"]}
+FILLER = ["the", "a", "and", "it", "was", "then", "so", "we", "they", "there"]
+
+
+def topic_texts(n: int, seed: int, filler: tuple[int, int] = (3, 12)) -> tuple[list[str], list[list[str]]]:
+    """Texts of filler words with two words of each of their topics (0-3 topics) at random places."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        topics = sorted(rng.choice(list(TOPICS), size=rng.integers(0, 4), replace=False).tolist())
+        words = [str(w) for w in rng.choice(FILLER, size=rng.integers(*filler))]
+        for topic in topics:
+            for word in rng.choice(TOPICS[topic], size=2):
+                words.insert(int(rng.integers(0, len(words) + 1)), str(word))
+        texts.append(" ".join(words))
+        labels.append(topics)
+    return texts, labels
+
+
+SMALL = dict(embed_dim=24, hidden_dim=24, epochs=6, max_len=16)
+
+
+@pytest.fixture(scope="module")
+def topics_model(tmp_path_factory):
+    clf = TextClassifier(**SMALL, multi_label=True).fit(*topic_texts(1500, seed=0))
+    return clf, clf.save(tmp_path_factory.mktemp("ml") / "topics")
+
+
+def test_a_small_multi_label_model_learns_label_sets(topics_model):
+    clf, _ = topics_model
+    texts, labels = topic_texts(300, seed=1)
+    report = clf.evaluate(texts, labels)
+    assert report["micro_f1"] >= 0.95, report
+    assert clf.predict(["the pizza and the bank and it was bread and stock"]) == [["food", "money"]] or \
+        set(clf.predict(["the pizza and the bank and it was bread and stock"])[0]) == {"food", "money"}
+    answer, = clf.predict_top(["the coach and the team"])
+    assert answer["labels"] == ["sport"] and "do not sum to 1" in answer["note"] and "label" not in answer
+    assert list(answer["probabilities"]) == sorted(answer["probabilities"], key=answer["probabilities"].get,
+                                                   reverse=True)
+
+
+def test_the_model_directory_records_the_task_and_thresholds(topics_model):
+    clf, directory = topics_model
+    config = json.loads((directory / "config.json").read_text())
+    assert config["task"] == "multi-label" and config["data"]["multi_label"] is True
+    assert len(config["model"]["thresholds"]) == 3 and all(0 < t < 1 for t in config["model"]["thresholds"])
+    loaded = TextClassifier.load(directory)
+    texts, _ = topic_texts(50, seed=3)
+    np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    assert loaded.predict(texts) == clf.predict(texts)
+
+
+def test_the_trace_and_data_flow_show_the_sigmoid_and_the_thresholds(topics_model):
+    clf, _ = topics_model
+    trace = clf.trace("the coach and the team")
+    assert trace.multi_label and trace.labels == ["sport"] and len(trace.thresholds) == 3
+    assert abs(sum(trace.probabilities) - 1) > 0.05  # independent probabilities
+    rendered = trace.render()
+    assert "sigmoid" in rendered and "thresholds" in rendered and "softmax" not in rendered and "{sport}" in rendered
+    rows = [row.stage for row in clf.data_flow(["the coach and the team"]).rows]
+    assert rows[-2:] == ["5 sigmoid", "5 thresholds"] and "5 softmax" not in rows
+
+
+def test_onnx_graph_of_a_multi_label_model_matches_pytorch(topics_model, tmp_path):
+    import onnx
+
+    clf, directory = topics_model
+    report = clf.export_onnx(directory / "model.onnx")
+    texts, _ = topic_texts(200, seed=4, filler=(0, 30))
+    expected = clf.predict_proba(texts)
+    onnx_model = TextClassifier.load(directory, backend="onnx")
+    got = onnx_model.predict_proba(texts)
+    assert float(np.abs(got - expected).max()) <= 1e-4 and report.parity_error <= 1e-4
+    assert onnx_model.predict(texts) == clf.predict(texts)
+    metadata = {p.key: p.value for p in onnx.load(str(directory / "model.onnx")).metadata_props}
+    assert metadata["seqclf.task"] == "multi-label"
+    clf.export_onnx(directory / "model.int8.onnx", quantize="int8")
+    int8 = TextClassifier.load(directory, backend="onnx", quantize="int8").predict_proba(texts)
+    assert int8.shape == expected.shape and float(np.abs(int8 - expected).max()) < 0.1
+
+
+def test_single_label_data_is_refused_by_a_multi_label_evaluation_the_other_way_round(topics_model, fitted):
+    with pytest.raises(Exception, match="label sets"):
+        fitted.evaluate(["a text"], [["x", "y"]])
+
+
+# -- long texts ------------------------------------------------------------------------------------------
+
+
+def keyword_at_the_end(n: int, seed: int, length: int) -> tuple[list[str], list[str]]:
+    """Texts of `length` filler words whose class is told by one keyword near the end."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        label = str(rng.choice(["sport", "food"]))
+        words = [str(w) for w in rng.choice(FILLER, size=length)]
+        words.insert(length - int(rng.integers(1, 4)), str(rng.choice(TOPICS[label])))
+        texts.append(" ".join(words))
+        labels.append(label)
+    return texts, labels
+
+
+def test_chunking_reads_what_truncation_cuts_off():
+    """Training reads every window of a long text and pools their logits, as prediction does (one random
+    window per epoch, window_training=random, stays near chance here in 10 epochs)."""
+    train, test = keyword_at_the_end(1000, seed=0, length=40), keyword_at_the_end(200, seed=1, length=40)
+    settings = dict(embed_dim=16, hidden_dim=16, epochs=10, max_len=10, calibrate=False)
+    truncated = TextClassifier(**settings).fit(*train)
+    chunked = TextClassifier(**settings, long_text="chunk", window_pooling="max").fit(*train)
+    accuracy = {name: clf.evaluate(*test)["accuracy"] for name, clf in (("truncate", truncated), ("chunk", chunked))}
+    print(f"keyword after max_len: accuracy {accuracy}")
+    assert accuracy["truncate"] <= 0.65 and accuracy["chunk"] >= 0.95
+    answer, = truncated.predict_top([test[0][0]])
+    assert "truncated" in answer and "windows" not in answer
+    answer, = chunked.predict_top([test[0][0]])
+    assert answer["windows"] == 1 + -(-(41 - 10) // 5) and "truncated" not in answer
+    trace = chunked.trace(test[0][0])
+    assert len(trace.windows) == answer["windows"] and trace.windows[-1]["end"] == 41 and trace.window_pooling == "max"
+    np.testing.assert_allclose(trace.pooled_logits, np.max([w["logits"] for w in trace.windows], axis=0), atol=1e-6)
+    assert "windows" in trace.render() and "window pooling" in trace.render()
+    assert chunked.data_flow(test[0][:3]).rows[1].stage == "2 windows"
