@@ -92,3 +92,23 @@ def question_sentence_pairs(questions: Dataset, sentences: Dataset, seed: int,
         texts.append(text)
         labels.append(label)
     return texts, labels
+
+
+TOPICS = {"sport": ["goal", "match", "team", "coach"], "money": ["bank", "price", "stock", "loan"],
+          "food": ["pizza", "bread", "soup", "cheese"]}
+FILLER = ["the", "a", "and", "it", "was", "then", "so", "we", "they", "there"]
+
+
+def topic_texts(n: int, seed: int, filler: tuple[int, int] = (3, 12)) -> tuple[list[str], list[list[str]]]:
+    """Texts of filler words with two words of each of their topics (0-3 topics) at random places."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for _ in range(n):
+        topics = sorted(rng.choice(list(TOPICS), size=rng.integers(0, 4), replace=False).tolist())
+        words = [str(w) for w in rng.choice(FILLER, size=rng.integers(*filler))]
+        for topic in topics:
+            for word in rng.choice(TOPICS[topic], size=2):
+                words.insert(int(rng.integers(0, len(words) + 1)), str(word))
+        texts.append(" ".join(words))
+        labels.append(topics)
+    return texts, labels

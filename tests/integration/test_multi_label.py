@@ -1,9 +1,14 @@
 """Multi-label classification on real text: a TREC question and a random SST-2 sentence in one text,
 labelled {question type, sentiment}, plus a third label when a second question is appended."""
-from helpers import SECOND_QUESTION, question_sentence_pairs
+import json
+
+import numpy as np
+import pytest
+from helpers import FILLER, SECOND_QUESTION, TOPICS, question_sentence_pairs, topic_texts
 
 from seqclf import TextClassifier
 from seqclf.data.readers import read_dataset
+from seqclf.errors import DataError
 
 
 def test_questions_with_sentences_get_both_labels(shared_data, sst2):
@@ -24,31 +29,6 @@ def test_questions_with_sentences_get_both_labels(shared_data, sst2):
 
 
 # -- a small multi-label model: every face of it ------------------------------------------------------
-
-import json  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-TOPICS = {"sport": ["goal", "match", "team", "coach"], "money": ["bank", "price", "stock", "loan"],
-          "food": ["pizza", "bread", "soup", "cheese"]}
-FILLER = ["the", "a", "and", "it", "was", "then", "so", "we", "they", "there"]
-
-
-def topic_texts(n: int, seed: int, filler: tuple[int, int] = (3, 12)) -> tuple[list[str], list[list[str]]]:
-    """Texts of filler words with two words of each of their topics (0-3 topics) at random places."""
-    rng = np.random.default_rng(seed)
-    texts, labels = [], []
-    for _ in range(n):
-        topics = sorted(rng.choice(list(TOPICS), size=rng.integers(0, 4), replace=False).tolist())
-        words = [str(w) for w in rng.choice(FILLER, size=rng.integers(*filler))]
-        for topic in topics:
-            for word in rng.choice(TOPICS[topic], size=2):
-                words.insert(int(rng.integers(0, len(words) + 1)), str(word))
-        texts.append(" ".join(words))
-        labels.append(topics)
-    return texts, labels
-
 
 SMALL = dict(embed_dim=24, hidden_dim=24, epochs=6, max_len=16)
 
@@ -112,8 +92,8 @@ def test_onnx_graph_of_a_multi_label_model_matches_pytorch(topics_model, tmp_pat
     assert int8.shape == expected.shape and float(np.abs(int8 - expected).max()) < 0.1
 
 
-def test_single_label_data_is_refused_by_a_multi_label_evaluation_the_other_way_round(topics_model, fitted):
-    with pytest.raises(Exception, match="label sets"):
+def test_a_single_label_model_refuses_label_sets(fitted):
+    with pytest.raises(DataError, match="holds label sets"):
         fitted.evaluate(["a text"], [["x", "y"]])
 
 

@@ -136,7 +136,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
     config = config.updated({"max_len": tokenizer.max_len})
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
-    _note(reports, long_texts_note(train.corpus, tokenizer.max_len, chunking, "training texts"))
+    _note(reports, long_texts_note(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all",
+                                   "training texts"))
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     members, histories, coverage = [], [], None
     for member in range(config.model.ensemble):
@@ -184,7 +185,8 @@ def _note(reports: list[RunReport], text: str | None) -> None:
             report.on_note(text)
 
 
-def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, what: str) -> str | None:
+def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, every_window: bool,
+                    what: str) -> str | None:
     """How many texts are longer than max_len, and what happens to them; None if none is."""
     longer = int((np.diff(corpus.offsets) > max_len).sum())
     if not longer:
@@ -192,8 +194,9 @@ def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | No
     counted = f"long texts: {longer:,} of {len(corpus):,} {what} are longer than max_len={max_len} tokens"
     if chunking is None:
         return f"{counted}: truncated to their first {max_len} (--long-text chunk reads them whole)"
-    return (f"{counted}: each epoch trains on a random window of {max_len} tokens of each; validation and "
-            f"prediction read every window (stride {chunking.stride}, {chunking.pooling} of their logits)")
+    how = "every window" if every_window else "a random window per epoch"
+    return (f"{counted}: read in windows of {max_len} (stride {chunking.stride}, {chunking.pooling} of their "
+            f"logits); training reads {how}, validation and prediction every window")
 
 
 def _with_thresholds(config: Config, model: Classifier, valid: Labeled | None, classes: list[str],

@@ -1,0 +1,155 @@
+"""Multi-label and long texts as a user meets them: `seqclf train` on label-set files, `predict`,
+`evaluate`, `trace`, and the web page in Chromium."""
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from helpers import CHROMIUM, browser_required, free_port, seqclf, topic_texts
+
+FLAGS = ["--epochs", "6", "--embed-dim", "24", "--hidden-dim", "24", "--max-len", "16"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """The same label sets as a csv with '|' between labels, and as JSONL lists."""
+    root = tmp_path_factory.mktemp("multi")
+    for name, (texts, labels) in (("train", topic_texts(1500, seed=0)), ("test", topic_texts(200, seed=1))):
+        (root / f"{name}.csv").write_text("text,label\n" + "".join(f"{t},{'|'.join(ls)}\n" for t, ls in zip(texts, labels)))
+        (root / f"{name}.jsonl").write_text("".join(json.dumps({"text": t, "label": ls}) + "\n"
+                                                    for t, ls in zip(texts, labels)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def model(files):
+    out = files / "model"
+    result = seqclf("train", str(files / "train.csv"), "--out", str(out), "--multi-label", "--label-separator", "|",
+                    "--test", str(files / "test.csv"), *FLAGS)
+    assert result.returncode == 0, result.stderr
+    return out, result.stdout
+
+
+def test_train_on_a_csv_of_label_sets(model):
+    out, stdout = model
+    assert "multi-label, " in stdout and "3 labels: food, money, sport" in stdout
+    assert "multi-label thresholds (per-label, chosen on the validation data): food" in stdout
+    assert "5 sigmoid" in stdout and "5 thresholds" in stdout
+    micro_f1 = float(stdout.split("test: micro-F1 ")[1].split(",")[0])
+    assert micro_f1 >= 0.95
+    assert json.loads((out / "config.json").read_text())["task"] == "multi-label"
+
+
+def test_label_lists_in_jsonl_are_detected_and_said(files, tmp_path):
+    result = seqclf("train", str(files / "train.jsonl"), "--out", str(tmp_path / "m"), *FLAGS, "--epochs", "1")
+    assert result.returncode == 0, result.stderr
+    assert "train.jsonl:1 gives a list of" in result.stdout and "pass --multi-label to say so" in result.stdout
+
+
+def test_predict_gives_the_label_set_and_every_probability(model):
+    out, _ = model
+    result = seqclf("predict", str(out), "the coach and the team", "the pizza and the bank and the soup and stock")
+    assert result.returncode == 0, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["labels"] == ["sport"] and set(second["labels"]) == {"food", "money"}
+    assert set(first["probabilities"]) == {"food", "money", "sport"} and "do not sum to 1" in first["note"]
+    assert "do not sum to 1" in result.stderr
+    tsv = seqclf("predict", str(out), "the coach and the team", "--format", "tsv")
+    assert tsv.stdout.startswith("sport\tsport=")
+
+
+def test_predict_counts_truncated_texts(model):
+    out, _ = model
+    result = seqclf("predict", str(out), "the coach " + "and the " * 20, "short text")
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert "first 16 tokens" in first["truncated"] and "truncated" not in second
+    assert "1 longer than max_len, truncated" in result.stderr
+
+
+def test_evaluate_reports_multi_label_figures(model, files):
+    out, _ = model
+    result = seqclf("evaluate", str(out), str(files / "test.jsonl"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {"micro_f1", "macro_f1", "samples_f1", "hamming_loss", "subset_accuracy", "per_label"} <= set(report)
+    assert set(report["per_label"]["sport"]) == {"precision", "recall", "f1", "support", "threshold"}
+    table = seqclf("evaluate", str(out), str(files / "test.csv"), "--label-separator", "|")
+    assert "micro-F1" in table.stdout and "threshold" in table.stdout
+
+
+def test_a_bad_label_list_is_one_line_with_file_and_line(tmp_path):
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"text": "a b", "label": ["x"]}\n{"text": "c d", "label": [["x"]]}\n')
+    result = seqclf("train", str(data), "--out", str(tmp_path / "m"), *FLAGS)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{data}:2" in result.stderr and "a label in the list is list" in result.stderr
+
+
+def test_chunked_model_trace_shows_its_windows(files, tmp_path):
+    out = tmp_path / "chunk"
+    result = seqclf("train", str(files / "train.csv"), "--out", str(out), "--multi-label", "--label-separator", "|",
+                    *FLAGS, "--epochs", "1", "--max-len", "8", "--long-text", "chunk")
+    assert result.returncode == 0, result.stderr
+    assert "read in windows of 8 (stride 4, mean of their logits); training reads every window" in result.stdout
+    trace = seqclf("trace", str(out), "the coach and the team and then it was so the pizza soup", "--json")
+    windows = json.loads(trace.stdout)["windows"]
+    assert [(w["start"], w["end"]) for w in windows] == [(0, 8), (4, 12), (5, 13)]
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    out, _ = model
+    port = free_port()
+    log = out.parent / "server.log"
+    process = subprocess.Popen([sys.executable, "-m", "seqclf", "serve", str(out), "--port", str(port)],
+                               stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"seqclf serve did not start: {log.read_text()}")
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.load(response)
+
+
+def test_the_http_api_answers_label_sets(server):
+    answer = post(f"{server}/v1/predict", {"texts": ["the coach and the team", "and then so"], "top_k": 2})
+    first, second = answer["predictions"]
+    assert first["labels"] == ["sport"] and len(first["probabilities"]) == 2 and "label" not in first
+    assert second["labels"] == [] and "do not sum to 1" in second["note"]
+    model = json.loads(urllib.request.urlopen(f"{server}/v1/model").read())
+    assert model["task"] == "multi-label" and len(model["thresholds"]) == 3
+    trace = post(f"{server}/v1/trace", {"text": "the coach and the team"})
+    assert trace["multi_label"] and trace["labels"] == ["sport"]
+
+
+def test_the_page_shows_the_labels_over_their_thresholds(server):
+    browser_required()
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server)
+        page.locator("#text").fill("the pizza and the coach and the team and bread")
+        page.locator("#text").press("Enter")
+        expect(page.locator("#probabilities h2")).to_have_text("Predicted: sport, food")
+        expect(page.locator("#probabilities li.predicted")).to_have_count(2)
+        expect(page.locator("#probabilities .threshold")).to_have_count(3)
+        expect(page.locator("#probabilities .independent")).to_contain_text("do not sum to 1")
+        browser.close()
