@@ -171,7 +171,8 @@ def _store(cache: CorpusCache, key: str, encoded: EncodedData, vocab_size: int, 
     arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids,
               "label_offsets": label_offsets}
     meta = {"label_names": encoded.label_names, "vocab_size": vocab_size, "multi_label": encoded.multi_label,
-            "detected": encoded.detected,
+            # where the label lists were seen, without the file's name (a cache entry is found by content)
+            "detected": None if encoded.detected is None else encoded.detected.removeprefix(encoded.source),
             "skipped": [row.to_dict() for row in encoded.skipped], **extra}
     cache.store(key, arrays, meta)
 
@@ -190,4 +191,4 @@ def _from_cache(corpus: EncodedCorpus, arrays: dict[str, np.ndarray], meta: dict
     skipped = [BadRow.from_dict(row) for row in meta["skipped"]]
     return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), skipped,
                        time.perf_counter() - started, from_cache=True, label_offsets=arrays["label_offsets"] if meta.get("multi_label") else None,
-                       detected=meta.get("detected"))
+                       detected=None if meta.get("detected") is None else f"{path}{meta['detected']}")

@@ -268,7 +268,8 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
     detected = None
     if multi_label and not config.multi_label:  # rows with several labels: the other rows hold sets of one
         labels = [label if isinstance(label, tuple) or label is None else (label,) for label in labels]
-        detected = f"{source}:{lines[first_set]} gives a list of {len(labels[first_set])} labels"
+        count = len(labels[first_set])
+        detected = f"{source}:{lines[first_set]} gives a list of {count} label{'' if count == 1 else 's'}"
     return Dataset(texts, labels if has_labels else None, source, skipped, lines, multi_label, detected)
 
 

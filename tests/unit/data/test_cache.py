@@ -117,3 +117,22 @@ def test_disabled_cache_writes_nothing(data_file, tmp_path):
         warnings.simplefilter("error")
         encode_training_file(data_file, *sections(CONFIG), CorpusCache(None))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.csv"]
+
+
+def test_label_sets_come_back_from_the_cache_with_where_they_were_seen(tmp_path):
+    import json
+    import shutil
+
+    first_path = tmp_path / "a" / "train.jsonl"
+    first_path.parent.mkdir()
+    first_path.write_text("".join(json.dumps({"text": f"text {i}", "label": ["x", "y"][: 1 + i % 2]}) + "\n"
+                                  for i in range(20)))
+    other_path = tmp_path / "b.jsonl"
+    shutil.copy(first_path, other_path)  # the same content under another name: the same cache entry
+    cache = CorpusCache(tmp_path / "cache")
+    _, first = encode_training_file(first_path, *sections(CONFIG), cache)
+    _, second = encode_training_file(other_path, *sections(CONFIG), cache)
+    assert second.from_cache and second.multi_label
+    assert np.array_equal(first.label_offsets, second.label_offsets) and np.array_equal(first.label_ids, second.label_ids)
+    assert first.detected == f"{first_path}:1 gives a list of 1 label"
+    assert second.detected == f"{other_path}:1 gives a list of 1 label"
