@@ -144,7 +144,7 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
         check_output_directory(args.out)
     predictor = _load(args, err)
     data = read_dataset(args.data, predictor.parts.config.updated(_flags(args, DATA_FIELDS)).data)
-    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names())})", markup=False)
+    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.multi_label)})", markup=False)
     if data.skipped:  # every one of them: evaluate writes no file to list them in
         err.print(f"skipped {len(data.skipped)} bad rows:", markup=False)
         for row in data.skipped:
@@ -302,7 +302,7 @@ def _audit(args: argparse.Namespace, out: Console, err: Console) -> None:
     data = read_dataset(args.data, config.data)
     for row in data.skipped:
         err.print(f"skipped: {row.message()}", markup=False)
-    out.print(f"auditing {len(data)} examples of {args.data} ({classes_text(sorted(set(data.labels)))}) with "
+    out.print(f"auditing {len(data)} examples of {args.data} ({classes_text(data.label_names())}) with "
               f"{args.folds} folds: each fold predicted by a model trained on the others", markup=False)
     started = time.perf_counter()
     result = audit(data, config, args.folds, lambda fold, accuracy: out.print(

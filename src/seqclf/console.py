@@ -23,17 +23,17 @@ if TYPE_CHECKING:
     from seqclf.trace import DataFlow
 
 
-def classes_text(classes: list[str]) -> str:
-    return f"{len(classes)} classes: {', '.join(classes[:8])}{', …' if len(classes) > 8 else ''}"
+def classes_text(classes: list[str], multi_label: bool = False) -> str:
+    noun = "labels (multi-label)" if multi_label else "classes"
+    return f"{len(classes)} {noun}: {', '.join(classes[:8])}{', …' if len(classes) > 8 else ''}"
 
 
 def print_data(console: Console, data: EncodedData) -> None:
     """One line per data file read: size, classes, and how long reading and encoding took."""
     how = "loaded from the cache" if data.from_cache else "read and encoded"
-    labels = classes_text(sorted(data.label_names))
+    labels = classes_text(sorted(data.label_names), data.multi_label)
     if data.multi_label:
-        labels = (f"multi-label, {len(data.label_ids) / max(len(data), 1):.2f} labels per text, "
-                  + labels.replace("classes", "labels"))
+        labels = f"{len(data.label_ids) / max(len(data), 1):.2f} labels per text, {labels}"
     console.print(f"{data.source}: {len(data)} examples, {data.tokens:,} tokens, "
                   f"{labels}; {how} in {data.seconds:.2f} s "
                   f"({data.tokens / max(data.seconds, 1e-9):,.0f} tokens/s)", markup=False)

@@ -34,7 +34,7 @@ def model(files):
 
 def test_train_on_a_csv_of_label_sets(model):
     out, stdout = model
-    assert "multi-label, " in stdout and "3 labels: food, money, sport" in stdout
+    assert "3 labels (multi-label): food, money, sport" in stdout
     assert "multi-label thresholds (per-label, chosen on the validation data): food" in stdout
     assert "5 sigmoid" in stdout and "5 thresholds" in stdout
     micro_f1 = float(stdout.split("test: micro-F1 ")[1].split(",")[0])
@@ -92,7 +92,8 @@ def test_chunked_model_trace_shows_its_windows(files, tmp_path):
     result = seqclf("train", str(files / "train.csv"), "--out", str(out), "--multi-label", "--label-separator", "|",
                     *FLAGS, "--epochs", "1", "--max-len", "8", "--long-text", "chunk")
     assert result.returncode == 0, result.stderr
-    assert "read in windows of 8 (stride 4, mean of their logits); training reads every window" in result.stdout
+    assert ("read in windows of 8 (stride 4, mean of their logits); training, validation and prediction read every "
+            "window") in result.stdout
     trace = seqclf("trace", str(out), "the coach and the team and then it was so the pizza soup", "--json")
     windows = json.loads(trace.stdout)["windows"]
     assert [(w["start"], w["end"]) for w in windows] == [(0, 8), (4, 12), (5, 13)]

@@ -194,9 +194,10 @@ def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | No
     counted = f"long texts: {longer:,} of {len(corpus):,} {what} are longer than max_len={max_len} tokens"
     if chunking is None:
         return f"{counted}: truncated to their first {max_len} (--long-text chunk reads them whole)"
-    how = "every window" if every_window else "a random window per epoch"
+    how = ("training, validation and prediction read every window" if every_window else
+           "training reads a random window per epoch, validation and prediction every window")
     return (f"{counted}: read in windows of {max_len} (stride {chunking.stride}, {chunking.pooling} of their "
-            f"logits); training reads {how}, validation and prediction every window")
+            f"logits); {how}")
 
 
 def _with_thresholds(config: Config, model: Classifier, valid: Labeled | None, classes: list[str],
