@@ -53,15 +53,15 @@ class TrainingRun:
 
 def write_evaluation(report: dict, out: str | Path) -> list[Path]:
     """An evaluation report's files in the directory `out`: the JSON report, the confusion matrix and
-    the reliability diagram."""
+    the reliability diagram (a multi-label report: the JSON report alone; it has neither)."""
     from seqclf.training.metric_plots import save_confusion_matrix_png, save_reliability_png
 
-    return write_report_files(out, {
-        EVALUATION_FILES["report"]: lambda path: path.write_text(json.dumps(report, indent=2, ensure_ascii=False)
-                                                                 + "\n", "utf-8"),
-        EVALUATION_FILES["confusion_matrix"]: lambda path: save_confusion_matrix_png(report, path),
-        EVALUATION_FILES["reliability"]: lambda path: save_reliability_png(report["calibration"], path),
-    })
+    writers = {EVALUATION_FILES["report"]: lambda path: path.write_text(json.dumps(report, indent=2, ensure_ascii=False)
+                                                                        + "\n", "utf-8")}
+    if "confusion_matrix" in report:
+        writers[EVALUATION_FILES["confusion_matrix"]] = lambda path: save_confusion_matrix_png(report, path)
+        writers[EVALUATION_FILES["reliability"]] = lambda path: save_reliability_png(report["calibration"], path)
+    return write_report_files(out, writers)
 
 
 def write_report_files(out: str | Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:

@@ -75,8 +75,11 @@ def test_evaluate_reports_multi_label_figures(model, files):
     report = json.loads(result.stdout)
     assert {"micro_f1", "macro_f1", "samples_f1", "hamming_loss", "subset_accuracy", "per_label"} <= set(report)
     assert set(report["per_label"]["sport"]) == {"precision", "recall", "f1", "support", "threshold"}
-    table = seqclf("evaluate", str(out), str(files / "test.csv"), "--label-separator", "|")
-    assert "micro-F1" in table.stdout and "threshold" in table.stdout
+    table = seqclf("evaluate", str(out), str(files / "test.csv"), "--label-separator", "|", "--errors", "2",
+                   "--out", str(out.parent / "report"))
+    assert table.returncode == 0, table.stderr
+    assert "micro-F1" in table.stdout and "threshold" in table.stdout and "most wrong label decisions" in table.stdout
+    assert json.loads((out.parent / "report" / "report.json").read_text())["micro_f1"] == report["micro_f1"]
 
 
 def test_a_bad_label_list_is_one_line_with_file_and_line(tmp_path):
