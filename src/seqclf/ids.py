@@ -6,7 +6,7 @@ one flat int32 array with offsets, never in Python lists of lists.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -58,7 +58,7 @@ class EncodedCorpus:
 
     def truncated(self, max_len: int) -> EncodedCorpus:
         """The same sequences read cut to their first max_len ids (no copy)."""
-        return replace(self, max_len=max_len)
+        return EncodedCorpus(self.ids, self.offsets, max_len)  # (dataclasses.replace: 5 us of one text's call)
 
     def select(self, indices: np.ndarray) -> EncodedCorpus:
         """The sequences at `indices`, in that order, as read (cut to max_len): a copy."""

@@ -47,11 +47,12 @@ def text_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], cor
 
 
 class TorchEngine:
-    """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) logits of an
-    encoded corpus, in input order."""
+    """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) logits and
+    probabilities of an encoded corpus, in input order."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.model = model
 
-    def logits(self, corpus: EncodedCorpus) -> np.ndarray:
-        return predict_logits(self.model, corpus).numpy()
+    def run(self, corpus: EncodedCorpus) -> tuple[np.ndarray, np.ndarray]:
+        logits = predict_logits(self.model, corpus)  # (N, C)
+        return logits.numpy(), self.model.activate(logits).numpy()

@@ -87,23 +87,18 @@ class Predictor:
         if len(texts) == 0:
             return np.zeros((0, len(self.classes)), dtype=np.float32), np.zeros(0, dtype=np.int64)
         texts = dataset_from_lists(texts, None, source="texts").texts
-        logits, tokens = self.logits_of(texts)
-        return outputs.probabilities(logits, self.multi_label), tokens
-
-    def logits_of(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(N, C) logits of checked texts (with chunking, pooled over each text's windows) and (N,) their
-        token counts as `scores` says."""
         tokenizer = self.parts.tokenizer
         corpus = tokenizer.encode_for_model(texts) if self.chunking is None else tokenizer.encode(texts)
-        return self._logits(corpus), np.diff(corpus.offsets)
+        return self._probabilities(corpus), corpus.offsets[1:] - corpus.offsets[:-1]  # (np.diff: slower for one)
 
-    def _logits(self, corpus: EncodedCorpus) -> np.ndarray:
-        """(N, C) logits of an encoded corpus: the engine's, or with chunking pooled over each text's windows
-        (which need every id: `WordTokenizer.encode`)."""
+    def _probabilities(self, corpus: EncodedCorpus) -> np.ndarray:
+        """(N, C) probabilities of an encoded corpus: the engine's, or with chunking those of the logits pooled
+        over each text's windows (which need every id: `WordTokenizer.encode`)."""
         if self.chunking is None:
-            return self.engine.logits(corpus)
+            return self.engine.run(corpus)[1]
         pieces, owners, _ = self.chunking.windows(corpus)
-        return pool_windows(self.engine.logits(pieces), owners, len(corpus), self.chunking.pooling)
+        logits = pool_windows(self.engine.run(pieces)[0], owners, len(corpus), self.chunking.pooling)
+        return outputs.probabilities(logits, self.multi_label)
 
     def labels_of(self, probabilities: np.ndarray) -> list[list[str]]:
         """Multi-label: each text's labels whose probability reaches their threshold, most probable first."""
@@ -165,7 +160,7 @@ class Predictor:
 
     def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
         """As `evaluate`; each mistake names its example by `index` (its row in `data`)."""
-        probabilities = outputs.probabilities(self._logits(data.corpus), self.multi_label)  # (N, C)
+        probabilities = self._probabilities(data.corpus)  # (N, C)
         if self.multi_label:
             return self._evaluate_label_sets(data, probabilities, errors)
         targets = class_indices(data, self.classes)

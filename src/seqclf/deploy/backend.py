@@ -1,6 +1,6 @@
 """Which engine runs stages 3-5 for predictions: PyTorch or ONNX Runtime, float32 or int8.
 
-An engine answers `logits(corpus)`: the PyTorch model or its int8 copy (`TorchEngine`), or an
+An engine answers `run(corpus)`, logits and probabilities: the PyTorch model or its int8 copy (`TorchEngine`), or an
 ONNX Runtime session (`OnnxRuntimeModel`). Whatever the backend, tokenization and everything after
 the logits are the same code, and the prediction trace and data-flow table show the float32
 PyTorch model (its stages are what they explain).
@@ -23,10 +23,11 @@ BACKENDS = ("torch", "onnx")
 
 
 class Engine(Protocol):
-    """What runs stages 3-5 for predictions: (N, C) logits of an encoded corpus, in input order (what turns
-    them into probabilities is `seqclf.outputs`, the same for every engine)."""
+    """What runs stages 3-5 for predictions: (N, C) logits and probabilities (softmax, or a multi-label model's
+    sigmoids) of an encoded corpus, in input order. Long texts read in windows pool the windows' logits and
+    make their probabilities with `seqclf.outputs`, the same for every engine."""
 
-    def logits(self, corpus: EncodedCorpus) -> np.ndarray: ...
+    def run(self, corpus: EncodedCorpus) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""Stages 3-5 in ONNX Runtime: an exported graph answering as every engine does, (N, C) logits of
-an encoded corpus in input order, with NumPy arrays only (no PyTorch on this path)."""
+"""Stages 3-5 in ONNX Runtime: an exported graph answering as every engine does, (N, C) logits and
+probabilities of an encoded corpus in input order, with NumPy arrays only (no PyTorch on this path)."""
 from __future__ import annotations
 
 import json
@@ -42,19 +42,20 @@ class OnnxRuntimeModel:
         if json.loads(metadata.get(META_LABELS, "null")) != classes:
             raise ModelDirError("its labels differ from the model directory's", path=self.path, field=META_LABELS)
         self.quantization = metadata.get(META_QUANTIZATION, "none")
-        self.num_classes, self.outputs = len(classes), ["logits"]
+        self.num_classes, self.outputs = len(classes), ["logits", "probabilities"]
 
-    def logits(self, corpus: EncodedCorpus, batch_size: int = 1024) -> np.ndarray:
-        """(N, C) logits, in input order; batches sorted by length."""
+    def run(self, corpus: EncodedCorpus, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+        """(N, C) logits and the graph's own probabilities, in input order; batches sorted by length."""
         if len(corpus) == 1:  # one text: no sorting, no padding, no mask to compute
             ids = corpus.sequence(0).astype(np.int64)[None, :]  # (1, T)
             return self._run(ids, np.ones_like(ids))
-        out = np.empty((len(corpus), self.num_classes), dtype=np.float32)
+        logits, probabilities = (np.empty((len(corpus), self.num_classes), dtype=np.float32) for _ in range(2))
         for positions in sorted_batches(corpus.lengths, batch_size):
             ids, lengths = pad_ids(corpus, positions)  # (B, T), (B,)
             mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)  # (B, T)
-            out[positions] = self._run(ids, mask)
-        return out
+            logits[positions], probabilities[positions] = self._run(ids, mask)
+        return logits, probabilities
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(self.outputs, {INPUTS[0]: ids, INPUTS[1]: mask})[0]
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits, probabilities = self.session.run(self.outputs, {INPUTS[0]: ids, INPUTS[1]: mask})
+        return logits, probabilities
