@@ -88,7 +88,7 @@ def explain(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str],
         ids, lengths = pad_batch(corpus, np.arange(len(batch)))  # (B, T), (B,)
         target = None if label is None else list(classes).index(label)
         scores, logits, baseline_logits, delta, targets = attribute(model, ids, lengths, target, steps)
-        probabilities = torch.softmax(logits, dim=1)  # (B, C)
+        probabilities = model.activate(logits)  # (B, C): softmax, or each label's sigmoid
         for i, text in enumerate(batch):
             length, target = int(lengths[i]), int(targets[i])
             every = tokenizer.tokens(text)

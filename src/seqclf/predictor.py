@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqclf import artifacts
+from seqclf import artifacts, outputs
 from seqclf.artifacts import ModelParts
 from seqclf.data.batching import Chunking
 from seqclf.data.encoded import EncodedData, class_indices, encode_data, label_matrix
@@ -27,7 +27,6 @@ from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
 from seqclf.ids import EncodedCorpus
-from seqclf import outputs
 from seqclf.outputs import INDEPENDENT_NOTE, pool_windows
 from seqclf.training.metrics import calibration, classification_report, multi_label_report
 
@@ -116,8 +115,8 @@ class Predictor:
     def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
         """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default), most
         probable first. A multi-label model answers {"labels", "probabilities", "note"}: the labels over their
-        thresholds and each label's own probability. A text longer than max_len also gets "truncated" (the
-        tokens not read) or, with chunking, "windows" (how many were read)."""
+        thresholds and each label's own probability. A text longer than max_len also gets "truncated": true (only
+        its first max_len tokens were read) or, with chunking, "windows" (how many were read)."""
         probabilities, tokens = self.scores(texts)
         return self.answers(probabilities, tokens, top_k)
 
@@ -132,12 +131,11 @@ class Predictor:
                        for labels, p in zip(self.labels_of(probabilities), shown)]
         else:
             answers = [{"label": classes[top[0]], "probabilities": p} for top, p in zip(order, shown)]
-        for answer, count in zip(answers, tokens.tolist()):
-            if count > max_len:
-                if self.chunking is None:
-                    answer["truncated"] = "longer than max_len: only its first %d tokens were read" % max_len
-                else:
-                    answer["windows"] = 1 + -(-(count - max_len) // self.chunking.stride)
+        for i in np.flatnonzero(tokens > max_len).tolist():  # texts longer than max_len, said, never silent
+            if self.chunking is None:
+                answers[i]["truncated"] = True
+            else:
+                answers[i]["windows"] = int(self.chunking.window_counts(tokens[i : i + 1])[0])
         return answers
 
     def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:

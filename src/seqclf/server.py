@@ -170,7 +170,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
                            description=f"points of the path integral, 1 to {limits.max_steps}")
 
     class Prediction(BaseModel):
-        model_config = ConfigDict(extra="allow")  # "truncated" or "windows" for a text longer than max_len
+        model_config = ConfigDict(extra="allow")  # "truncated": true or "windows": n, a text longer than max_len
         label: str | None = Field(default=None, description="the class (single-label models)")
         labels: list[str] | None = Field(default=None, description="the labels over their thresholds, most "
                                                                     "probable first (multi-label models)")

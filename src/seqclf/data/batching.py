@@ -121,6 +121,10 @@ class Chunking:
         stride = min(config.window_stride, max_len) if config.window_stride is not None else max(1, max_len // 2)
         return cls(max_len, stride, config.window_pooling)
 
+    def window_counts(self, lengths: np.ndarray) -> np.ndarray:
+        """(N,) windows of texts of (N,) token counts: one, and one more per stride past max_len."""
+        return 1 + -(-np.maximum(lengths - self.max_len, 0) // self.stride)
+
     def windows(self, corpus: EncodedCorpus, texts: np.ndarray | None = None
                 ) -> tuple[EncodedCorpus, np.ndarray, np.ndarray]:
         """Every text (or those at `texts`) in windows of max_len ids, all its ids however long (`corpus.max_len`
@@ -129,7 +133,7 @@ class Chunking:
         position in `texts` (W,), and its first id's place in the text (W,)."""
         texts = np.arange(len(corpus)) if texts is None else np.asarray(texts)
         full = np.diff(corpus.offsets)[texts]  # (N,) every text's whole length
-        counts = 1 + -(-np.maximum(full - self.max_len, 0) // self.stride)  # (N,) windows per text
+        counts = self.window_counts(full)  # (N,)
         owners = np.repeat(np.arange(len(texts)), counts)  # (W,)
         within = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)  # (W,) 0, 1, ... per text
         starts = np.minimum(within * self.stride, np.maximum(full[owners] - self.max_len, 0))  # (W,)
