@@ -46,6 +46,10 @@ class Config:
     def validate(self) -> Config:
         for section in SECTIONS:
             getattr(self, section).validate()
+        if self.data.multi_label and self.model.combined:  # the one setting that spans two sections
+            raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
+                              "probabilities over classes", field="ensemble" if self.model.ensemble > 1 else
+                              "ngram_evidence", hint="use --ensemble 1 --no-ngram-evidence")
         return self
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

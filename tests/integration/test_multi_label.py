@@ -8,7 +8,7 @@ from helpers import FILLER, SECOND_QUESTION, TOPICS, question_sentence_pairs, to
 
 from seqclf import TextClassifier
 from seqclf.data.readers import read_dataset
-from seqclf.errors import DataError
+from seqclf.errors import ConfigError, DataError
 
 
 def test_questions_with_sentences_get_both_labels(shared_data, sst2):
@@ -132,3 +132,9 @@ def test_chunking_reads_what_truncation_cuts_off():
     np.testing.assert_allclose(trace.pooled_logits, np.max([w["logits"] for w in trace.windows], axis=0), atol=1e-6)
     assert "windows" in trace.render() and "window pooling" in trace.render()
     assert chunked.data_flow(test[0][:3]).rows[1].stage == "2 windows"
+
+
+def test_a_multi_label_ensemble_is_refused_by_name():
+    with pytest.raises(ConfigError, match="one sequence model") as caught:
+        TextClassifier(ensemble=2).fit(*topic_texts(50, seed=0))
+    assert caught.value.field == "ensemble"

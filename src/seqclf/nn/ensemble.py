@@ -55,10 +55,8 @@ class Ensemble(Classifier):
 
 def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int, multi_label: bool = False) -> Classifier:
     """The model `config` describes, untrained: one sequence model, or the ensemble with its combination
-    as resolved by training; with its temperature and its activation (config.json records them)."""
-    if multi_label and config.combined:
-        raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
-                          "probabilities over classes", field="ensemble", hint="use --ensemble 1 --no-ngram-evidence")
+    as resolved by training; with its temperature and its activation (config.json records them; a multi-label
+    model is one sequence model, as `Config.validate` checks)."""
     if not config.combined:
         model = SequenceClassifier(config, vocab_size, num_classes)
     else:

@@ -128,9 +128,6 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     if multi_label:
         _note(reports, "multi-label: the trace's acc columns are subset accuracy (every label of a text right, at "
                        "probability 0.5); thresholds are chosen after training")
-    if multi_label and config.model.combined:
-        raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
-                          "probabilities over classes", field="ensemble", hint="use --ensemble 1 --no-ngram-evidence")
     classes = class_order(train.label_names, config.data.label_order)
     data = _split(tokenizer, train, valid, classes, settings, multi_label)
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
