@@ -1,13 +1,10 @@
 """Multi-label and long texts as a user meets them: `seqclf train` on label-set files, `predict`,
 `evaluate`, `trace`, and the web page in Chromium."""
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-from helpers import CHROMIUM, browser_required, free_port, seqclf, topic_texts
+from helpers import CHROMIUM, browser_required, seqclf, topic_texts
+from serving import call, start, stop
 
 FLAGS = ["--epochs", "6", "--embed-dim", "24", "--hidden-dim", "24", "--max-len", "16"]
 
@@ -104,41 +101,19 @@ def test_chunked_model_trace_shows_its_windows(files, tmp_path):
 
 @pytest.fixture(scope="module")
 def server(model):
-    out, _ = model
-    port = free_port()
-    log = out.parent / "server.log"
-    process = subprocess.Popen([sys.executable, "-m", "seqclf", "serve", str(out), "--port", str(port)],
-                               stdout=open(log, "w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"seqclf serve did not start: {log.read_text()}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def post(url: str, body: dict) -> dict:
-    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
+    process, port = start(model[0])
+    yield port
+    stop(process)
 
 
 def test_the_http_api_answers_label_sets(server):
-    answer = post(f"{server}/v1/predict", {"texts": ["the coach and the team", "and then so"], "top_k": 2})
+    status, answer = call(server, "POST", "/v1/predict", {"texts": ["the coach and the team", "and then so"], "top_k": 2})
     first, second = answer["predictions"]
-    assert first["labels"] == ["sport"] and len(first["probabilities"]) == 2 and "label" not in first
+    assert status == 200 and first["labels"] == ["sport"] and len(first["probabilities"]) == 2 and "label" not in first
     assert second["labels"] == [] and "do not sum to 1" in second["note"]
-    model = json.loads(urllib.request.urlopen(f"{server}/v1/model").read())
+    model = call(server, "GET", "/v1/model")[1]
     assert model["task"] == "multi-label" and len(model["thresholds"]) == 3
-    trace = post(f"{server}/v1/trace", {"text": "the coach and the team"})
+    trace = call(server, "POST", "/v1/trace", {"text": "the coach and the team"})[1]
     assert trace["multi_label"] and trace["labels"] == ["sport"]
 
 
@@ -149,7 +124,7 @@ def test_the_page_shows_the_labels_over_their_thresholds(server):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server)
+        page.goto(f"http://127.0.0.1:{server}")
         page.locator("#text").fill("the pizza and the coach and the team and bread")
         page.locator("#text").press("Enter")
         expect(page.locator("#probabilities h2")).to_have_text("Predicted: sport, food")

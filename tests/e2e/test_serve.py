@@ -1,37 +1,18 @@
 """`seqclf serve` as a real subprocess on a free loopback port, driven by headless Chromium."""
-import json
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from helpers import CHROMIUM, browser_required, free_port
+from helpers import CHROMIUM, browser_required
+from serving import start, stop
 
 
 @pytest.fixture(scope="module")
 def server(model_dir):
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "seqclf", "serve", str(model_dir), "--port", str(port)],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
-                assert json.load(response)["status"] == "ok"
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"seqclf serve did not start: {process.stdout.read()}")
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    process, port = start(model_dir)
+    yield f"http://127.0.0.1:{port}"
+    stop(process)
 
 
 SCREENSHOTS = Path(os.environ.get("SEQCLF_SCREENSHOTS", "")) if os.environ.get("SEQCLF_SCREENSHOTS") else None

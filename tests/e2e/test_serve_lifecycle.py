@@ -1,73 +1,18 @@
 """`seqclf serve` as a process: start-up problems, the API key in a real server, SIGTERM while requests
 stream, several workers with one killed."""
 import http.client
-import json
 import os
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
-import pytest
 
-from helpers import CHROMIUM, browser_required, free_port, seqclf
+from helpers import CHROMIUM, browser_required, seqclf
+from serving import call, output, start, stop
 
 KEY = "k3y-for-the-test"
-
-
-def start(model_dir, *args, env=None):
-    """A running `seqclf serve` and its port; fails the test if it does not answer /health within 60 s. Its
-    output goes to a file (`output(process)`): a pipe nobody reads would fill with access-log lines and
-    stall the server."""
-    port = free_port()
-    log = tempfile.TemporaryFile(mode="w+")
-    process = subprocess.Popen([sys.executable, "-m", "seqclf", "serve", str(model_dir), "--port", str(port), *args],
-                               stdout=log, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})})
-    process.log = log
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if call(port, "GET", "/health")[0] == 200:
-                return process, port
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"seqclf serve did not start: {output(process)}")
-        time.sleep(0.2)
-
-
-def call(port, method, path, body=None, headers=None, timeout=30):
-    """One request on a fresh connection: (status, parsed JSON body)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        data = None if body is None else json.dumps(body)
-        connection.request(method, path, data, {"Content-Type": "application/json", "Connection": "close",
-                                                **(headers or {})})
-        response = connection.getresponse()
-        raw = response.read()
-        try:
-            return response.status, json.loads(raw)
-        except ValueError:
-            raise AssertionError(f"{response.status} {response.reason} {dict(response.getheaders())} {raw!r}") from None
-    finally:
-        connection.close()
-
-
-def output(process):
-    process.log.seek(0)
-    return process.log.read()
-
-
-def stop(process):
-    if process.poll() is None:
-        process.kill()
-    process.wait(timeout=30)
-    return output(process)
 
 
 def test_startup_problems_are_one_line_and_exit_2_before_serving(model_dir, tmp_path):
