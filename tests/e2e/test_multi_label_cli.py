@@ -97,6 +97,24 @@ def test_chunked_model_trace_shows_its_windows(files, tmp_path):
     trace = seqclf("trace", str(out), "the coach and the team and then it was so the pizza soup", "--json")
     windows = json.loads(trace.stdout)["windows"]
     assert [(w["start"], w["end"]) for w in windows] == [(0, 8), (4, 12), (5, 13)]
+    browser_required()
+    from playwright.sync_api import expect, sync_playwright
+
+    process, port = start(out)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(f"http://127.0.0.1:{port}")
+            page.locator("#text").fill("the coach and the team and then it was so the pizza soup")
+            page.locator("#text").press("Enter")
+            expect(page.locator("#windows li")).to_have_count(4)  # three windows and their pooling
+            expect(page.locator("#windows li").first).to_contain_text("tokens 1-8:")
+            expect(page.locator("#windows .pooled")).to_contain_text("mean of the windows")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            browser.close()
+    finally:
+        stop(process)
 
 
 @pytest.fixture(scope="module")
