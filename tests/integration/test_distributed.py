@@ -65,3 +65,19 @@ def test_nproc_launches_torchrun(shared_data, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert "launching: torchrun --standalone --nproc_per_node=2 -m seqclf train" in done.stderr
     assert "weights identical on all 2 processes" in done.stdout and (tmp_path / "m" / "config.json").is_file()
+
+
+def test_multi_label_and_chunked_training_under_torchrun(tmp_path):
+    """Label sets and every window of long texts, shared by two processes: one model, identical weights."""
+    from helpers import topic_texts
+
+    texts, labels = topic_texts(400, seed=0, filler=(5, 30))
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": ls}) + "\n" for t, ls in zip(texts, labels)))
+    done = subprocess.run([sys.executable, "-m", "seqclf", "train", str(data), "--out", str(tmp_path / "m"), "--nproc",
+                           "2", "--epochs", "2", "--embed-dim", "16", "--hidden-dim", "16", "--max-len", "8",
+                           "--long-text", "chunk", "--device", "cpu"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "weights identical on all 2 processes" in done.stdout and "gives a list of" in done.stdout
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["task"] == "multi-label" and len(config["model"]["thresholds"]) == 3
