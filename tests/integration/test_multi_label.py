@@ -138,3 +138,19 @@ def test_a_multi_label_ensemble_is_refused_by_name():
     with pytest.raises(ConfigError, match="one sequence model") as caught:
         TextClassifier(ensemble=2).fit(*topic_texts(50, seed=0))
     assert caught.value.field == "ensemble"
+
+
+def test_audit_and_tune_refuse_label_sets_by_name(tmp_path):
+    from seqclf.audit import audit
+    from seqclf.config import Config
+    from seqclf.data.readers import dataset_from_lists
+    from seqclf.tune import tune
+
+    texts, labels = topic_texts(60, seed=0)
+    with pytest.raises(DataError, match="holds label sets"):
+        audit(dataset_from_lists(texts, labels), Config(), folds=2)
+    data = tmp_path / "train.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "label": ls}) + "\n" for t, ls in zip(texts, labels)))
+    with pytest.raises(DataError, match="holds label sets") as caught:
+        tune(Config(), data, data, tmp_path / "tune", 10, cache=False)
+    assert "seqclf train" in caught.value.hint
