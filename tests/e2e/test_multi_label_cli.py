@@ -1,8 +1,11 @@
 """Multi-label and long texts as a user meets them: `seqclf train` on label-set files, `predict`,
 `evaluate`, `trace`, and the web page in Chromium."""
+import contextlib
 import json
 
 import pytest
+from playwright.sync_api import expect
+
 from helpers import CHROMIUM, browser_required, seqclf, topic_texts
 from serving import call, start, stop
 
@@ -97,22 +100,13 @@ def test_chunked_model_trace_shows_its_windows(files, tmp_path):
     trace = seqclf("trace", str(out), "the coach and the team and then it was so the pizza soup", "--json")
     windows = json.loads(trace.stdout)["windows"]
     assert [(w["start"], w["end"]) for w in windows] == [(0, 8), (4, 12), (5, 13)]
-    browser_required()
-    from playwright.sync_api import expect, sync_playwright
-
     process, port = start(out)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-            page = browser.new_page(viewport={"width": 390, "height": 844})
-            page.goto(f"http://127.0.0.1:{port}")
-            page.locator("#text").fill("the coach and the team and then it was so the pizza soup")
-            page.locator("#text").press("Enter")
+        with traced_on_the_page(port, "the coach and the team and then it was so the pizza soup", 390) as page:
             expect(page.locator("#windows li")).to_have_count(4)  # three windows and their pooling
             expect(page.locator("#windows li").first).to_contain_text("tokens 1-8:")
             expect(page.locator("#windows .pooled")).to_contain_text("mean of the windows")
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
-            browser.close()
     finally:
         stop(process)
 
@@ -136,17 +130,24 @@ def test_the_http_api_answers_label_sets(server):
 
 
 def test_the_page_shows_the_labels_over_their_thresholds(server):
-    browser_required()
-    from playwright.sync_api import expect, sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"http://127.0.0.1:{server}")
-        page.locator("#text").fill("the pizza and the coach and the team and bread")
-        page.locator("#text").press("Enter")
+    with traced_on_the_page(server, "the pizza and the coach and the team and bread", 1280) as page:
         expect(page.locator("#probabilities h2")).to_have_text("Predicted: sport, food")
         expect(page.locator("#probabilities li.predicted")).to_have_count(2)
         expect(page.locator("#probabilities .threshold")).to_have_count(3)
         expect(page.locator("#probabilities .independent")).to_contain_text("do not sum to 1")
+
+
+@contextlib.contextmanager
+def traced_on_the_page(port: int, text: str, width: int):
+    """The server's page in Chromium, `width` pixels wide, after `text` was typed and traced."""
+    browser_required()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(f"http://127.0.0.1:{port}")
+        page.locator("#text").fill(text)
+        page.locator("#text").press("Enter")
+        yield page
         browser.close()
