@@ -135,9 +135,8 @@ def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
 
 
 def _text_logits(model: Classifier, corpus: EncodedCorpus, chunking: Chunking) -> torch.Tensor:
-    """(1, C) logits of the corpus's first text, pooled over its windows."""
-    with eval_mode(model):
-        return text_logits(model, corpus, np.arange(1), chunking).to(device_of(model))
+    """(1, C) logits of the corpus's first text, pooled over its windows (`text_logits` runs in eval mode)."""
+    return text_logits(model, corpus, np.arange(1), chunking).to(device_of(model))
 
 
 def _ensemble_rows(model: Ensemble, stages: dict, n: int, classes: int) -> list[FlowRow]:
@@ -266,8 +265,7 @@ def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Seque
     logits, windows = stages["logits"][:1], None  # (1, C)
     if chunking is not None and int(np.diff(corpus.offsets)[0]) > tokenizer.max_len:
         pieces, _, starts = chunking.windows(corpus)
-        with eval_mode(model):
-            window_logits = predict_logits(model, pieces)  # (W, C)
+        window_logits = predict_logits(model, pieces)  # (W, C), in eval mode
         windows = [{"start": int(start), "end": int(start + length), "logits": row}
                    for start, length, row in zip(starts, pieces.lengths, window_logits.tolist())]
         logits = _text_logits(model, corpus, chunking)
