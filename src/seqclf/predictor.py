@@ -276,4 +276,5 @@ class Predictor:
             if self.directory is None:
                 raise DataError("no model directory to export into", field="path", hint="give a path")
             path = artifacts.onnx_path(self.directory, quantize)
-        return export_onnx(self.parts.model.on_cpu(), self.classes, self.parts.tokenizer.max_len, path, quantize)
+        return export_onnx(self.parts.model.on_cpu(), self.classes, self.parts.tokenizer.max_len, path, quantize,
+                           self.chunking)

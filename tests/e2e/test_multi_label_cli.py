@@ -100,6 +100,17 @@ def test_chunked_model_trace_shows_its_windows(files, tmp_path):
     trace = seqclf("trace", str(out), "the coach and the team and then it was so the pizza soup", "--json")
     windows = json.loads(trace.stdout)["windows"]
     assert [(w["start"], w["end"]) for w in windows] == [(0, 8), (4, 12), (5, 13)]
+    assert seqclf("export", str(out)).returncode == 0  # the graph classifies windows; its metadata says how
+    import onnx
+
+    metadata = {p.key: p.value for p in onnx.load(str(out / "model.onnx")).metadata_props}
+    assert json.loads(metadata["seqclf.long_text"]) == {"long_text": "chunk", "window": 8, "stride": 4, "pooling": "mean"}
+    text = "the coach and the team and then it was so the pizza soup"
+    onnx_answer, torch_answer = (json.loads(seqclf("predict", str(out), text, "--backend", backend).stdout)
+                                 for backend in ("onnx", "torch"))
+    assert onnx_answer["labels"] == torch_answer["labels"] and onnx_answer["windows"] == 3
+    for label, probability in torch_answer["probabilities"].items():
+        assert abs(onnx_answer["probabilities"][label] - probability) < 1e-5
     process, port = start(out)
     try:
         with traced_on_the_page(port, "the coach and the team and then it was so the pizza soup", 390) as page:

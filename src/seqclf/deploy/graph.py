@@ -4,5 +4,6 @@ from __future__ import annotations
 
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("logits", "probabilities")
-META_WEIGHTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION, META_TASK = (
-    "seqclf.weights_sha256", "seqclf.labels", "seqclf.max_len", "seqclf.quantization", "seqclf.version", "seqclf.task")
+META_WEIGHTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_VERSION, META_TASK, META_LONG_TEXT = (
+    "seqclf.weights_sha256", "seqclf.labels", "seqclf.max_len", "seqclf.quantization", "seqclf.version", "seqclf.task",
+    "seqclf.long_text")

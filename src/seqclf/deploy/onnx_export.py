@@ -9,8 +9,9 @@ on the right to max_len), so a consumer in any language needs the tokenizer file
     probabilities   float32  (batch, classes)    softmax of logits (multi-label: each label's sigmoid, metadata
                                                  `task`); columns in the order of `labels`
 
-Both axes are dynamic. The file's metadata carries the labels, max_len and a fingerprint of the
-weights it was exported from. Export is PyTorch's own exporter (`torch.onnx.export`, dynamo);
+Both axes are dynamic. The file's metadata carries the labels, max_len, the task, how long texts are
+read (truncated, or in windows whose logits are pooled) and a fingerprint of the weights it was
+exported from. Export is PyTorch's own exporter (`torch.onnx.export`, dynamo);
 the result is checked with `onnx.checker` and run once in ONNX Runtime against PyTorch before
 anything is written, so a graph that does not reproduce the model is an error, never a file.
 """
@@ -25,8 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqclf.deploy.graph import (INPUTS, META_LABELS, META_MAX_LEN, META_QUANTIZATION, META_TASK, META_VERSION,
-                                 META_WEIGHTS, OUTPUTS)
+from seqclf.data.batching import Chunking
+from seqclf.deploy.graph import (INPUTS, META_LABELS, META_LONG_TEXT, META_MAX_LEN, META_QUANTIZATION, META_TASK,
+                                 META_VERSION, META_WEIGHTS, OUTPUTS)
 from seqclf.deploy.quantize import quantize_onnx
 from seqclf.deploy.silence import quiet
 from seqclf.errors import SeqclfError
@@ -82,8 +84,10 @@ class ExportReport:
 
 
 def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str | Path,
-                quantize: str | None = None) -> ExportReport:
-    """Write the model as an ONNX graph at `path` (atomically), optionally int8-quantized."""
+                quantize: str | None = None, chunking: Chunking | None = None) -> ExportReport:
+    """Write the model as an ONNX graph at `path` (atomically), optionally int8-quantized. With `chunking`
+    (long_text=chunk), the metadata says how a long text's windows are made and pooled: the graph classifies
+    windows, and a consumer pools their logits."""
     _require_onnx_packages()
     path = Path(path)
     model = _on_cpu(model)
@@ -95,6 +99,8 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
         META_MAX_LEN: str(max_len),
         META_QUANTIZATION: quantize or "none",
         META_TASK: task_name(model.multi_label),
+        META_LONG_TEXT: json.dumps({"long_text": "truncate"} if chunking is None else {
+            "long_text": "chunk", "window": chunking.max_len, "stride": chunking.stride, "pooling": chunking.pooling}),
         META_VERSION: __version__,
     }.items():
         graph.metadata_props.add(key=key, value=value)
