@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, preset_names
 from seqclf.console import PREDICTION_WRITERS
 from seqclf.errors import SeqclfError
-from seqclf.predictor import BACKENDS, EXPLAIN_STEPS, MIN_COUNT, QUANTIZATIONS, TOP_WORDS
+from seqclf.predictor import BACKENDS, EXPLAIN_STEPS, LONG_TEXT_SETTINGS, MIN_COUNT, QUANTIZATIONS, TOP_WORDS
 from seqclf.version import __version__
 
 INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
@@ -18,11 +18,13 @@ NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65
                  "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None)}
 
 
-def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str]) -> None:
+def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str], default: str | None = None) -> None:
+    """A flag per setting; `default` names where an unset flag's value comes from (else the config default)."""
     defaults = {name: value for section in Config().to_dict().values() for name, value in section.items()}
     for name in names:
         flag = "--" + name.replace("_", "-")
-        text = f"{FIELD_HELP[name]} (default: {'none' if defaults[name] is None else defaults[name]})"
+        shown = default or ("none" if defaults[name] is None else defaults[name])
+        text = f"{FIELD_HELP[name]} (default: {shown})"
         if FIELD_TYPES[name] is bool:
             parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text)
         else:
@@ -65,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--errors", type=int, metavar="N",
                           help="also list the N most confident mistakes (text, gold label, predicted label, probability)")
     _add_config_flags(evaluate, [name for name, section in FIELD_SECTION.items() if section == "data"])
+    _add_config_flags(evaluate, LONG_TEXT_SETTINGS, "the model's")
     _add_backend_flags(evaluate)
     evaluate.set_defaults(command="evaluate")
 
@@ -81,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
                          help="json: one object per line (default); tsv: one line per input, tabs and line breaks "
                               "in texts escaped; table")
     _add_config_flags(predict, INPUT_FIELDS)
+    _add_config_flags(predict, LONG_TEXT_SETTINGS, "the model's")
     _add_backend_flags(predict)
     predict.set_defaults(command="predict")
 

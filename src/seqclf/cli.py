@@ -21,7 +21,8 @@ from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
 from seqclf.console import (classes_text, headline, print_data, print_data_flow, print_evaluation,
                             print_label_issues, print_predictions, print_top_words, warnings_as_lines)
 from seqclf.errors import SeqclfError
-from seqclf.predictor import BackendConfig, Predictor, input_from_argument, read_dataset, read_inputs
+from seqclf.predictor import (LONG_TEXT_SETTINGS, BackendConfig, Predictor, input_from_argument, read_dataset,
+                              read_inputs)
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
 
@@ -344,6 +345,11 @@ def _load(args: argparse.Namespace, err: Console) -> Predictor:
     predictor = Predictor.from_dir(args.model, backend)
     if backend != BackendConfig():
         err.print(f"backend: {backend.describe()}", markup=False)
+    reading = _flags(args, LONG_TEXT_SETTINGS)
+    if reading:  # e.g. --long-text chunk for a model trained with truncation
+        predictor = predictor.reading_long_texts(reading)
+        err.print("long texts: " + ", ".join(f"{name} {value}" for name, value in reading.items())
+                  + " (instead of the model's own)", markup=False)
     return predictor
 
 

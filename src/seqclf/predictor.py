@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,12 +35,14 @@ if TYPE_CHECKING:
     from seqclf.explain import Explanation
     from seqclf.trace import DataFlow, PredictionTrace
 
-__all__ = ["Predictor", "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "BadRow", "input_from_argument", "read_dataset",
+__all__ = ["Predictor", "LONG_TEXT_SETTINGS", "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "BadRow", "input_from_argument", "read_dataset",
            "read_inputs"]
 EXAMPLE = "I love this movie"  # the text whose shapes describe() shows
 EXPLAIN_STEPS = 50  # points of the integral, by default
 TOP_WORDS = 20  # words per class, by default
 MIN_COUNT = 5  # occurrences a word needs to be ranked among the top words, by default
+# How a model reads texts longer than max_len: settings a saved model may be told to read otherwise.
+LONG_TEXT_SETTINGS = ("long_text", "window_stride", "window_pooling")
 
 
 class Predictor:
@@ -60,6 +62,16 @@ class Predictor:
     def from_dir(cls, directory: str | Path, backend: BackendConfig = BackendConfig()) -> Predictor:
         """A saved model directory (checked whole by `artifacts.load`), run by `backend`."""
         return cls(artifacts.load(directory), backend, Path(directory))
+
+    def reading_long_texts(self, settings: dict) -> Predictor:
+        """The same model (same weights and backend) reading texts longer than max_len as `settings` say, e.g.
+        {"long_text": "chunk"} for a model trained with truncation."""
+        unknown = sorted(set(settings) - set(LONG_TEXT_SETTINGS))
+        if unknown:
+            raise DataError(f"not a setting of how long texts are read: {', '.join(unknown)}", field=unknown[0],
+                            hint="one of: " + ", ".join(LONG_TEXT_SETTINGS))
+        config = self.parts.config.updated(settings, source="long-text settings")
+        return Predictor(replace(self.parts, config=config), self.backend, self.directory)
 
     @property
     def classes(self) -> list[str]:

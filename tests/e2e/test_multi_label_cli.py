@@ -66,6 +66,12 @@ def test_predict_counts_truncated_texts(model):
     first, second = (json.loads(line) for line in result.stdout.splitlines())
     assert first["truncated"] is True and "truncated" not in second
     assert "1 longer than max_len, truncated" in result.stderr
+    # the same model told to read long texts in windows (it was trained with truncation)
+    chunked = seqclf("predict", str(out), "the coach " + "and the " * 20, "--long-text", "chunk", "--window-stride", "16")
+    assert chunked.returncode == 0, chunked.stderr
+    assert json.loads(chunked.stdout)["windows"] == 3 and "long texts: long_text chunk, window_stride 16" in chunked.stderr
+    bad = seqclf("predict", str(out), "text", "--long-text", "all")
+    assert bad.returncode == 2 and "field 'long_text': unknown value 'all'" in bad.stderr
 
 
 def test_evaluate_reports_multi_label_figures(model, files):
