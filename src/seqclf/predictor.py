@@ -143,11 +143,13 @@ class Predictor:
                        for labels, p in zip(self.labels_of(probabilities), shown)]
         else:
             answers = [{"label": classes[top[0]], "probabilities": p} for top, p in zip(order, shown)]
-        for i in np.flatnonzero(tokens > max_len).tolist():  # texts longer than max_len, said, never silent
-            if self.chunking is None:
+        longer = np.flatnonzero(tokens > max_len)  # texts longer than max_len: said, never silent
+        if self.chunking is None:
+            for i in longer.tolist():
                 answers[i]["truncated"] = True
-            else:
-                answers[i]["windows"] = int(self.chunking.window_counts(tokens[i : i + 1])[0])
+        else:
+            for i, windows in zip(longer.tolist(), self.chunking.window_counts(tokens[longer]).tolist()):
+                answers[i]["windows"] = windows
         return answers
 
     def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:

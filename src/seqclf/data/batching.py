@@ -132,7 +132,7 @@ class Chunking:
         max_len ids is one window. Returns the windows as a corpus (W sequences), each window's text as a
         position in `texts` (W,), and its first id's place in the text (W,)."""
         texts = np.arange(len(corpus)) if texts is None else np.asarray(texts)
-        full = np.diff(corpus.offsets)[texts]  # (N,) every text's whole length
+        full = _whole_lengths(corpus, texts)  # (N,)
         counts = self.window_counts(full)  # (N,)
         owners = np.repeat(np.arange(len(texts)), counts)  # (W,)
         within = np.arange(len(owners)) - np.repeat(np.cumsum(counts) - counts, counts)  # (W,) 0, 1, ... per text
@@ -144,9 +144,15 @@ def sample_windows(corpus: EncodedCorpus, indices: np.ndarray, max_len: int,
                    rng: np.random.Generator) -> EncodedCorpus:
     """One window of `max_len` ids of each text at `indices`, at a random start (for training); a text of at
     most max_len ids is itself."""
-    full = np.diff(corpus.offsets)[indices]  # (B,)
+    full = _whole_lengths(corpus, indices)  # (B,)
     starts = rng.integers(0, np.maximum(full - max_len, 0) + 1)  # (B,)
     return _slices(corpus, indices, starts, np.minimum(full, max_len))
+
+
+def _whole_lengths(corpus: EncodedCorpus, texts: np.ndarray) -> np.ndarray:
+    """The whole length of each text at `texts` (not cut to max_len); only theirs are computed, as a training
+    batch asks for a few texts of a large corpus."""
+    return corpus.offsets[texts + 1] - corpus.offsets[texts]
 
 
 def _slices(corpus: EncodedCorpus, texts: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> EncodedCorpus:

@@ -43,6 +43,11 @@ class EncodedData:
         return self.label_offsets is not None
 
     @property
+    def label_bounds(self) -> np.ndarray:
+        """(N + 1,) where each example's labels start in `label_ids` (single-label data: one each)."""
+        return self.label_offsets if self.multi_label else np.arange(len(self) + 1, dtype=np.int64)
+
+    @property
     def tokens(self) -> int:
         return int(self.corpus.lengths.sum())
 
@@ -67,8 +72,7 @@ def label_matrix(data: EncodedData, classes: list[str]) -> np.ndarray:
     """(N, C) float32 multi-hot: 1 where `classes`[c] is among example n's labels. Single-label data gives
     one 1 per row."""
     remap = _remap(data, classes)
-    offsets = data.label_offsets if data.multi_label else np.arange(len(data) + 1)
-    rows = np.repeat(np.arange(len(data)), np.diff(offsets))
+    rows = np.repeat(np.arange(len(data)), np.diff(data.label_bounds))
     matrix = np.zeros((len(data), len(classes)), dtype=np.float32)
     matrix[rows, remap[data.label_ids]] = 1.0
     return matrix
@@ -167,9 +171,8 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
 
 
 def _store(cache: CorpusCache, key: str, encoded: EncodedData, vocab_size: int, **extra: str) -> None:
-    label_offsets = encoded.label_offsets if encoded.multi_label else np.arange(len(encoded) + 1, dtype=np.int64)
     arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids,
-              "label_offsets": label_offsets}
+              "label_offsets": encoded.label_bounds}
     meta = {"label_names": encoded.label_names, "vocab_size": vocab_size, "multi_label": encoded.multi_label,
             # where the label lists were seen, without the file's name (a cache entry is found by content)
             "detected": None if encoded.detected is None else encoded.detected.removeprefix(encoded.source),
@@ -190,5 +193,6 @@ def _from_cache(corpus: EncodedCorpus, arrays: dict[str, np.ndarray], meta: dict
                 started: float) -> EncodedData:
     skipped = [BadRow.from_dict(row) for row in meta["skipped"]]
     return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), skipped,
-                       time.perf_counter() - started, from_cache=True, label_offsets=arrays["label_offsets"] if meta.get("multi_label") else None,
+                       time.perf_counter() - started, from_cache=True,
+                       label_offsets=arrays["label_offsets"] if meta.get("multi_label") else None,
                        detected=None if meta.get("detected") is None else f"{path}{meta['detected']}")
