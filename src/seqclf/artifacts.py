@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from seqclf.config import Config
 from seqclf.data.formats import BadRow
 from seqclf.errors import ConfigError, ModelDirError
-from seqclf.fileio import digest_arrays, locked, replacing_directory, sha256_of
+from seqclf.fileio import Writer, digest_arrays, locked, replace_directory, resolved, sha256_of
 from seqclf.nn.settings import ModelConfig
 from seqclf.outputs import TASKS, task_name
 from seqclf.text.tokenizer import WordTokenizer
@@ -160,32 +160,36 @@ def save(directory: str | Path, parts: ModelParts) -> Path:
     directory = check_output(directory)
     with locked(directory):
         check_replaceable(directory)  # again, now that no other seqclf process can write it
-        with replacing_directory(directory, carry=lambda name: not is_seqclf_file(name)) as staging:
-            _write(staging, parts)
+        replace_directory(directory, _writers(parts), carry=lambda name: not is_seqclf_file(name))
     return directory
 
 
-def _write(staging: Path, parts: ModelParts) -> None:
+def _writers(parts: ModelParts) -> dict[str, Writer]:
+    """Each file of the model directory and how to write it; config.json, written after the files it
+    holds the checksums of, reads them from beside it."""
     from safetensors.torch import save_file
 
-    parts.tokenizer.save(staging / TOKENIZER)
-    _write_json(staging / LABELS, parts.classes)
     weights = {name: t.detach().cpu().contiguous() for name, t in parts.model.state_dict().items()}
-    save_file(weights, str(staging / WEIGHTS), metadata={"format": "pt"})
-    _write_json(staging / CONFIG, {
-        "format_version": FORMAT_VERSION,
-        "vocab_size": parts.tokenizer.vocab_size,
-        "num_classes": len(parts.classes),
-        "task": task_name(parts.config.data.multi_label),
-        "checksums": {name: checksum(staging / name) for name in CHECKSUMMED},
-        **parts.config.to_dict(),
-    })
-    (staging / METRICS).write_text(parts.history.to_jsonl(), encoding="utf-8")
+    writers: dict[str, Writer] = {
+        TOKENIZER: parts.tokenizer.save,
+        LABELS: lambda path: _write_json(path, parts.classes),
+        WEIGHTS: lambda path: save_file(weights, str(path), metadata={"format": "pt"}),
+        CONFIG: lambda path: _write_json(path, {
+            "format_version": FORMAT_VERSION,
+            "vocab_size": parts.tokenizer.vocab_size,
+            "num_classes": len(parts.classes),
+            "task": task_name(parts.config.data.multi_label),
+            "checksums": {name: checksum(path.parent / name) for name in CHECKSUMMED},
+            **parts.config.to_dict(),
+        }),
+        METRICS: lambda path: path.write_text(parts.history.to_jsonl(), encoding="utf-8"),
+    }
     if len(parts.history):
-        parts.history.save_png(staging / CURVE)
+        writers[CURVE] = parts.history.save_png
     if parts.skipped_rows:
-        (staging / SKIPPED_ROWS).write_text("".join(json.dumps(row.to_dict(), ensure_ascii=False) + "\n"
-                                                    for row in parts.skipped_rows), encoding="utf-8")
+        writers[SKIPPED_ROWS] = lambda path: path.write_text("".join(
+            json.dumps(row.to_dict(), ensure_ascii=False) + "\n" for row in parts.skipped_rows), encoding="utf-8")
+    return writers
 
 
 def is_model_dir(directory: Path) -> bool:
@@ -197,7 +201,7 @@ def check_output(directory: str | Path) -> Path:
     followed), not under a regular file, not inside another model directory, and either new or
     replaceable (`check_replaceable`)."""
     given = Path(directory)
-    target = given.resolve()
+    target = resolved(given)
     for parent in target.parents:
         if parent.exists() and not parent.is_dir():
             raise ModelDirError(f"cannot be created: {parent} is a file, not a directory", path=given,

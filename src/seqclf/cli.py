@@ -14,13 +14,12 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
-
 from seqclf.arguments import INPUT_FIELDS, check_numbers, parser
 from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
-from seqclf.console import (classes_text, headline, print_data, print_data_flow, print_evaluation,
-                            print_label_issues, print_predictions, print_top_words, warnings_as_lines)
-from seqclf.errors import SeqclfError
+from seqclf.console import (LiteralConsole, classes_text, emphasized, headline, print_data, print_data_flow,
+                            print_evaluation, print_label_issues, print_predictions, print_top_words,
+                            warnings_as_lines)
+from seqclf.errors import SeqclfError, WriteError
 from seqclf.predictor import (LONG_TEXT_SETTINGS, BackendConfig, Predictor, input_from_argument, read_dataset,
                               read_inputs)
 
@@ -32,31 +31,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     width = None if sys.stdout.isatty() else 120  # logs and pipes get wide tables, not 80 columns
-    out = Console(highlight=False, soft_wrap=True, width=width)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    out = LiteralConsole(width=width)
+    err = LiteralConsole(stderr=True)
     try:
         with warnings_as_lines(err):
             check_numbers(args)
             return COMMANDS[args.command](args, out, err) or 0
     except SeqclfError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {exc}")
         return 2
-    except OSError as exc:  # the disk, not the input: a full disk, an unwritable directory
-        where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"error: {where}{exc.strerror or exc} (nothing was replaced: the previous model directory and the "
-                  "last checkpoint are as they were)", markup=False)
-        return 1
+    except BrokenPipeError:  # e.g. `seqclf predict ... | head`
+        return 0
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    except BrokenPipeError:  # e.g. `seqclf predict ... | head`
-        return 0
+    except OSError as exc:  # the machine, not the input: a full disk, an unwritable directory
+        err.print(f"error: {exc if isinstance(exc, WriteError) else _os_problem(exc)}")  # WriteError: what is kept
+        return 1
 
 
 # -- sub-commands -----------------------------------------------------------------------------------
 
 
-def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _demo(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     from seqclf.api import TextClassifier
     from seqclf.report import ConsoleReport
     from seqclf.runs import demo_corpus, writing
@@ -65,57 +62,54 @@ def _demo(args: argparse.Namespace, out: Console, err: Console) -> None:
     with writing(args.out) as directory:  # checked and locked before any work
         texts, labels = demo_corpus()
         words = [len(text.split()) for text in texts]
-        out.print(f"[bold]demo corpus[/bold]: {len(texts)} sentences in 3 classes (positive, negative, neutral), "
-                  f"{min(words)}-{max(words)} words")
+        out.print(emphasized("demo corpus", f": {len(texts)} sentences in 3 classes (positive, negative, neutral), "
+                                            f"{min(words)}-{max(words)} words"))
         clf = TextClassifier(Config.from_dict(load_preset("classic")), valid_fraction=0.2)
-        title = "[bold]training trace[/bold] (classic setup: max_len 10, embedding 50, LSTM 64)"
+        title = emphasized("training trace", " (classic setup: max_len 10, embedding 50, LSTM 64)")
         clf.fit(texts, labels, callbacks=[ConsoleReport(out, title)])
         out.print()
         print_data_flow(out, clf.data_flow(texts))
         for text in ("I love this movie", "This is bad"):
             out.print()
-            out.print(clf.trace(text).render(), markup=False)
+            out.print(clf.trace(text).render())
         clf.save(directory)
     shown = args.out
-    out.print(f"\nmodel saved to {shown}; try: seqclf trace {shown} \"what a wonderful film\", or seqclf serve {shown}",
-              markup=False)
+    out.print(f"\nmodel saved to {shown}; try: seqclf trace {shown} \"what a wonderful film\", or seqclf serve {shown}")
     out.print(f"demo finished in {time.perf_counter() - started:.1f} s")
 
 
-def _train(args: argparse.Namespace, out: Console, err: Console) -> int | None:
+def _train(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> int | None:
     from seqclf.report import ConsoleReport
     from seqclf.runs import train_to_directory
 
     config = _train_config(args)
     if args.nproc is not None:
         return _launch_torchrun(args, err)
-    if Path(args.out).is_symlink():
-        out.print(f"--out {args.out} is a symbolic link: writing to {Path(args.out).resolve()}", markup=False)
     run = train_to_directory(config, args.data, args.out, valid=args.valid, test=args.test, resume=args.resume,
                              cache=False if args.no_cache else args.cache_dir or True, report=ConsoleReport(out))
     cluster = run.cluster
     if cluster.distributed:
-        err.print(f"rank {cluster.rank} of {cluster.world_size}: weights {run.fingerprints[cluster.rank]}",
-                  markup=False)
+        err.print(f"rank {cluster.rank} of {cluster.world_size}: weights {run.fingerprints[cluster.rank]}")
     if not cluster.is_main:
         return None
     if cluster.distributed:
-        out.print(f"weights identical on all {cluster.world_size} processes: {run.fingerprints[0]}", markup=False)
+        out.print(f"weights identical on all {cluster.world_size} processes: {run.fingerprints[0]}")
     if run.classifier.vectors_coverage is not None:
-        out.print(f"pretrained vectors ({config.train.vectors}): {run.classifier.vectors_coverage}", markup=False)
+        out.print(f"pretrained vectors ({config.train.vectors}): {run.classifier.vectors_coverage}")
     out.print()
     print_data_flow(out, run.data_flow)
-    out.print(f"model saved to {args.out}", markup=False)
+    link = f" (a symbolic link: written to {run.directory})" if Path(args.out).is_symlink() else ""
+    out.print(f"model saved to {args.out}{link}")
     if run.skipped:
         out.print(f"skipped {len(run.skipped)} bad rows in all: each is listed in "
-                  f"{Path(args.out) / run.skipped_rows_file.name}", markup=False)
+                  f"{Path(args.out) / run.skipped_rows_file.name}")
     if run.test is not None:
         print_data(out, run.test)
-        out.print(f"test: {headline(run.test_report)}", markup=False)
+        out.print(f"test: {headline(run.test_report)}")
     return None
 
 
-def _launch_torchrun(args: argparse.Namespace, err: Console) -> int:
+def _launch_torchrun(args: argparse.Namespace, err: LiteralConsole) -> int:
     """`seqclf train --nproc N ...` is `torchrun --standalone --nproc_per_node N -m seqclf train ...`."""
     if "WORLD_SIZE" in os.environ:
         raise SeqclfError("is for launching; this process was already started by torchrun", field="nproc",
@@ -124,8 +118,7 @@ def _launch_torchrun(args: argparse.Namespace, err: Console) -> int:
             if not (arg == "--nproc" or arg.startswith("--nproc=") or (i and args.argv[i - 1] == "--nproc"))]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={args.nproc}",
                "-m", "seqclf", *argv]
-    err.print(f"launching: torchrun --standalone --nproc_per_node={args.nproc} -m seqclf {' '.join(argv)}",
-              markup=False)
+    err.print(f"launching: torchrun --standalone --nproc_per_node={args.nproc} -m seqclf {' '.join(argv)}")
     return subprocess.run(command).returncode
 
 
@@ -138,18 +131,18 @@ def _train_config(args: argparse.Namespace) -> Config:
     return config.updated(_flags(args, FIELD_SECTION), source="command-line flags")
 
 
-def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     if args.out:  # checked before any work
         from seqclf.runs import check_output_directory
 
         check_output_directory(args.out)
     predictor = _load(args, err)
     data = read_dataset(args.data, predictor.parts.config.updated(_flags(args, DATA_FIELDS)).data)
-    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.multi_label)})", markup=False)
+    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.multi_label)})")
     if data.skipped:  # every one of them: evaluate writes no file to list them in
-        err.print(f"skipped {len(data.skipped)} bad rows:", markup=False)
+        err.print(f"skipped {len(data.skipped)} bad rows:")
         for row in data.skipped:
-            err.print(f"  {row.message()}", markup=False)
+            err.print(f"  {row.message()}")
     report = predictor.evaluate(data.texts, data.labels, errors=args.errors or 0)
     if data.skipped:
         report["skipped_rows"] = [row.to_dict() for row in data.skipped]
@@ -161,10 +154,10 @@ def _evaluate(args: argparse.Namespace, out: Console, err: Console) -> None:
         from seqclf.runs import write_evaluation
 
         for path in write_evaluation(report, args.out):
-            err.print(f"wrote {path}", markup=False)
+            err.print(f"wrote {path}")
 
 
-def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     """One output per input, in order: an input with no text (or, with --skip-bad-rows, a malformed row)
     gets a row of its own with no label and the reason."""
     config = Config().updated({"format": args.input_format, "text_column": args.text_column,
@@ -179,15 +172,15 @@ def _predict(args: argparse.Namespace, out: Console, err: Console) -> None:
     print_predictions(out, err, args.format, inputs, predictor.predict_inputs(inputs, args.top_k), width)
 
 
-def _trace(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     trace = Predictor.from_dir(args.model).trace(args.text)
     if args.json:
         print(json.dumps(trace.to_dict(), ensure_ascii=False))
     else:
-        out.print(trace.render(), markup=False)
+        out.print(trace.render())
 
 
-def _explain(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _explain(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     if bool(args.texts) == bool(args.data):
         raise SeqclfError("give texts to explain, or --data FILE for the top words of each class (not both)")
     predictor = _load(args, err)
@@ -198,9 +191,9 @@ def _explain(args: argparse.Namespace, out: Console, err: Console) -> None:
         texts = [row for row in rows if isinstance(row, str)]
         for row in rows:
             if not isinstance(row, str):
-                err.print(f"left out: {row.message()}", markup=False)
+                err.print(f"left out: {row.message()}")
         err.print(f"explaining {len(texts)} texts of {args.data} for each of {len(predictor.classes)} classes "
-                  f"({args.steps} steps each)", markup=False)
+                  f"({args.steps} steps each)")
         report = predictor.top_words(texts, args.top_words, args.steps, args.min_count)
         if args.json:
             print(json.dumps(report, ensure_ascii=False))
@@ -212,10 +205,10 @@ def _explain(args: argparse.Namespace, out: Console, err: Console) -> None:
         if args.json:
             print(json.dumps(explanation.to_dict(), ensure_ascii=False))
         else:
-            out.print(("\n" if i else "") + explanation.render(), markup=False)
+            out.print(("\n" if i else "") + explanation.render())
 
 
-def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _serve(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     try:
         from seqclf.server import ServeAccess, ServeLimits, create_app, serve
     except ImportError as exc:
@@ -230,7 +223,7 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
     app = create_app(args.model, limits, backend, access)  # a bad model directory is a clear error here, before serving
     if access.api_key is None and not _loopback(args.host):
         err.print(f"warning: serving on {args.host} without an API key: anyone who can reach port {args.port} can "
-                  "use the model (pass --api-key-file FILE or set SEQCLF_API_KEY)", markup=False)
+                  "use the model (pass --api-key-file FILE or set SEQCLF_API_KEY)")
     out.print(f"serving {args.model} ({backend.describe()}) on http://{args.host}:{args.port}/ "
               f"({'API key required on /v1/*; ' if access.api_key else ''}API docs: /docs; Ctrl-C stops)")
     serve(app, args.model, args.host, args.port, args.workers, limits, backend, access, args.shutdown_timeout)
@@ -281,20 +274,20 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _tune(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _tune(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     from seqclf.report import ConsoleReport
     from seqclf.tune import tune
 
     config = Config().updated(_flags(args, FIELD_SECTION), source="command-line flags")
     result = tune(config, args.data, args.valid, args.out, args.budget, metric=args.metric, seed=args.search_seed,
                   ensemble=args.final_ensemble, cache=False if args.no_cache else args.cache_dir or True,
-                  report=ConsoleReport(out, "[bold]final model[/bold] (the best settings)"))
+                  report=ConsoleReport(out, emphasized("final model", " (the best settings)")))
     out.print(f"search: {result.trials} trials completed, {result.search_seconds:.0f} s in this run; best validation "
-              f"{args.metric} {result.best_value:.4f}; settings in {Path(args.out) / 'best.yaml'}", markup=False)
-    out.print(f"model saved to {Path(args.out) / 'model'}", markup=False)
+              f"{args.metric} {result.best_value:.4f}; settings in {Path(args.out) / 'best.yaml'}")
+    out.print(f"model saved to {Path(args.out) / 'model'}")
 
 
-def _audit(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _audit(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     from seqclf.audit import audit
     from seqclf.runs import check_output_directory
 
@@ -302,24 +295,24 @@ def _audit(args: argparse.Namespace, out: Console, err: Console) -> None:
     check_output_directory(args.out)
     data = read_dataset(args.data, config.data)
     for row in data.skipped:
-        err.print(f"skipped: {row.message()}", markup=False)
+        err.print(f"skipped: {row.message()}")
     out.print(f"auditing {len(data)} examples of {args.data} ({classes_text(data.label_names())}) with "
-              f"{args.folds} folds: each fold predicted by a model trained on the others", markup=False)
+              f"{args.folds} folds: each fold predicted by a model trained on the others")
     started = time.perf_counter()
     result = audit(data, config, args.folds, lambda fold, accuracy: out.print(
         f"fold {fold}/{args.folds}: out-of-fold accuracy {accuracy:.4f} ({time.perf_counter() - started:.0f} s)"))
     summary = result.summary
     out.print(f"{summary['issues_flagged']} of {summary['examples']} labels flagged as likely wrong (cleanlab); "
-              f"out-of-fold accuracy {summary['out_of_fold_accuracy']:.4f}", markup=False)
+              f"out-of-fold accuracy {summary['out_of_fold_accuracy']:.4f}")
     print_label_issues(out, result.rows[: args.show])
     for path in result.write(args.out):
-        out.print(f"wrote {path}", markup=False)
+        out.print(f"wrote {path}")
 
 
-def _export(args: argparse.Namespace, out: Console, err: Console) -> None:
+def _export(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     predictor = Predictor.from_dir(args.model)
     report = predictor.export_onnx(args.onnx, args.quantize)
-    out.print(f"wrote {report.path} ({report.bytes / 1e6:.2f} MB)", markup=False)
+    out.print(f"wrote {report.path} ({report.bytes / 1e6:.2f} MB)")
     if args.quantize:
         out.print(f"size: float32 graph {report.fp32_bytes / 1e6:.2f} MB -> {args.quantize} {report.bytes / 1e6:.2f} MB "
                   f"({report.bytes / report.fp32_bytes:.2f}x)")
@@ -327,29 +320,32 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> None:
               f"{report.parity_error:.1e}")
     out.print(f"inputs:  {', '.join(f'{name} int64 (batch, sequence)' for name in report.inputs)} "
               f"from {Path(args.model) / predictor.tokenizer_file.name} (right-padded to "
-              f"{predictor.parts.tokenizer.max_len})",
-              markup=False)
+              f"{predictor.parts.tokenizer.max_len})")
     out.print(f"outputs: {', '.join(f'{name} float32 (batch, {len(predictor.classes)})' for name in report.outputs)}; "
-              f"classes in order: {', '.join(predictor.classes)}", markup=False)
+              f"classes in order: {', '.join(predictor.classes)}")
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+def _os_problem(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
 
 
 def _backend(args: argparse.Namespace) -> BackendConfig:
     return BackendConfig(args.backend, args.quantize, args.onnx)
 
 
-def _load(args: argparse.Namespace, err: Console) -> Predictor:
+def _load(args: argparse.Namespace, err: LiteralConsole) -> Predictor:
     backend = _backend(args)
     predictor = Predictor.from_dir(args.model, backend)
     if backend != BackendConfig():
-        err.print(f"backend: {backend.describe()}", markup=False)
+        err.print(f"backend: {backend.describe()}")
     reading = _flags(args, LONG_TEXT_SETTINGS)
     if reading:  # e.g. --long-text chunk for a model trained with truncation
         predictor = predictor.reading_long_texts(reading)
         err.print("long texts: " + ", ".join(f"{name} {value}" for name, value in reading.items())
-                  + " (instead of the model's own)", markup=False)
+                  + " (instead of the model's own)")
     return predictor
 
 

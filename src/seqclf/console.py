@@ -1,6 +1,11 @@
 """What the command line prints for data and trained models: data summaries, the data-flow table,
 evaluation tables and predictions (the training report as it runs: report.py). Formatting only: every
-figure comes from the library's objects. Importing it never imports PyTorch."""
+figure comes from the library's objects. Importing it never imports PyTorch.
+
+Everything the command prints goes through a `LiteralConsole`: a string is shown as written, never
+read as Rich markup ("[bold]", "[/]") or an emoji code (":smile:"), and its control characters are
+escaped (`seqclf.printable`). Labels, texts, paths and column names come from users; emphasis of our
+own is a `style`, never markup inside a string."""
 from __future__ import annotations
 
 import contextlib
@@ -17,10 +22,27 @@ from rich.text import Text
 
 from seqclf.errors import SeqclfWarning
 from seqclf.predictor import BadRow
+from seqclf.printable import printable
 
 if TYPE_CHECKING:
     from seqclf.data.encoded import EncodedData
     from seqclf.trace import DataFlow
+
+
+class LiteralConsole(Console):
+    """A Rich console that prints every string literally: no markup, no emoji codes, no highlighting,
+    control characters escaped (line breaks stay line breaks: a trace spans lines)."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **options)
+
+    def render_str(self, text: str, **options) -> Text:  # every str printed, table cells and titles too
+        return super().render_str(printable(text, keep_line_breaks=True), **{**options, "markup": False, "emoji": False})
+
+
+def emphasized(bold: str, rest: str = "") -> Text:
+    """`bold` in bold, then `rest`, both as written."""
+    return Text.assemble((printable(bold), "bold"), printable(rest))
 
 
 def classes_text(classes: list[str], multi_label: bool = False) -> str:
@@ -36,10 +58,10 @@ def print_data(console: Console, data: EncodedData) -> None:
         labels = f"{len(data.label_ids) / max(len(data), 1):.2f} labels per text, {labels}"
     console.print(f"{data.source}: {len(data)} examples, {data.tokens:,} tokens, "
                   f"{labels}; {how} in {data.seconds:.2f} s "
-                  f"({data.tokens / max(data.seconds, 1e-9):,.0f} tokens/s)", markup=False)
+                  f"({data.tokens / max(data.seconds, 1e-9):,.0f} tokens/s)")
     if data.skipped:
         console.print(f"skipped {len(data.skipped)} bad rows, e.g. "
-                      + "; ".join(row.describe() for row in data.skipped[:3]), markup=False)
+                      + "; ".join(row.describe() for row in data.skipped[:3]))
 
 
 def print_data_flow(console: Console, flow: DataFlow) -> None:
@@ -77,23 +99,23 @@ def print_evaluation(console: Console, report: dict, classes: list[str]) -> None
     if "errors" in report:
         mistakes = Table("probability", "gold", "predicted", "text", title="most confident mistakes")
         for mistake in report["errors"]:
-            mistakes.add_row(f"{mistake['probability']:.4f}", *(Text(mistake[key]) for key in ("gold", "predicted", "text")))
+            mistakes.add_row(f"{mistake['probability']:.4f}", *(mistake[key] for key in ("gold", "predicted", "text")))
         console.print(mistakes)
 
 
 def _print_label_sets_evaluation(console: Console, report: dict) -> None:
     console.print(headline(report) + f" (micro precision {report['micro_precision']:.4f}, recall "
-                  f"{report['micro_recall']:.4f})", markup=False)
+                  f"{report['micro_recall']:.4f})")
     table = Table("label", "threshold", "precision", "recall", "F1", "support", title="per label")
     for name, row in report["per_label"].items():
-        table.add_row(Text(name), f"{row['threshold']:.3f}", *(f"{row[key]:.4f}" for key in ("precision", "recall", "f1")),
+        table.add_row(name, f"{row['threshold']:.3f}", *(f"{row[key]:.4f}" for key in ("precision", "recall", "f1")),
                       str(row["support"]))
     console.print(table)
     if "errors" in report:
         mistakes = Table("wrong labels", "gold", "predicted", "text", title="texts with the most wrong label decisions")
         for mistake in report["errors"]:
-            mistakes.add_row(str(mistake["wrong_labels"]), *(Text(", ".join(mistake[key])) for key in ("gold", "predicted")),
-                             Text(mistake["text"]))
+            mistakes.add_row(str(mistake["wrong_labels"]), *(", ".join(mistake[key]) for key in ("gold", "predicted")),
+                             mistake["text"])
         console.print(mistakes)
 
 
@@ -104,10 +126,10 @@ def print_top_words(console: Console, report: dict) -> None:
     for name, words in report["classes"].items():
         table = Table("word", "mean attribution", "count", title=name)
         for word in words:
-            table.add_row(Text(word["word"]), f"{word['mean_attribution']:+.4f}", str(word["count"]))
+            table.add_row(word["word"], f"{word['mean_attribution']:+.4f}", str(word["count"]))
         console.print(table)
     if report.get("note"):
-        console.print(report["note"], markup=False)
+        console.print(report["note"])
 
 
 def print_label_issues(console: Console, rows: list[dict]) -> None:
@@ -119,8 +141,8 @@ def print_label_issues(console: Console, rows: list[dict]) -> None:
         table.add_column(name, no_wrap=True)  # the place and the labels stay whole; the text wraps
     table.add_column("text")
     for row in rows:
-        table.add_row(str(row["rank"]), Text(row["where"]), Text(row["label"]), Text(row["suggested"]),
-                      f"{row['probability_of_label']:.4f}", "yes" if row["issue"] else "", Text(row["text"]))
+        table.add_row(str(row["rank"]), row["where"], row["label"], row["suggested"],
+                      f"{row['probability_of_label']:.4f}", "yes" if row["issue"] else "", row["text"])
     console.print(table)
 
 
@@ -135,15 +157,16 @@ def _write_json(inputs: Sequence[str | BadRow], results: Sequence[dict | None], 
 
 
 def _write_tsv(inputs: Sequence[str | BadRow], results: Sequence[dict | None], width: int, out: Console) -> None:
-    """label, class=probability per class, text; tabs, line breaks and backslashes in texts escaped as
-    \\t, \\n, \\r and \\\\, so every input is one line of the same number of fields."""
+    """label, class=probability per class, text; tabs, line breaks and backslashes in every field (texts,
+    class names, messages) escaped as \\t, \\n, \\r and \\\\, so every input is one line of the same
+    number of fields."""
     lines = []
     for row, result in zip(inputs, results):
         if result is None:
             fields = ["", f"error={row.message()}", *[""] * (width - 1), row.raw]
         else:
             fields = [_label_text(result), *(f"{c}={p:.6f}" for c, p in result["probabilities"].items()), row]
-        lines.append("\t".join([*fields[:-1], fields[-1].translate(_TSV_ESCAPES)]))
+        lines.append("\t".join(field.translate(_TSV_ESCAPES) for field in fields))
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -183,7 +206,7 @@ def print_predictions(out: Console, err: Console, format: str, inputs: Sequence[
         note += f"; {windowed} longer than max_len, read in windows (\"windows\")"
     if answered and "labels" in answered[0]:
         note += "; " + answered[0]["note"]
-    err.print(f"{len(inputs)} inputs, {len(results)} outputs{note}", markup=False)
+    err.print(f"{len(inputs)} inputs, {len(results)} outputs{note}")
 
 
 @contextlib.contextmanager
@@ -193,7 +216,7 @@ def warnings_as_lines(err: Console) -> Iterator[None]:
 
     def show(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, SeqclfWarning):
-            err.print(f"warning: {message}", markup=False)
+            err.print(f"warning: {message}")
         else:
             shown(message, category, filename, lineno, file, line)
 

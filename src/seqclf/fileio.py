@@ -1,8 +1,11 @@
-"""File I/O every writer shares: atomic writes of a file or a whole directory, SHA-256 digests, fsync,
-and an exclusive lock on a directory path.
+"""File I/O every writer shares: atomic writes of a file, of several files or of a whole directory,
+SHA-256 digests, fsync, and an exclusive lock on a directory path.
 
-Model directories, resume checkpoints, the corpus cache and exported graphs are all written through
-here, so each is either the old version or the new one, never a mixture, whatever crashes when.
+Model directories, resume checkpoints, reports, the corpus cache and exported graphs are all written
+through here, so each is either the old version or the new one, never a mixture, whatever crashes
+when. A write that fails (a full disk, a read-only file system: the OS's error or a library's report
+of it) is a `WriteError` naming the file and saying what is as it was; it leaves no temporary file
+and no empty directory behind.
 """
 from __future__ import annotations
 
@@ -16,7 +19,9 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from seqclf.errors import ModelDirError
+from safetensors import SafetensorError
+
+from seqclf.errors import ModelDirError, WriteError
 
 _held: dict[Path, int] = {}  # lock file -> how many times this process holds it (the lock is reentrant)
 
@@ -32,7 +37,8 @@ def locked(directory: Path) -> Iterator[None]:
 
     Another process that asks for it fails at once with a `ModelDirError` naming the holder. The lock
     is the kernel's (flock) on a file beside the directory, so it is released when this process exits
-    or crashes, whatever state it leaves behind; the file itself is removed on a normal release.
+    or crashes, whatever state it leaves behind; the file itself is removed on a normal release, and so
+    are the directories made for it if nothing was written into them.
     """
     path = lock_path(directory)
     if path in _held:
@@ -42,7 +48,13 @@ def locked(directory: Path) -> Iterator[None]:
         finally:
             _held[path] -= 1
         return
-    descriptor = _acquire(path, directory)
+    made = _missing_directories(path.parent)
+    try:
+        with naming_failures(path, "nothing was written"):
+            descriptor = _acquire(path, directory)
+    except BaseException:
+        _remove_empty(made)
+        raise
     _held[path] = 1
     try:
         yield
@@ -51,6 +63,7 @@ def locked(directory: Path) -> Iterator[None]:
         with contextlib.suppress(OSError):
             path.unlink()  # still under the lock: a process waiting on this inode re-checks it (see _acquire)
         os.close(descriptor)
+        _remove_empty(made)  # made for the lock and left empty: the work under it failed
 
 
 def _acquire(path: Path, directory: Path) -> int:
@@ -71,10 +84,21 @@ def _acquire(path: Path, directory: Path) -> int:
         except FileNotFoundError:
             same = False
         if same:
-            os.ftruncate(descriptor, 0)
-            os.write(descriptor, f"pid {os.getpid()}: seqclf {' '.join(sys.argv[1:])}".encode())
+            with contextlib.suppress(OSError):  # who holds it, for the message of a process refused: a full disk
+                os.ftruncate(descriptor, 0)     # may refuse this note, not the lock
+                os.write(descriptor, f"pid {os.getpid()}: seqclf {' '.join(sys.argv[1:])}".encode())
             return descriptor
         os.close(descriptor)
+
+
+def resolved(path: Path, field: str = "out") -> Path:
+    """The real path of `path` (symbolic links followed), or a `ModelDirError` naming `field` when it
+    cannot be followed (a loop of links; Python raises RuntimeError or OSError, by version)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise ModelDirError(f"cannot follow its symbolic links ({exc})", path=path, field=field,
+                            hint=f"give --{field} a real directory, or fix the links") from None
 
 
 def sha256_of(path: Path) -> str:
@@ -105,45 +129,132 @@ def fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def write_file_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """`write(temporary)` writes the file beside `path`; it is then fsynced and renamed over `path`.
-    A failure leaves `path` as it was and no temporary file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(descriptor)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)  # like any other file the user writes (mkstemp makes it private)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fsync_directory(path.parent)
+Writer = Callable[[Path], None]  # writes one file at the path it is given
+
+
+def write_failure_cause(exc: BaseException) -> str | None:
+    """Why a write failed, when `exc` is a failed write (the OS's error, or a library's report of it,
+    such as safetensors'); None for anything else, which stays the error it is."""
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    if isinstance(exc, SafetensorError):
+        return str(exc)
+    return None
 
 
 @contextlib.contextmanager
-def replacing_directory(target: Path, carry: Callable[[str], bool] = lambda name: False,
-                        durable: bool = True) -> Iterator[Path]:
-    """Build a directory in the staging folder this yields (beside `target`); when the block ends
-    without an error, the staging folder replaces `target` whole, by renames. Entries of the old
-    `target` for which `carry(name)` is true move into the new one first. On an error, or a failure
-    to swap, `target` is as it was and the staging folder is gone. `durable`: fsync every file first."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+def naming_failures(path: Path, kept: str) -> Iterator[None]:
+    """A failed write in the block becomes a `WriteError` naming `path` and saying what `kept` is."""
     try:
-        yield staging
-        if durable:
-            for entry in staging.iterdir():
-                with open(entry, "rb") as handle:
-                    os.fsync(handle.fileno())
-            fsync_directory(staging)
-        _swap_in(staging, target, carry)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        yield
+    except WriteError:
         raise
+    except Exception as exc:
+        cause = write_failure_cause(exc)
+        if cause is None:
+            raise
+        raise WriteError(path, cause, kept) from exc
+
+
+def write_file_atomically(path: Path, write: Writer) -> None:
+    """`write(temporary)` writes the file beside `path`; it is then fsynced and renamed over `path`. A
+    failure is a `WriteError` naming `path`; it leaves `path` as it was, no temporary file, and no
+    directory that this call made."""
+    kept = "the previous one is as it was" if path.exists() else "no file was written"
+    with removing_new_directories(path.parent), naming_failures(path, kept):
+        temporary = _temporary_beside(path)
+        try:
+            _write_durably(temporary, write)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        fsync_directory(path.parent)
+
+
+def write_files_atomically(directory: Path, writers: dict[str, Writer]) -> list[Path]:
+    """Each `writers[name]` writes the file `name` of `directory`: all are written beside their places
+    first, then renamed into them, so a failure (a `WriteError` naming the file) replaces none of them
+    and leaves no temporary file and no directory that this call made. The paths, in order."""
+    paths = [directory / name for name in writers]
+    kept = "none of the files was written" + ("" if directory.exists() else f"; {directory} was not created")
+    with removing_new_directories(directory):
+        temporaries: list[Path] = []
+        try:
+            for path, write in zip(paths, writers.values()):
+                with naming_failures(path, kept):
+                    temporaries.append(_temporary_beside(path))
+                    _write_durably(temporaries[-1], write)
+            for temporary, path in zip(temporaries, paths):
+                os.replace(temporary, path)
+        except BaseException:
+            for temporary in temporaries:
+                temporary.unlink(missing_ok=True)
+            raise
+        fsync_directory(directory)
+    return paths
+
+
+def _temporary_beside(path: Path) -> Path:
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(descriptor)
+    return Path(name)
+
+
+def _write_durably(path: Path, write: Writer) -> None:
+    write(path)
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(path, 0o644)  # like any other file the user writes (mkstemp makes it private)
+
+
+@contextlib.contextmanager
+def removing_new_directories(directory: Path) -> Iterator[None]:
+    """Make `directory` and its missing parents; if the block fails, remove those it made that are
+    still empty (a failed write leaves no empty directory behind)."""
+    made = _missing_directories(directory)
+    try:
+        with naming_failures(directory, f"{made[0]} was not created" if made else f"{directory} is as it was"):
+            directory.mkdir(parents=True, exist_ok=True)
+        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
+
+
+def _missing_directories(directory: Path) -> list[Path]:
+    """`directory` and its parents that do not exist, outermost first."""
+    return [parent for parent in (*reversed(directory.parents), directory) if not parent.exists()]
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    for directory in reversed(directories):
+        with contextlib.suppress(OSError):
+            directory.rmdir()  # only if empty
+
+
+def replace_directory(target: Path, writers: dict[str, Writer], carry: Callable[[str], bool] = lambda name: False,
+                      durable: bool = True) -> None:
+    """Build the directory `target` in a staging folder beside it, `writers[name]` writing its file
+    `name`, then swap it in whole, by renames. Entries of the old `target` for which `carry(name)` is
+    true move into the new one first. A failure (a `WriteError` naming the file, when it is a failed
+    write) leaves `target` as it was, no staging folder, and no directory that this call made.
+    `durable`: fsync every file first."""
+    kept = f"{target} is as it was" if target.exists() else f"{target} was not created"
+    with removing_new_directories(target.parent):
+        with naming_failures(target, kept):
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        try:
+            for name, write in writers.items():
+                with naming_failures(target / name, kept):
+                    _write_durably(staging / name, write) if durable else write(staging / name)
+            with naming_failures(target, kept):
+                if durable:
+                    fsync_directory(staging)
+                _swap_in(staging, target, carry)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 def _swap_in(staging: Path, target: Path, carry: Callable[[str], bool]) -> None:

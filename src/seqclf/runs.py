@@ -20,8 +20,8 @@ from seqclf.data.demo import demo_corpus
 from seqclf.data.encoded import EncodedData, check_known_labels, encode_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import check_readable, read_dataset
-from seqclf.errors import SeqclfError
-from seqclf.fileio import locked, write_file_atomically
+from seqclf.errors import SeqclfError, WriteError
+from seqclf.fileio import locked, resolved, write_files_atomically
 from seqclf.trace import DataFlow
 from seqclf.training.checkpoint import has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
@@ -66,17 +66,13 @@ def write_evaluation(report: dict, out: str | Path) -> list[Path]:
 
 def write_report_files(out: str | Path, writers: dict[str, Callable[[Path], None]]) -> list[Path]:
     """Each `writers[name](path)` writes the file `name` in the directory `out` (made if missing; checked
-    by `check_output_directory`), atomically; the paths written, in order."""
-    directory = check_output_directory(out)
-    paths = [directory / name for name in writers]
-    for path, write in zip(paths, writers.values()):
-        write_file_atomically(path, write)
-    return paths
+    by `check_output_directory`): all of them or, on a failure, none; the paths written, in order."""
+    return write_files_atomically(check_output_directory(out), writers)
 
 
 def check_output_directory(out: str | Path) -> Path:
     """`out` as a directory for a report's files (`write_evaluation`, an audit): checked before the work runs."""
-    directory = Path(out)
+    directory = resolved(Path(out))
     if directory.exists() and not directory.is_dir():
         raise SeqclfError("is a file, not a directory", path=directory, field="out",
                           hint="give a directory for the files")
@@ -106,8 +102,21 @@ def train_to_directory(config: Config, data: str | Path, out: str | Path, *, val
         with locked(directory) if cluster.is_main else contextlib.nullcontext():
             return _train(config, data, directory, valid, test, _cache(cache), resume, cluster,
                           report if cluster.is_main and report is not None else RunReport())
+    except WriteError as exc:
+        raise _what_is_kept(exc, directory) from exc
     finally:
         leave_cluster()
+
+
+def _what_is_kept(failure: WriteError, directory: Path) -> WriteError:
+    """A failed write of a training run, saying too what it leaves in the model directory."""
+    kept = [failure.kept]
+    if failure.path.parent == directory and artifacts.is_model_dir(directory):
+        kept.append(f"the model in {directory} is as it was")
+    if has_checkpoint(directory):
+        kept.append(f"{directory} keeps the last checkpoint written: make room, then run the same command with "
+                    "--resume to continue from it")
+    return WriteError(failure.path, failure.cause, "; ".join(kept))
 
 
 def _train(config: Config, data: str | Path, directory: Path, valid: str | Path | None, test: str | Path | None,

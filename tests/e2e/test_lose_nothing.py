@@ -131,11 +131,25 @@ def test_out_as_a_symbolic_link(files, tmp_path):
     (tmp_path / "link").symlink_to(tmp_path / "target")
     result = seqclf("train", files / "train.tsv", "--out", tmp_path / "link", *TINY_FLAGS)
     assert result.returncode == 0, result.stderr
-    assert "is a symbolic link: writing to" in result.stdout
+    assert f"(a symbolic link: written to {tmp_path / 'target'})" in result.stdout
     assert (tmp_path / "link").is_symlink() and (tmp_path / "target" / "model.safetensors").is_file()
     assert not (tmp_path / "target" / "checkpoint.safetensors").exists()
     again = seqclf("train", files / "train.tsv", "--out", tmp_path / "target", *TINY_FLAGS)
     assert again.returncode == 0, again.stderr
+
+
+def test_an_output_path_whose_links_loop_is_a_one_line_error_for_every_command_that_writes(files, tmp_path, model_dir):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    for out in (tmp_path / "loop", tmp_path / "a", tmp_path / "a" / "model"):
+        for command in (["train", files / "train.tsv", "--out", out, *TINY_FLAGS], ["demo", "--out", out],
+                        ["evaluate", model_dir, files / "train.tsv", "--out", out]):
+            result = seqclf(*command)
+            assert result.returncode == 2, (command, result.stderr)
+            assert "cannot follow its symbolic links" in result.stderr and "Traceback" not in result.stderr
+            assert len(result.stderr.strip().splitlines()) <= 2, result.stderr  # evaluate says what it read first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "loop"]  # nothing made beside them
 
 
 def test_nested_model_directories_and_the_users_files(files, tmp_path):

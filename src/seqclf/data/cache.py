@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,8 @@ import numpy as np
 import tokenizers
 
 from seqclf.data.formats import BadRow
-from seqclf.errors import SeqclfWarning
-from seqclf.fileio import replacing_directory
+from seqclf.errors import SeqclfWarning, WriteError
+from seqclf.fileio import replace_directory
 
 CACHE_VERSION = 3  # 2: meta.json holds vocab_size and every skipped row; 3: label sets (label_offsets)
 ARRAYS = ("ids", "offsets", "label_ids", "label_offsets")
@@ -77,17 +78,20 @@ class CorpusCache:
     def store(self, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         if self.root is None:
             return
+        writers = {f"{name}.npy": _array_writer(arrays[name]) for name in ARRAYS}
+        writers["meta.json"] = lambda path: path.write_text(json.dumps(meta), encoding="utf-8")
         try:
             # a damaged entry that load() refused is replaced; a cache need not survive a power cut
-            with replacing_directory(self.root / key, durable=False) as staging:
-                for name in ARRAYS:
-                    np.save(staging / f"{name}.npy", np.ascontiguousarray(arrays[name]), allow_pickle=False)
-                (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
+            replace_directory(self.root / key, writers, durable=False)
+        except OSError as exc:  # a WriteError naming the file, or a directory that cannot be made
+            reason = exc.cause if isinstance(exc, WriteError) else exc.strerror or str(exc)
             warnings.warn(SeqclfWarning(f"could not write the corpus cache in {self.root} ({reason}); going on "
                                         "without it (--cache-dir DIR to choose another place, --no-cache for none)"),
                           stacklevel=2)
+
+
+def _array_writer(array: np.ndarray) -> Callable[[Path], None]:
+    return lambda path: np.save(path, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _inconsistency(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str | None:

@@ -143,7 +143,8 @@ class WordTokenizer:
         saved = Tokenizer.from_str(self._hf.to_str())
         saved.enable_truncation(self.max_len)
         saved.enable_padding(pad_id=PAD_ID, pad_token=PAD, length=self.max_len)
-        saved.save(str(path))
+        # the bytes `Tokenizer.save` writes, but written by Python: a full disk is then an OSError
+        path.write_text(saved.to_str(pretty=True), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path, max_len: int) -> WordTokenizer:

@@ -29,8 +29,9 @@ def save_confusion_matrix_png(report: dict, path: Path) -> None:
     for (true, predicted), count in np.ndenumerate(counts):
         axes.text(predicted, true, str(count), ha="center", va="center",
                   color="white" if shares[true, predicted] > 0.5 else "black")
-    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axes.set_yticks(range(len(labels)), labels)
+    # class names as written: "$5" and "$10" are prices, not mathtext
+    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right", parse_math=False)
+    axes.set_yticks(range(len(labels)), labels, parse_math=False)
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     axes.set_title(f"confusion matrix\naccuracy {report['accuracy']:.4f}")
