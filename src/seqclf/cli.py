@@ -6,12 +6,13 @@ imports its commands: `seqclf predict --backend onnx` and `--help` never load Py
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from seqclf.arguments import INPUT_FIELDS, check_numbers, parser
@@ -169,7 +170,9 @@ def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
     predictor = _load(args, err)
     width = len(predictor.classes) if args.top_k is None else min(args.top_k, len(predictor.classes))
-    print_predictions(out, err, args.format, inputs, predictor.predict_inputs(inputs, args.top_k), width)
+    results = predictor.predict_inputs(inputs, args.top_k)
+    with _writing_standard_output():
+        print_predictions(out, err, args.format, inputs, results, width)
 
 
 def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
@@ -326,6 +329,19 @@ def _export(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) 
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _writing_standard_output() -> Iterator[None]:
+    """The block's output flushed; a failure to write it (a full disk under `> file`) is a WriteError."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        raise WriteError("the standard output", exc.strerror or str(exc)) from None
 
 
 def _os_problem(exc: OSError) -> str:

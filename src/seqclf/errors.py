@@ -58,9 +58,9 @@ class WriteError(OSError):
     why, and what is as it was. An OSError, as the failure it reports; the CLI prints it on one line
     and exits 1."""
 
-    def __init__(self, path: str | Path, cause: str, kept: str) -> None:
-        self.path, self.cause, self.kept = Path(path), cause, kept
-        super().__init__(printable(f"cannot write {path}: {cause}; {kept}"))
+    def __init__(self, path: str | Path, cause: str, kept: str = "") -> None:
+        self.path, self.cause, self.kept = path, cause, kept
+        super().__init__(printable(f"cannot write {path}: {cause}" + (f"; {kept}" if kept else "")))
 
     def __str__(self) -> str:
         return self.args[0]
