@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -109,9 +110,13 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
         if option is type(None) or (option is str and name == "max_len"):
             continue
         try:
-            return _coerce_to(option, value)
+            coerced = _coerce_to(option, value)
         except (TypeError, ValueError):
             continue
+        if any(isinstance(number, float) and not math.isfinite(number)
+               for number in (coerced if isinstance(coerced, list) else [coerced])):
+            raise ConfigError(f"must be a finite number, got {value!r}", field=name)
+        return coerced
     expected = " or ".join("none" if o is type(None) else "a list of numbers" if typing.get_origin(o) is list
                            else getattr(o, "__name__", str(o)) for o in options)
     if name == "max_len":

@@ -85,3 +85,41 @@ def test_every_preset_is_a_valid_documented_configuration():
     for name in preset_names():
         Config.from_dict(load_preset(name), source=f"preset {name}")  # validates
     assert Config.from_dict(load_preset("fast")).model.encoder == "bag"
+
+
+def _float_settings() -> list[str]:
+    """Every setting that takes a number with a fraction (a float, or a list of them), from the config's own types."""
+    import typing
+
+    from seqclf.config import FIELD_TYPES
+
+    def floats(hint) -> bool:
+        return hint is float or any(floats(option) for option in typing.get_args(hint))
+
+    return sorted(name for name, hint in FIELD_TYPES.items() if floats(hint))
+
+
+NOT_FINITE = [float("nan"), float("inf"), float("-inf"), "nan", "NaN", "inf", "-Infinity", "1e999"]
+
+
+def test_every_float_setting_is_found():
+    assert {"lr", "temperature", "thresholds", "threshold", "ngram_l2", "ngram_weight"} <= set(_float_settings())
+
+
+@pytest.mark.parametrize("name", _float_settings())
+@pytest.mark.parametrize("value", NOT_FINITE, ids=repr)
+def test_no_float_setting_takes_nan_or_an_infinity(name, value):
+    from seqclf.config import FIELD_TYPES
+
+    given = [0.5, value] if "list" in str(FIELD_TYPES[name]) else value
+    with pytest.raises(ConfigError, match=rf"field '{name}': must be a finite number"):
+        Config.from_dict({name: given})
+
+
+@pytest.mark.parametrize("text, name", [("lr: .nan\n", "cfg.yaml"), ("lr: .inf\n", "cfg.yaml"),
+                                        ('{"lr": NaN}', "cfg.json"), ('{"train": {"lr": Infinity}}', "cfg.json")])
+def test_a_config_file_with_nan_or_infinity_is_refused_naming_the_field(tmp_path, text, name):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="field 'lr': must be a finite number"):
+        Config().updated(read_config_file(path), source=str(path))
