@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from seqclf.errors import DataError
+from seqclf.printable import shortened
 
 if TYPE_CHECKING:
     from seqclf.data.readers import DataConfig
@@ -105,7 +106,7 @@ class _Columns:
         self.text_at = self._find(names, config.text_column, "--text-column", source, delimiter)
         self.label_at = names.index(config.label_column) if config.label_column in names else None
         if self.label_at is None and require_labels:
-            raise DataError(f"no column {config.label_column!r} in the header (columns: {', '.join(names)})",
+            raise DataError(f"no column {config.label_column!r} in the header (columns: {_listed(names)})",
                             path=source, line=1, field=config.label_column, hint="pass --label-column NAME")
 
     @staticmethod
@@ -118,13 +119,19 @@ class _Columns:
                 if other != delimiter and column in [n.strip() for n in names[0].split(other)]:
                     hint = f"the header reads as fields separated by {other!r}: pass --delimiter " + (
                         "tab" if other == "\t" else repr(other))
-        raise DataError(f"no column {column!r} in the header (columns: {', '.join(names)})", path=source, line=1,
+        raise DataError(f"no column {column!r} in the header (columns: {_listed(names)})", path=source, line=1,
                         field=column, hint=hint)
 
     def row(self, line: int, values: list[str], raw: str, source: str, hint: str | None) -> Row | BadRow:
         if len(values) != self.width:
             return BadRow(source, line, f"{len(values)} fields, the header has {self.width}", raw, hint=hint)
         return Row(line, values[self.text_at], values[self.label_at] if self.label_at is not None else None, raw)
+
+
+def _listed(names: list[str]) -> str:
+    """A header's column names, as a message quotes them: the first few, each shortened."""
+    shown = ", ".join(repr(shortened(name, 40)) for name in names[:12])
+    return shown + (f", … ({len(names)} columns)" if len(names) > 12 else "")
 
 
 def _delimited_rows(fmt: str) -> RowReader:
@@ -177,7 +184,7 @@ def _quoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
 def _unquoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
                    require_labels: bool) -> Iterator[Row | Blank | BadRow]:
     """Each line a row, fields split at every delimiter; quotation marks are ordinary characters."""
-    lines = iter(enumerate(split_lines(content), start=1))
+    lines = iter(enumerate(split_lines(content, source), start=1))
     _, header = next(lines, (1, ""))
     columns = _Columns(header.split(delimiter), config, source, delimiter, require_labels)
     for line, raw in lines:
@@ -198,16 +205,22 @@ def _fields_when_quoted(raw: str, delimiter: str) -> int | None:
         return None
 
 
-def split_lines(content: str) -> list[str]:
-    """Lines end at \\n (or \\r\\n) only: U+2028, U+0085 and friends may sit inside a JSON string or a text."""
+def split_lines(content: str, source: str) -> list[str]:
+    """Lines end at \\n (or \\r\\n) only: U+2028, U+0085 and friends may sit inside a JSON string or a text.
+    A first line holding a carriage return alone is a file with classic Mac OS line endings: an error."""
     lines = content.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    if lines and "\r" in lines[0]:
+        raise DataError("line 1 holds carriage returns (CR) without a line feed: the file's lines end with CR "
+                        "alone (classic Mac OS), which seqclf does not read as line ends",
+                        path=source, line=1, hint="convert its line endings to LF, e.g. tr '\\r' '\\n' < FILE > FIXED")
+    return lines
 
 
 def _jsonl_rows(content: str, config: DataConfig, source: str, require_labels: bool) -> Iterator[Row | Blank | BadRow]:
-    for line, raw in enumerate(split_lines(content), start=1):
+    for line, raw in enumerate(split_lines(content, source), start=1):
         if not raw.strip():
             yield Blank(line, raw)
             continue
@@ -228,7 +241,7 @@ def _jsonl_rows(content: str, config: DataConfig, source: str, require_labels: b
 
 def _fasttext_rows(content: str, config: DataConfig, source: str,
                    require_labels: bool) -> Iterator[Row | Blank | BadRow]:
-    for line, raw in enumerate(split_lines(content), start=1):
+    for line, raw in enumerate(split_lines(content, source), start=1):
         if not raw.strip():
             yield Blank(line, raw)
             continue

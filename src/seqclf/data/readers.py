@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import contextlib
 import sys
+import warnings
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import BinaryIO
 
 from seqclf.data.formats import (DELIMITER_NAMES, EXTENSIONS, FORMATS, QUOTINGS, BadRow, Blank, Row,
                                  split_lines)
-from seqclf.errors import ConfigError, DataError
+from seqclf.errors import ConfigError, DataError, SeqclfWarning
 from seqclf.fields import check_choice, choices_text, setting
 
 LINES = "lines"  # predict's plain input: one text per line
@@ -154,7 +156,7 @@ def read_inputs(path: str | Path, config: DataConfig | None = None, stdin: Binar
     content = _decode(raw, config.encoding, source)
     if fmt == LINES:  # one text per line: nothing but blank lines to check
         return [raw if raw.strip() else BadRow(source, line, "empty text", raw, config.text_column)
-                for line, raw in enumerate(split_lines(content), start=1)]
+                for line, raw in enumerate(split_lines(content, source), start=1)]
     rows = FORMATS[fmt](content, config, source, False)
     inputs: list[str | BadRow] = []
     for row in rows:
@@ -193,15 +195,17 @@ def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, so
         raise DataError(f"{len(texts)} texts but {len(labels)} labels", field="labels", path=source)
     sets = [i for i, label in enumerate(labels) if isinstance(label, (list, tuple, set, frozenset))]
     multi_label = multi_label or bool(sets)
-    out = []
+    out, spaced = [], []
     for i, label in enumerate(labels):
-        names = label if isinstance(label, (list, tuple, set, frozenset)) else [label]
+        names = list(label) if isinstance(label, (list, tuple, set, frozenset)) else [label]
         for name in names:
             if not isinstance(name, (str, int)) or isinstance(name, bool) or str(name).strip() == "":
                 raise DataError(f"item {i} ({label!r}) is not a class name" + (" or a list of them" if multi_label
                                 else ""), field="labels", path=source, hint="labels are non-empty strings or integers"
                                 + ("; a multi-label example's labels are a list of them" if multi_label else ""))
-        out.append(tuple(dict.fromkeys(str(name).strip() for name in names)) if multi_label else str(label))
+        spaced += [(f"item {i}", name) for name in _spaced_labels(names)]
+        out.append(tuple(dict.fromkeys(str(name).strip() for name in names)) if multi_label else str(label).strip())
+    note_stripped_labels(source, spaced, out)
     detected = f"item {sets[0]} is a list of labels" if sets else None
     return Dataset(texts, out, source, multi_label=multi_label, detected=detected)
 
@@ -244,10 +248,12 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
     labels: list[str | LabelSet | None] = []
     lines: list[int] = []
     skipped: list[BadRow] = []
+    spaced: list[tuple[str, str]] = []  # (where, label as written) of labels written with spaces around them
     for row in rows:
         if isinstance(row, Blank):
             continue  # a blank line is not a row
         if isinstance(row, Row):
+            spaced += [(f"line {row.line}", name) for name in _spaced_labels(row.label)]
             row = _checked(row, config, source, require_labels)
         if isinstance(row, BadRow):
             if not config.skip_bad_rows:
@@ -257,6 +263,7 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
         texts.append(row.text)
         labels.append(row.label)
         lines.append(row.line)
+    note_stripped_labels(source, spaced, labels)
     if not texts:
         problem = "no usable rows" + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
         raise DataError(problem, path=source, hint="the file holds a header or bad rows only")
@@ -271,6 +278,29 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
         count = len(labels[first_set])
         detected = f"{source}:{lines[first_set]} gives a list of {count} label{'' if count == 1 else 's'}"
     return Dataset(texts, labels if has_labels else None, source, skipped, lines, multi_label, detected)
+
+
+def _spaced_labels(label: object) -> list[str]:
+    """The label, or the labels of a list, written with spaces around them (they are read without)."""
+    names = label if isinstance(label, list) else [label]
+    return [name for name in names if isinstance(name, str) and name.strip() and name != name.strip()]
+
+
+def note_stripped_labels(source: str, spaced: list[tuple[str, str]], labels: Sequence[object]) -> None:
+    """Say once that labels were read without the spaces around them, and which of them thereby became
+    one class with the same label written without spaces."""
+    if not spaced:
+        return
+    read = Counter(name for label in labels for name in (label if isinstance(label, tuple) else (label,)))
+    stripped = Counter(written.strip() for _, written in spaced)
+    merged = sorted(name for name, count in stripped.items() if read[name] > count)
+    examples = "; ".join(f"{written!r} ({where}) as {written.strip()!r}" for where, written in spaced[:3])
+    warnings.warn(SeqclfWarning(
+        f"{source}: {len(spaced)} label(s) written with spaces around them read without: {examples}"
+        + (", …" if len(spaced) > 3 else "")
+        + (f"; written both ways, {', '.join(map(repr, merged))} "
+           f"{'is one class' if len(merged) == 1 else 'are one class each'}" if merged else "")),
+        stacklevel=3)
 
 
 def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:

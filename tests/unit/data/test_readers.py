@@ -4,7 +4,7 @@ import pytest
 
 from seqclf.data.readers import DataConfig
 from seqclf.data.readers import BadRow, dataset_from_lists, read_dataset, read_inputs
-from seqclf.errors import DataError
+from seqclf.errors import DataError, SeqclfWarning
 
 
 def write(tmp_path, name, content, mode="w"):
@@ -220,3 +220,54 @@ def test_skipped_rows_keep_their_raw_content_across_lines(tmp_path):
     (row,) = data.skipped
     assert (row.line, row.raw, row.problem) == (3, '"two\nlines",b,extra', "3 fields, the header has 2")
     assert BadRow.from_dict(row.to_dict()) == row
+
+
+@pytest.mark.parametrize("name, header", [("d.tsv", "label\ttext"), ("d.jsonl", None), ("d.txt", None)])
+def test_a_file_with_lone_cr_line_endings_says_so_and_what_to_do(tmp_path, name, header):
+    rows = {"d.tsv": [header, *(f"pos\tgood film {i}" for i in range(2000))],
+            "d.jsonl": [f'{{"text": "good film {i}", "label": "pos"}}' for i in range(2000)],
+            "d.txt": [f"__label__pos good film {i}" for i in range(2000)]}[name]
+    path = write(tmp_path, name, "\r".join(rows) + "\r")
+    with pytest.raises(DataError) as error:
+        read_dataset(path)
+    message = str(error.value)
+    assert message.startswith(f"{path}:1: line 1 holds carriage returns (CR) without a line feed")
+    assert "convert its line endings to LF" in message and len(message) < 400  # the file is not quoted whole
+    with pytest.raises(DataError, match="carriage returns"):
+        read_inputs(path)
+
+
+def test_a_csv_file_with_lone_cr_line_endings_reads_as_the_csv_module_reads_it(tmp_path):
+    path = write(tmp_path, "d.csv", "label,text\rpos,good\rneg,bad\r")
+    assert read_dataset(path).labels == ["pos", "neg"]
+
+
+def test_a_missing_column_names_a_few_columns_not_the_whole_header(tmp_path):
+    path = write(tmp_path, "d.tsv", "\t".join(f"column {i} " + "x" * 100 for i in range(500)) + "\npos\tgood\n")
+    with pytest.raises(DataError) as error:
+        read_dataset(path)
+    assert "(500 columns)" in str(error.value) and len(str(error.value)) < 1000
+
+
+@pytest.mark.parametrize("name, content", [
+    ("d.tsv", "label\ttext\n pos \tgood\npos\tfine\nneg \tbad\n"),
+    ("d.csv", 'label,text\n" pos ",good\npos,fine\nneg ,bad\n'),
+    ("d.jsonl", '{}\n{"label": " pos ", "text": "good"}\n{"label": "pos", "text": "fine"}\n{"label": "neg ", "text": "bad"}\n'),
+])
+def test_labels_written_with_spaces_are_read_without_and_it_is_said_once_with_what_merged(tmp_path, name, content):
+    path = write(tmp_path, name, content)
+    with pytest.warns(SeqclfWarning) as caught:
+        data = read_dataset(path, DataConfig(skip_bad_rows=True))  # the JSON file's line 1 is a bad row
+    assert data.labels == ["pos", "pos", "neg"] and len(caught) == 1
+    message = str(caught[0].message)
+    assert message.startswith(f"{path}: 2 label(s) written with spaces around them read without: ' pos ' (line 2) as "
+                              "'pos'; 'neg ' (line 4) as 'neg'")
+    assert message.endswith("written both ways, 'pos' is one class")
+
+
+def test_python_labels_with_spaces_are_read_like_a_files():
+    with pytest.warns(SeqclfWarning, match=r"input: 1 label\(s\) .* ' pos ' \(item 0\) as 'pos'"):
+        data = dataset_from_lists(["good", "fine"], [" pos ", "pos"])
+    assert data.labels == ["pos", "pos"]
+    with pytest.warns(SeqclfWarning, match=r"'a ' \(item 1\) as 'a'"):
+        assert dataset_from_lists(["x", "y"], [["a"], ["a ", "b"]]).labels == [("a",), ("a", "b")]
