@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 import stat
 import struct
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from seqclf.config import Config
 from seqclf.data.formats import BadRow
-from seqclf.errors import ConfigError, ModelDirError
+from seqclf.errors import ConfigError, ModelDirError, SeqclfWarning
 from seqclf.fileio import Writer, digest_arrays, locked, replace_directory, resolved, sha256_of
 from seqclf.nn.settings import ModelConfig
 from seqclf.outputs import TASKS, task_name
@@ -243,13 +244,17 @@ def load(directory: str | Path) -> ModelParts:
     refuse_unsafe_files(directory)
     raw = _read_json(directory / CONFIG, dict)
     version = raw.pop("format_version", None)
-    if version not in READABLE_VERSIONS:
+    if type(version) is not int or version not in READABLE_VERSIONS:  # `true` == 1 in Python: not a version
         raise ModelDirError(f"unsupported format_version {version!r} (this seqclf reads "
                             f"{', '.join(map(str, READABLE_VERSIONS))})", path=directory / CONFIG,
                             field="format_version")
     checksums = raw.pop("checksums", None)
-    if version >= 2:
+    if version >= 2 or checksums is not None:
         _verify_checksums(directory, checksums)
+    else:
+        warnings.warn(SeqclfWarning(f"{directory / CONFIG}: format_version 1 has no checksums, so damage to or edits of "
+                                    f"{', '.join(CHECKSUMMED)} (reordered labels, say) cannot be detected; save the "
+                                    "model again to add them"), stacklevel=2)
     vocab_size, num_classes = raw.pop("vocab_size", None), raw.pop("num_classes", None)
     task = raw.pop("task", TASKS[0])
     try:

@@ -6,6 +6,7 @@ from safetensors.torch import load_file, save_file
 
 from seqclf import ModelDirError, TextClassifier, artifacts
 from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, checksum
+from seqclf.errors import SeqclfWarning
 
 from helpers import tiny_corpus, train_tiny
 
@@ -154,12 +155,24 @@ def test_pickles_and_executables_are_refused(copy, name, content, mode):
         TextClassifier.load(copy)
 
 
-def test_format_version_1_directories_still_load(copy, fitted):
+def test_format_version_1_directories_still_load_and_say_they_cannot_be_checked(copy, fitted):
     config = json.loads((copy / CONFIG).read_text())
     del config["checksums"]
     config["format_version"] = 1
     (copy / CONFIG).write_text(json.dumps(config))
-    assert TextClassifier.load(copy).classes_ == fitted.classes_
+    with pytest.warns(SeqclfWarning, match="format_version 1 has no checksums, so damage to or edits of"):
+        assert TextClassifier.load(copy).classes_ == fitted.classes_
+
+
+@pytest.mark.parametrize("version", [1, True, 1.0, "1", "3"], ids=repr)
+def test_an_edited_format_version_does_not_skip_the_checksums(copy, version):
+    config = json.loads((copy / CONFIG).read_text())
+    config["format_version"] = version
+    (copy / CONFIG).write_text(json.dumps(config))
+    labels = json.loads((copy / LABELS).read_text())
+    (copy / LABELS).write_text(json.dumps(labels[::-1]))  # swapped labels: every answer would be wrong
+    with pytest.raises(ModelDirError, match="checksum mismatch|unsupported format_version"):
+        TextClassifier.load(copy)
 
 
 # -- directories that cannot be clobbered ---------------------------------------------------------

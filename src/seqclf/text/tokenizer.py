@@ -44,6 +44,11 @@ class TokenizerConfig:
     window_pooling: str = setting("chunk: how a text's window logits make its logits: " + choices_text(WINDOW_POOLINGS),
                                   default="mean")
 
+    def check_window_stride(self, max_len: int, resolved: str = "") -> None:
+        if self.window_stride is not None and self.window_stride > max_len:
+            raise ConfigError(f"must be at most max_len ({max_len}{resolved}), or windows would skip tokens, got "
+                              f"{self.window_stride}", field="window_stride")
+
     def validate(self) -> None:
         check_at_least("min_freq", self.min_freq, 1)
         if self.max_size is not None:
@@ -54,9 +59,8 @@ class TokenizerConfig:
         check_choice("window_pooling", self.window_pooling, WINDOW_POOLINGS)
         if self.window_stride is not None:
             check_at_least("window_stride", self.window_stride, 1)
-            if self.max_len != "auto" and self.window_stride > self.max_len:
-                raise ConfigError(f"must be at most max_len ({self.max_len}), or windows would skip tokens, got "
-                                  f"{self.window_stride}", field="window_stride")
+        if self.max_len != "auto":  # max_len auto: checked once it is resolved from the data
+            self.check_window_stride(self.max_len)
         if not 0 < self.max_len_percentile <= 100:
             raise ConfigError(f"must be in (0, 100], got {self.max_len_percentile}", field="max_len_percentile")
 
@@ -187,7 +191,12 @@ def _encode(hf: Tokenizer, texts: Sequence[str], chunk: int = 50_000) -> Encoded
 def resolve_max_len(config: TokenizerConfig, lengths: np.ndarray) -> int:
     """max_len as an integer: as configured, or for 'auto' from the training lengths. The one place
     it is worked out; the tokenizer then holds it, and config.json records it."""
-    return config.max_len if config.max_len != "auto" else auto_max_len(lengths, config.max_len_percentile)
+    if config.max_len != "auto":
+        return config.max_len
+    max_len = auto_max_len(lengths, config.max_len_percentile)
+    config.check_window_stride(max_len, f": max_len auto, the {config.max_len_percentile:g}th percentile of the "
+                                        "training lengths")
+    return max_len
 
 
 def auto_max_len(lengths: np.ndarray, percentile: float) -> int:

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from tokenizers import Tokenizer
 
 from seqclf.data.tensors import pad_batch
@@ -63,3 +64,14 @@ def test_saved_tokenizer_json_gives_the_model_input_on_its_own(tmp_path):
     assert ours.tolist() == theirs
     reloaded = WordTokenizer.load(tmp_path / "tokenizer.json", max_len=6)
     assert reloaded.encode(texts).ids.tolist() == tokenizer.encode(texts).ids.tolist()
+
+
+def test_a_window_stride_longer_than_an_auto_max_len_is_refused_once_max_len_is_known():
+    from seqclf.errors import ConfigError
+    from seqclf.text.tokenizer import TokenizerConfig, resolve_max_len
+
+    config = TokenizerConfig(max_len="auto", window_stride=30, long_text="chunk")
+    config.validate()  # max_len is not known yet
+    with pytest.raises(ConfigError, match=r"field 'window_stride': must be at most max_len \(8: max_len auto"):
+        resolve_max_len(config, np.full(50, 8))
+    assert resolve_max_len(TokenizerConfig(max_len="auto", window_stride=8), np.full(50, 8)) == 8
