@@ -81,8 +81,8 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--text-column", default="text", help="column or key of the text in --input")
     predict.add_argument("--top-k", type=int, help="show the K most probable classes (default: all)")
     predict.add_argument("--format", choices=list(PREDICTION_WRITERS), default="json",
-                         help="json: one object per line (default); tsv: one line per input, tabs and line breaks "
-                              "in texts escaped; table")
+                         help="json: one object per line (default); tsv: one line per input, tabs, line breaks "
+                              "and other control characters escaped in every field; table")
     _add_config_flags(predict, INPUT_FIELDS)
     _add_config_flags(predict, LONG_TEXT_SETTINGS, "the model's")
     _add_backend_flags(predict)

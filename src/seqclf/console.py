@@ -157,16 +157,16 @@ def _write_json(inputs: Sequence[str | BadRow], results: Sequence[dict | None], 
 
 
 def _write_tsv(inputs: Sequence[str | BadRow], results: Sequence[dict | None], width: int, out: Console) -> None:
-    """label, class=probability per class, text; tabs, line breaks and backslashes in every field (texts,
-    class names, messages) escaped as \\t, \\n, \\r and \\\\, so every input is one line of the same
-    number of fields."""
+    """label, class=probability per class, text; in every field (texts, class names, messages) backslashes
+    written \\\\ and tabs, line breaks and other control characters escaped (\\t, \\n, \\r, \\x1b:
+    `printable`), so every input is one line of the same number of fields."""
     lines = []
     for row, result in zip(inputs, results):
         if result is None:
             fields = ["", f"error={row.message()}", *[""] * (width - 1), row.raw]
         else:
             fields = [_label_text(result), *(f"{c}={p:.6f}" for c, p in result["probabilities"].items()), row]
-        lines.append("\t".join(field.translate(_TSV_ESCAPES) for field in fields))
+        lines.append("\t".join(printable(field.replace("\\", "\\\\")) for field in fields))
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -187,7 +187,6 @@ def _label_text(result: dict) -> str:
 
 PREDICTION_WRITERS = {"json": _write_json, "tsv": _write_tsv, "table": _write_table}
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every line (json.dumps makes one per call)
-_TSV_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def print_predictions(out: Console, err: Console, format: str, inputs: Sequence[str | BadRow],
