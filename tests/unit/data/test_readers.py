@@ -271,3 +271,10 @@ def test_python_labels_with_spaces_are_read_like_a_files():
     assert data.labels == ["pos", "pos"]
     with pytest.warns(SeqclfWarning, match=r"'a ' \(item 1\) as 'a'"):
         assert dataset_from_lists(["x", "y"], [["a"], ["a ", "b"]]).labels == [("a",), ("a", "b")]
+
+
+def test_the_quoting_error_of_a_tab_separated_file_shows_the_tab_escaped(tmp_path):
+    path = write(tmp_path, "d.tsv", 'label\ttext\npos\t"good" film\n')
+    with pytest.raises(DataError) as error:
+        read_dataset(path, DataConfig(quoting="csv"))
+    assert "malformed row: '\\t' expected after '\"'" in str(error.value) and "\t" not in str(error.value)
