@@ -40,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
 from seqclf.predictor import EXPLAIN_STEPS, BackendConfig, Predictor
-from seqclf.serving_guards import BodyLimit, KeyRequired, error
+from seqclf.serving_guards import BodyLimit, KeyRequired, api_key_problem, error
 from seqclf.version import __version__
 
 WEB = resources.files("seqclf") / "web"
@@ -63,6 +63,12 @@ class ServeAccess:
 
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problem = None if self.api_key is None else api_key_problem(self.api_key)
+        if problem:
+            raise SeqclfError(f"the API key {problem}", field="api_key",
+                              hint="one token, e.g. from `openssl rand -hex 32`; None serves without a key")
 
     def to_dict(self) -> dict:
         return {"api_key": self.api_key, "cors_origins": list(self.cors_origins)}
@@ -112,7 +118,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     app = FastAPI(title="seqclf", version=__version__,
                   description=f"Sequence classifier `{model_dir.name}`: predictions and the pipeline trace.")
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
-    if access.api_key:
+    if access.api_key is not None:
         app.add_middleware(KeyRequired, key=access.api_key)
     if access.cors_origins:  # outermost: a preflight is answered before the key is asked for
         app.add_middleware(CORSMiddleware, allow_origins=list(access.cors_origins), allow_methods=["GET", "POST"],

@@ -3,13 +3,20 @@ every error answer, {"error": {"message", "field"}}.
 
     KeyRequired       /v1/* needs `Authorization: Bearer KEY` (401 otherwise)
     BodyLimit         a body over the limit gets 413 before it is parsed
+
+`api_key_problem` is the one rule of what an API key may be, whatever its source: `read_api_key` applies it
+to `--api-key-file` and SEQCLF_API_KEY, `server.ServeAccess` to a key given in Python.
 """
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
+from pathlib import Path
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from seqclf.errors import SeqclfError
 
 OPEN_PATHS = ("/health", "/", "/docs", "/openapi.json", "/docs/oauth2-redirect")  # and /static/*: the page asks for the key
 
@@ -18,24 +25,68 @@ def error(status: int, message: str, field: str | None = None, headers: dict | N
     return JSONResponse({"error": {"message": message, "field": field}}, status_code=status, headers=headers)
 
 
+def api_key_problem(key: str) -> str | None:
+    """Why `key` cannot be an API key (None: it can). A usable key is one token a client can send in a header:
+    not empty, no whitespace, printable ASCII only (HTTP header values are Latin-1 bytes, and
+    `hmac.compare_digest` refuses non-ASCII text)."""
+    if not key:
+        return "is empty"
+    for position, character in enumerate(key, 1):
+        if character.isspace():
+            return f"holds whitespace: {character!r} at character {position}"
+        if not (character.isascii() and character.isprintable()):
+            return f"holds {character!r} at character {position}: a header carries printable ASCII characters only"
+    return None
+
+
+def read_api_key(key_file: str | None, environment: Mapping[str, str]) -> str | None:
+    """The API key: the content of `key_file` less one line ending, or SEQCLF_API_KEY as it is (None: neither
+    is given). A key that is set must be usable, even when set to "": it is never read as "no key"."""
+    from_environment = environment.get("SEQCLF_API_KEY")
+    if key_file and from_environment is not None:
+        raise SeqclfError("the API key is given twice, by --api-key-file and by SEQCLF_API_KEY",
+                          hint="give it one way: unset SEQCLF_API_KEY or leave out --api-key-file")
+    if key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8").removesuffix("\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SeqclfError(f"cannot read the API key: {getattr(exc, 'strerror', None) or exc}",
+                              path=key_file, field="api-key-file") from None
+        if problem := api_key_problem(key):
+            raise SeqclfError(f"the API key {problem}", path=key_file, field="api-key-file",
+                              hint="put one token in the file, e.g. `openssl rand -hex 32 > FILE`")
+        return key
+    if from_environment is not None and (problem := api_key_problem(from_environment)):
+        raise SeqclfError(f"SEQCLF_API_KEY is set, but the key {problem}",
+                          hint="set it to one token, e.g. `export SEQCLF_API_KEY=$(openssl rand -hex 32)`, or "
+                               "unset it to serve without a key")
+    return from_environment
+
+
 class KeyRequired:
-    """ASGI middleware: /v1/* answers 401 without `Authorization: Bearer <key>` (constant-time compare)."""
+    """ASGI middleware: /v1/* answers 401 without one `Authorization: Bearer <key>` header (constant-time
+    compare); whatever bytes a client sends there, the answer is 401, never an error of the server."""
 
     def __init__(self, app: ASGIApp, key: str) -> None:
-        self.app, self.key = app, key.encode("utf-8")
+        self.app, self.key = app, key.encode("ascii")  # `api_key_problem` let only printable ASCII through
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or _is_open(scope["path"]):
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, token = given.partition(b" ")
-        if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
+        given = [value for name, value in scope["headers"] if name == b"authorization"]
+        if not self.accepts(given):
             problem = "a valid API key is needed" if given else "this server needs an API key"
-            await error(401, f"{problem}: send the header 'Authorization: Bearer KEY'", "authorization",
+            await error(401, f"{problem}: send one header 'Authorization: Bearer KEY'", "authorization",
                         {"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def accepts(self, given: list[bytes]) -> bool:
+        if len(given) != 1:  # none, or several: which one would count?
+            return False
+        scheme, _, token = given[0].partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self.key)  # bytes: never raises
 
 
 def _is_open(path: str) -> bool:

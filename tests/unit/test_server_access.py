@@ -26,20 +26,32 @@ def open_client(model_dir):
 def documented(response, status, field=None):
     assert response.status_code == status, response.text
     body = response.json()
-    assert set(body) == {"error"} and body["error"]["message"]
+    assert set(body) == {"error"} and set(body["error"]) == {"message", "field"} and body["error"]["message"]
     if field is not None:
         assert body["error"]["field"] == field
     return body["error"]["message"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY},
-                                     {"Authorization": f"Basic {KEY}"}, {"Authorization": f"Bearer {KEY}x"}])
-def test_the_api_needs_the_key(locked, headers):
-    for path, body in (("/v1/predict", {"texts": ["fine"]}), ("/v1/trace", {"text": "fine"})):
-        response = locked.post(path, json=body, headers=headers)
+BEARER = b"Bearer " + KEY.encode()
+ODD_AUTHORIZATIONS = {  # raw header values, as a client may send them: every one gets 401, none a 5xx
+    "none": [], "empty": [b""], "scheme only": [b"Bearer"], "scheme and a space": [b"Bearer "],
+    "wrong key": [b"Bearer wrong"], "no scheme": [KEY.encode()], "Basic": [b"Basic " + KEY.encode()],
+    "longer key": [BEARER + b"x"], "key and more": [BEARER + b" more"],
+    "tab after the scheme": [b"Bearer\t" + KEY.encode()],
+    "UTF-8": ["Bearer cl\u00e9".encode("utf-8")], "Latin-1": ["Bearer cl\u00e9".encode("latin-1")],
+    "not text": [b"Bearer \xff\xfe\x80"], "NUL": [BEARER + b"\x00"], "100 KB": [b"Bearer " + b"k" * 100_000],
+    "two headers, the right one last": [b"Bearer wrong", BEARER], "the right one twice": [BEARER, BEARER],
+}
+
+
+@pytest.mark.parametrize("values", ODD_AUTHORIZATIONS.values(), ids=ODD_AUTHORIZATIONS.keys())
+def test_the_api_needs_one_right_key(locked, values):
+    headers = [(b"authorization", value) for value in values]
+    for method, path, body in (("POST", "/v1/predict", {"texts": ["fine"]}), ("POST", "/v1/trace", {"text": "fine"}),
+                               ("POST", "/v1/explain", {"text": "fine"}), ("GET", "/v1/model", None)):
+        response = locked.request(method, path, json=body, headers=headers)
         assert "Authorization: Bearer KEY" in documented(response, 401, "authorization")
         assert response.headers["www-authenticate"] == "Bearer"
-    documented(locked.get("/v1/model", headers=headers), 401, "authorization")
 
 
 def test_with_the_key_everything_answers_and_health_and_the_page_need_none(locked):
