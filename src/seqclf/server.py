@@ -10,11 +10,13 @@
     GET  /             the web page (static files in seqclf/web, no build step, no CDN)
 
 (No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
-Every 4xx, whatever raised it (validation, a body that does not parse, an unknown path, a missing
-key), has the body {"error": {"message", "field"}}; inference runs in a worker thread, never on the
-event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). With an API key
-(`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in constant time); /health, the
-page and the API docs stay open. Cross-origin requests are refused unless their origin is named.
+Every answer of 400 or more, whatever made it (validation, a body that does not parse, an unknown path,
+a missing key, Starlette's static files and CORS, an unhandled exception), has the body
+{"error": {"message", "field"}} (`serving_guards.DocumentedErrors`, around the whole app). Inference runs
+in a worker thread, never on the event loop, and concurrent /v1/predict requests share model calls
+(`MicroBatcher`). With an API key (`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in
+constant time); /health, the page and the API docs stay open. Cross-origin requests are refused unless
+their origin is named.
 Needs the `serve` extra (FastAPI, uvicorn).
 """
 
@@ -36,11 +38,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp
 
 from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
 from seqclf.predictor import EXPLAIN_STEPS, BackendConfig, Predictor
-from seqclf.serving_guards import BodyLimit, KeyRequired, api_key_problem, error
+from seqclf.serving_guards import BodyLimit, DocumentedErrors, KeyRequired, api_key_problem, error
 from seqclf.version import __version__
 
 WEB = resources.files("seqclf") / "web"
@@ -75,8 +78,9 @@ class ServeAccess:
 
 
 def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
-               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> FastAPI:
-    """The app for one saved model; loading errors surface here, before any request."""
+               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> ASGIApp:
+    """The app for one saved model (a FastAPI app inside `DocumentedErrors`); loading errors surface here,
+    before any request."""
     model_dir = Path(model_dir)
     predictor = Predictor.from_dir(model_dir, backend)
     description = predictor.describe()
@@ -185,7 +189,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
         return FileResponse(str(WEB / "index.html"))
 
     app.mount("/static", StaticFiles(directory=str(WEB)), name="static")
-    return app
+    return DocumentedErrors(app)  # outermost: whatever answers inside, an error has the documented shape
 
 
 # -- several worker processes: uvicorn imports the app by name, settings come by environment -------
@@ -194,7 +198,7 @@ ENV_DIR, ENV_LIMITS, ENV_BACKEND = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS", "S
 ENV_ACCESS = "SEQCLF_SERVE_ACCESS"
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ASGIApp:
     access = json.loads(os.environ.get(ENV_ACCESS, "{}"))
     app = create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))),
                      BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))),
@@ -211,7 +215,7 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
+def serve(app: ASGIApp, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
           backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess(),
           shutdown_timeout: float = 30.0) -> None:
     """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own. On

@@ -1,6 +1,7 @@
 """What stands between a request and `seqclf serve`'s endpoints, as ASGI middlewares, and the one shape of
 every error answer, {"error": {"message", "field"}}.
 
+    DocumentedErrors  around the whole app: any answer of 400 or more not in that shape is rewritten into it
     KeyRequired       /v1/* needs `Authorization: Bearer KEY` (401 otherwise)
     BodyLimit         a body over the limit gets 413 before it is parsed
 
@@ -10,9 +11,12 @@ to `--api-key-file` and SEQCLF_API_KEY, `server.ServeAccess` to a key given in P
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Mapping
+from http import HTTPStatus
 from pathlib import Path
 
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -130,3 +134,86 @@ class BodyLimit:
     async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         # made only when needed: a JSONResponse per request was 6% of a busy server's time
         await error(413, f"request body over {self.limit} bytes", "body")(scope, receive, send)
+
+
+class DocumentedErrors:
+    """ASGI middleware around the whole app (outside even Starlette's handler of unhandled exceptions): every
+    answer of 400 or more has the body {"error": {"message", "field"}}. One already in that shape passes as
+    it is; any other (Starlette's plain-text answers to a bad Range header, an empty 416, a refused CORS
+    preflight, the 500 of an unhandled exception, whatever a later component sends) is rewritten: its words
+    kept or explained, its other headers kept (Content-Range, WWW-Authenticate, Allow, Vary, CORS), its
+    Content-Type and Content-Length made right, and no body for HEAD."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []  # an error answer, until its body is complete
+
+        async def send_documented(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                held.append(message)
+                return
+            if not held:
+                await send(message)
+                return
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                for part in documented(scope, held):
+                    await send(part)
+
+        await self.app(scope, receive, send_documented)
+
+
+def documented(scope: Scope, answer: list[Message]) -> list[Message]:
+    """An error answer's messages (start, then its body) in the documented shape."""
+    start, body = answer[0], b"".join(message.get("body", b"") for message in answer[1:])
+    if _in_shape(body):
+        return answer
+    message, field = _explained(scope, start["status"], Headers(raw=start["headers"]), body)
+    content = json.dumps({"error": {"message": message, "field": field}}).encode("utf-8")
+    dropped = (b"content-type", b"content-length", b"content-encoding", b"transfer-encoding")
+    headers = [(name, value) for name, value in start["headers"] if name.lower() not in dropped]
+    headers += [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode("ascii"))]
+    return [{"type": "http.response.start", "status": start["status"], "headers": headers},
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else content}]
+
+
+def _in_shape(body: bytes) -> bool:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return False
+    problem = parsed.get("error") if isinstance(parsed, dict) and set(parsed) == {"error"} else None
+    return isinstance(problem, dict) and set(problem) == {"message", "field"} and isinstance(problem["message"], str)
+
+
+def _explained(scope: Scope, status: int, headers: Headers, body: bytes) -> tuple[str, str | None]:
+    """The message and field of an answer that came without them: what the request got wrong, when the
+    answer says it (a Range header, a cross-origin preflight), else the answer's own words or its status."""
+    words = _words(body, headers.get("content-type", ""))
+    request = Headers(scope=scope)
+    if status == 416:
+        return ("the Range header asks for bytes past the end of the file (its size is in the Content-Range "
+                "header)", "range")
+    if status == 400 and "range" in request:
+        return f"the Range header cannot be served ({words or 'malformed'}): send e.g. 'Range: bytes=0-99'", "range"
+    if scope["method"] == "OPTIONS" and "origin" in request and "access-control-request-method" in request:
+        return (f"cross-origin request refused ({words or 'not allowed'}): this server answers only the origins, "
+                "methods and headers it was started with", "origin")
+    return words or HTTPStatus(status).phrase, None
+
+
+def _words(body: bytes, content_type: str) -> str:
+    """A short plain-text body, or a JSON body's "detail", as one line ('' if there is none)."""
+    text = body.decode("utf-8", "replace").strip()
+    if content_type.startswith("application/json"):
+        try:
+            detail = json.loads(text).get("detail")
+        except (ValueError, AttributeError):
+            detail = None
+        text = detail if isinstance(detail, str) else ""
+    return text if text.isprintable() and len(text) <= 200 else ""
