@@ -12,11 +12,15 @@
 (No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
 Every answer of 400 or more, whatever made it (validation, a body that does not parse, an unknown path,
 a missing key, Starlette's static files and CORS, an unhandled exception), has the body
-{"error": {"message", "field"}} (`serving_guards.DocumentedErrors`, around the whole app). Inference runs
-in a worker thread, never on the event loop, and concurrent /v1/predict requests share model calls
-(`MicroBatcher`). With an API key (`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in
-constant time); /health, the page and the API docs stay open. Cross-origin requests are refused unless
-their origin is named.
+{"error": {"message", "field"}} (`serving_guards.DocumentedErrors`, around the whole app). Before the app,
+the HTTP layer (`serving_http.HeadLimits`, uvicorn's httptools protocol) answers in the same shape and
+closes the connection: 400 for bytes that do not parse as HTTP/1.1 (a malformed request line or header, a
+URL over 64 KB), 431 for a request line and headers still incomplete after 64 KB; a connection whose
+request head is not complete within `--header-timeout` seconds (default 10), or that sends nothing for
+5 s between requests (keep-alive), is closed without an answer. Inference runs in a worker thread, never
+on the event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). With an API
+key (`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in constant time); /health, the
+page and the API docs stay open. Cross-origin requests are refused unless their origin is named.
 Needs the `serve` extra (FastAPI, uvicorn).
 """
 
@@ -44,6 +48,7 @@ from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
 from seqclf.predictor import EXPLAIN_STEPS, BackendConfig, Predictor
 from seqclf.serving_guards import BodyLimit, DocumentedErrors, KeyRequired, api_key_problem, error
+from seqclf.serving_http import protocol
 from seqclf.version import __version__
 
 WEB = resources.files("seqclf") / "web"
@@ -57,6 +62,9 @@ class ServeLimits:
     batch_texts: int = 256  # most texts of concurrent requests in one model call
     batch_wait_ms: float = 2.0  # how long an idle model waits for concurrent requests to join
     max_steps: int = 500  # per /v1/explain request: the cost grows with it
+    header_timeout: float = 10.0  # seconds for a connection's request head (`serving_http.HeadLimits`)
+    max_head_bytes: int = 65_536  # request line and headers
+    keep_alive_timeout: float = 5.0  # seconds an idle connection stays open between requests
 
 
 @dataclass(frozen=True)
@@ -220,13 +228,17 @@ def serve(app: ASGIApp, model_dir: str | Path, host: str, port: int, workers: in
           shutdown_timeout: float = 30.0) -> None:
     """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own. On
     SIGTERM or Ctrl-C it stops accepting, lets the requests in flight finish (at most `shutdown_timeout`
-    seconds) and returns."""
+    seconds) and returns. Connections are made by `serving_http.HeadLimits` with `limits`' bounds on the
+    request head; one that sends nothing for `limits.keep_alive_timeout` seconds between requests is
+    closed."""
     import uvicorn
 
     # uvicorn drains on SIGTERM, then raises the signal again for the handler it found: a clean stop should
     # exit 0, as a service manager expects, not die by the signal
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
-    settings = dict(host=host, port=port, log_level="info", timeout_graceful_shutdown=shutdown_timeout)
+    settings = dict(host=host, port=port, log_level="info", timeout_graceful_shutdown=shutdown_timeout,
+                    http=protocol(limits.header_timeout, limits.max_head_bytes),
+                    timeout_keep_alive=limits.keep_alive_timeout)
     if workers == 1:
         freeze_long_lived()
         uvicorn.run(app, **settings)

@@ -1,5 +1,6 @@
-"""`seqclf serve`'s start-up checks, in-process: a key that is set is a usable key whatever its source; when
-it is not, the command stops with one line and exit 2, and no server is made or started."""
+"""`seqclf serve`'s start-up checks, in-process: a key that is set is a usable key whatever its source, and
+the timeouts are finite numbers; when one is not, the command stops with one line and exit 2, and no server
+is made or started."""
 import pytest
 
 import seqclf.server
@@ -70,3 +71,10 @@ def test_usable_keys_are_read_as_written(tmp_path):
 def test_the_python_api_refuses_the_same_keys(key):
     with pytest.raises(seqclf.SeqclfError, match="field 'api_key': the API key"):
         ServeAccess(key)
+
+
+@pytest.mark.parametrize("flag, value", [("--header-timeout", value) for value in ("0", "-1", "nan", "inf", "1e9")]
+                         + [("--shutdown-timeout", value) for value in ("-1", "nan", "inf")])
+def test_timeouts_are_finite_numbers_of_seconds(never_served, capsys, model_dir, flag, value):
+    line = stops_with_one_line(capsys, ["serve", str(model_dir), flag, value])
+    assert f"field '{flag[2:]}': must be between" in line
