@@ -204,7 +204,14 @@ def _explained(scope: Scope, status: int, headers: Headers, body: bytes) -> tupl
     if scope["method"] == "OPTIONS" and "origin" in request and "access-control-request-method" in request:
         return (f"cross-origin request refused ({words or 'not allowed'}): this server answers only the origins, "
                 "methods and headers it was started with", "origin")
-    return words or HTTPStatus(status).phrase, None
+    return words or _phrase(status), None
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status of no standard (499, 599)
+        return f"error {status}"
 
 
 def _words(body: bytes, content_type: str) -> str:

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from seqclf.predictor import Predictor
 from seqclf.server import ServeAccess, ServeLimits, create_app
+from seqclf.serving_guards import documented as in_documented_shape
 
 KEY = "s3cret-key-0123456789"
 ORIGIN = "https://app.example.com"
@@ -156,3 +157,16 @@ def test_an_unhandled_exception_is_a_documented_500(model_dir, monkeypatch):
     with TestClient(create_app(model_dir, LIMITS), raise_server_exceptions=False) as client:
         response = client.post("/v1/trace", json={"text": "fine"})
     assert documented(response, 500) == "Internal Server Error" and "a bug" not in response.text
+
+
+@pytest.mark.parametrize("status, content_type, body, message", [
+    (599, b"text/plain", b"", "error 599"),  # no words, a status of no standard
+    (418, b"text/plain", b"", "I'm a Teapot"),
+    (503, b"text/plain", b"busy\x07" * 10, "Service Unavailable"),  # control characters: not shown
+    (400, b"application/json", b'{"detail": "no"}', "no"),  # FastAPI's own shape
+])
+def test_an_answer_without_usable_words_gets_its_status_as_message(status, content_type, body, message):
+    start = {"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type)]}
+    scope = {"type": "http", "method": "GET", "headers": []}
+    _, rewritten = in_documented_shape(scope, [start, {"type": "http.response.body", "body": body}])
+    assert json.loads(rewritten["body"]) == {"error": {"message": message, "field": None}}
