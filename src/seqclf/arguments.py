@@ -15,7 +15,8 @@ INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data set
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
-                 "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None)}
+                 "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None),
+                 "shutdown_timeout": (0, 86_400), "header_timeout": (0.1, 3600)}  # seconds: NaN and infinity fail
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str], default: str | None = None) -> None:
@@ -128,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
                             "(default: no other origin)")
     serve.add_argument("--shutdown-timeout", type=float, default=30.0, metavar="SECONDS",
                        help="on SIGTERM or Ctrl-C, wait at most this long for requests in flight (default: 30)")
+    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="close a connection that has not sent a complete request head (request line and "
+                            "headers) this long after opening or after its last answer (default: 10)")
     _add_backend_flags(serve)
     serve.set_defaults(command="serve")
 

@@ -214,14 +214,13 @@ def _explain(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
 def _serve(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     try:
         from seqclf.server import ServeAccess, ServeLimits, create_app, serve
+        from seqclf.serving_guards import read_api_key
     except ImportError as exc:
         raise SeqclfError(f"serving needs FastAPI and uvicorn ({exc.name} is missing)",
                           hint="pip install 'seqclf[serve]'") from None
-    if args.shutdown_timeout < 0:
-        raise SeqclfError(f"must be at least 0, got {args.shutdown_timeout}", field="shutdown-timeout")
-    access = ServeAccess(_api_key(args), tuple(args.cors_origin))
+    access = ServeAccess(read_api_key(args.api_key_file, os.environ), tuple(args.cors_origin))
     _check_address(args.host, args.port)  # before the model loads and before "serving ..." is printed
-    limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes)
+    limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes, header_timeout=args.header_timeout)
     backend = _backend(args)
     app = create_app(args.model, limits, backend, access)  # a bad model directory is a clear error here, before serving
     if access.api_key is None and not _loopback(args.host):
@@ -230,22 +229,6 @@ def _serve(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
     out.print(f"serving {args.model} ({backend.describe()}) on http://{args.host}:{args.port}/ "
               f"({'API key required on /v1/*; ' if access.api_key else ''}API docs: /docs; Ctrl-C stops)")
     serve(app, args.model, args.host, args.port, args.workers, limits, backend, access, args.shutdown_timeout)
-
-
-def _api_key(args: argparse.Namespace) -> str | None:
-    if args.api_key_file:
-        try:
-            key = Path(args.api_key_file).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SeqclfError(f"cannot read the API key: {getattr(exc, 'strerror', None) or exc}",
-                              path=args.api_key_file, field="api-key-file") from None
-        source = args.api_key_file
-    else:
-        key, source = os.environ.get("SEQCLF_API_KEY", "").strip() or None, "SEQCLF_API_KEY"
-    if key is not None and (not key or any(c.isspace() for c in key)):
-        raise SeqclfError(f"the API key from {source} is empty or holds spaces", field="api-key-file",
-                          hint="put one token, e.g. from `openssl rand -hex 32`, in the file")
-    return key
 
 
 def _check_address(host: str, port: int) -> None:

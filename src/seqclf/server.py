@@ -10,16 +10,21 @@
     GET  /             the web page (static files in seqclf/web, no build step, no CDN)
 
 (No `from __future__ import annotations` here: FastAPI reads the request models from the annotations.)
-Every 4xx, whatever raised it (validation, a body that does not parse, an unknown path, a missing
-key), has the body {"error": {"message", "field"}}; inference runs in a worker thread, never on the
-event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). With an API key
-(`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in constant time); /health, the
+Every answer of 400 or more, whatever made it (validation, a body that does not parse, an unknown path,
+a missing key, Starlette's static files and CORS, an unhandled exception), has the body
+{"error": {"message", "field"}} (`serving_guards.DocumentedErrors`, around the whole app). Before the app,
+the HTTP layer (`serving_http.HeadLimits`, uvicorn's httptools protocol) answers in the same shape and
+closes the connection: 400 for bytes that do not parse as HTTP/1.1 (a malformed request line or header, a
+URL over 64 KB), 431 for a request line and headers still incomplete after 64 KB; a connection whose
+request head is not complete within `--header-timeout` seconds (default 10), or that sends nothing for
+5 s between requests (keep-alive), is closed without an answer. Inference runs in a worker thread, never
+on the event loop, and concurrent /v1/predict requests share model calls (`MicroBatcher`). With an API
+key (`ServeAccess`), /v1/* needs `Authorization: Bearer KEY` (compared in constant time); /health, the
 page and the API docs stay open. Cross-origin requests are refused unless their origin is named.
 Needs the `serve` extra (FastAPI, uvicorn).
 """
 
 import gc
-import hmac
 import json
 import os
 import signal
@@ -37,11 +42,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
 from seqclf.predictor import EXPLAIN_STEPS, BackendConfig, Predictor
+from seqclf.serving_guards import BodyLimit, DocumentedErrors, KeyRequired, api_key_problem, error
+from seqclf.serving_http import protocol
 from seqclf.version import __version__
 
 WEB = resources.files("seqclf") / "web"
@@ -55,6 +62,9 @@ class ServeLimits:
     batch_texts: int = 256  # most texts of concurrent requests in one model call
     batch_wait_ms: float = 2.0  # how long an idle model waits for concurrent requests to join
     max_steps: int = 500  # per /v1/explain request: the cost grows with it
+    header_timeout: float = 10.0  # seconds for a connection's request head (`serving_http.HeadLimits`)
+    max_head_bytes: int = 65_536  # request line and headers
+    keep_alive_timeout: float = 5.0  # seconds an idle connection stays open between requests
 
 
 @dataclass(frozen=True)
@@ -65,83 +75,20 @@ class ServeAccess:
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        problem = None if self.api_key is None else api_key_problem(self.api_key)
+        if problem:
+            raise SeqclfError(f"the API key {problem}", field="api_key",
+                              hint="one token, e.g. from `openssl rand -hex 32`; None serves without a key")
+
     def to_dict(self) -> dict:
         return {"api_key": self.api_key, "cors_origins": list(self.cors_origins)}
 
 
-OPEN_PATHS = ("/health", "/", "/docs", "/openapi.json", "/docs/oauth2-redirect")  # and /static/*: the page asks for the key
-
-
-def error(status: int, message: str, field: str | None = None, headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "field": field}}, status_code=status, headers=headers)
-
-
-class KeyRequired:
-    """ASGI middleware: /v1/* answers 401 without `Authorization: Bearer <key>` (constant-time compare)."""
-
-    def __init__(self, app: ASGIApp, key: str) -> None:
-        self.app, self.key = app, key.encode("utf-8")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or _is_open(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"authorization", b"")
-        scheme, _, token = given.partition(b" ")
-        if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.key):
-            problem = "a valid API key is needed" if given else "this server needs an API key"
-            await error(401, f"{problem}: send the header 'Authorization: Bearer KEY'", "authorization",
-                        {"WWW-Authenticate": "Bearer"})(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def _is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith("/static/")
-
-
-class BodyLimit:
-    """ASGI middleware: a request body over `limit` bytes gets 413 before it is parsed."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self.too_large(scope, receive, send)
-            return
-        chunks, size = [], 0
-        while True:  # read it all (chunked bodies included), counting
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            if size > self.limit:
-                await self.too_large(scope, receive, send)
-                return
-            chunks.append(message)
-            if not message.get("more_body", False):
-                break
-        replay = iter(chunks)
-
-        async def replayed() -> Message:
-            # the body once, then the real channel (which waits for the client to disconnect)
-            return next(replay, None) or await receive()
-
-        await self.app(scope, replayed, send)
-
-    async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # made only when needed: a JSONResponse per request was 6% of a busy server's time
-        await error(413, f"request body over {self.limit} bytes", "body")(scope, receive, send)
-
-
 def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
-               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> FastAPI:
-    """The app for one saved model; loading errors surface here, before any request."""
+               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> ASGIApp:
+    """The app for one saved model (a FastAPI app inside `DocumentedErrors`); loading errors surface here,
+    before any request."""
     model_dir = Path(model_dir)
     predictor = Predictor.from_dir(model_dir, backend)
     description = predictor.describe()
@@ -183,7 +130,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     app = FastAPI(title="seqclf", version=__version__,
                   description=f"Sequence classifier `{model_dir.name}`: predictions and the pipeline trace.")
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
-    if access.api_key:
+    if access.api_key is not None:
         app.add_middleware(KeyRequired, key=access.api_key)
     if access.cors_origins:  # outermost: a preflight is answered before the key is asked for
         app.add_middleware(CORSMiddleware, allow_origins=list(access.cors_origins), allow_methods=["GET", "POST"],
@@ -250,7 +197,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
         return FileResponse(str(WEB / "index.html"))
 
     app.mount("/static", StaticFiles(directory=str(WEB)), name="static")
-    return app
+    return DocumentedErrors(app)  # outermost: whatever answers inside, an error has the documented shape
 
 
 # -- several worker processes: uvicorn imports the app by name, settings come by environment -------
@@ -259,7 +206,7 @@ ENV_DIR, ENV_LIMITS, ENV_BACKEND = "SEQCLF_SERVE_DIR", "SEQCLF_SERVE_LIMITS", "S
 ENV_ACCESS = "SEQCLF_SERVE_ACCESS"
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ASGIApp:
     access = json.loads(os.environ.get(ENV_ACCESS, "{}"))
     app = create_app(os.environ[ENV_DIR], ServeLimits(**json.loads(os.environ.get(ENV_LIMITS, "{}"))),
                      BackendConfig(**json.loads(os.environ.get(ENV_BACKEND, "{}"))),
@@ -276,18 +223,22 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def serve(app: FastAPI, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
+def serve(app: ASGIApp, model_dir: str | Path, host: str, port: int, workers: int, limits: ServeLimits,
           backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess(),
           shutdown_timeout: float = 30.0) -> None:
     """Run uvicorn: in this process with `app`, or with `workers` processes that each build their own. On
     SIGTERM or Ctrl-C it stops accepting, lets the requests in flight finish (at most `shutdown_timeout`
-    seconds) and returns."""
+    seconds) and returns. Connections are made by `serving_http.HeadLimits` with `limits`' bounds on the
+    request head; one that sends nothing for `limits.keep_alive_timeout` seconds between requests is
+    closed."""
     import uvicorn
 
     # uvicorn drains on SIGTERM, then raises the signal again for the handler it found: a clean stop should
     # exit 0, as a service manager expects, not die by the signal
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
-    settings = dict(host=host, port=port, log_level="info", timeout_graceful_shutdown=shutdown_timeout)
+    settings = dict(host=host, port=port, log_level="info", timeout_graceful_shutdown=shutdown_timeout,
+                    http=protocol(limits.header_timeout, limits.max_head_bytes),
+                    timeout_keep_alive=limits.keep_alive_timeout)
     if workers == 1:
         freeze_long_lived()
         uvicorn.run(app, **settings)
