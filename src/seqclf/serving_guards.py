@@ -44,7 +44,7 @@ def api_key_problem(key: str) -> str | None:
 
 
 def read_api_key(key_file: str | None, environment: Mapping[str, str]) -> str | None:
-    """The API key: the content of `key_file` less one line ending, or SEQCLF_API_KEY as it is (None: neither
+    """The API key: the content of `key_file` less one line ending (LF or CRLF), or SEQCLF_API_KEY as it is (None: neither
     is given). A key that is set must be usable, even when set to "": it is never read as "no key"."""
     from_environment = environment.get("SEQCLF_API_KEY")
     if key_file and from_environment is not None:
@@ -52,7 +52,7 @@ def read_api_key(key_file: str | None, environment: Mapping[str, str]) -> str | 
                           hint="give it one way: unset SEQCLF_API_KEY or leave out --api-key-file")
     if key_file:
         try:
-            key = Path(key_file).read_text(encoding="utf-8").removesuffix("\n")
+            key = Path(key_file).read_text(encoding="utf-8").removesuffix("\n").removesuffix("\r")
         except (OSError, UnicodeDecodeError) as exc:
             raise SeqclfError(f"cannot read the API key: {getattr(exc, 'strerror', None) or exc}",
                               path=key_file, field="api-key-file") from None
