@@ -44,8 +44,9 @@ def api_key_problem(key: str) -> str | None:
 
 
 def read_api_key(key_file: str | None, environment: Mapping[str, str]) -> str | None:
-    """The API key: the content of `key_file` less one line ending (LF or CRLF), or SEQCLF_API_KEY as it is (None: neither
-    is given). A key that is set must be usable, even when set to "": it is never read as "no key"."""
+    """The API key: the content of `key_file` less one line ending (LF or CRLF), or SEQCLF_API_KEY as it is
+    (None: neither is given). A key that is set must be usable, even when set to "": it is never read as "no
+    key"."""
     from_environment = environment.get("SEQCLF_API_KEY")
     if key_file and from_environment is not None:
         raise SeqclfError("the API key is given twice, by --api-key-file and by SEQCLF_API_KEY",
