@@ -3,6 +3,7 @@ made from the config fields (`seqclf.config`), so they cannot drift from what th
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, preset_names
@@ -15,7 +16,8 @@ INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data set
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
-                 "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None)}
+                 "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None),
+                 "shutdown_timeout": (0, None)}
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str], default: str | None = None) -> None:
@@ -126,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="let web pages of ORIGIN (e.g. https://app.example.com) call the API; repeatable "
                             "(default: no other origin)")
-    serve.add_argument("--shutdown-timeout", type=float, default=30.0, metavar="SECONDS",
+    serve.add_argument("--shutdown-timeout", type=number, default=30.0, metavar="SECONDS",
                        help="on SIGTERM or Ctrl-C, wait at most this long for requests in flight (default: 30)")
     _add_backend_flags(serve)
     serve.set_defaults(command="serve")
@@ -181,16 +183,28 @@ def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
                                                        "(default: model.onnx or model.int8.onnx in the model directory)")
 
 
+def number(text: str) -> float:
+    """A finite number: NaN and infinities (`nan`, `inf`, `1e999`) are refused, as a deadline or a timeout
+    compared with them never comes."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def duration(text: str) -> float:
     """Seconds from '600', '600s', '10m' or '1h'."""
     units = {"s": 1, "m": 60, "h": 3600}
-    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    amount, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
     try:
-        seconds = float(number) * units[unit]
+        seconds = float(amount) * units[unit]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a duration like 600, 10m or 1h, got {text!r}") from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    if not 0 < seconds < math.inf:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be a positive, finite duration, got {text!r}")
     return seconds
 
 

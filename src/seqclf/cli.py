@@ -221,8 +221,6 @@ def _serve(args: argparse.Namespace, out: Console, err: Console) -> None:
     except ImportError as exc:
         raise SeqclfError(f"serving needs FastAPI and uvicorn ({exc.name} is missing)",
                           hint="pip install 'seqclf[serve]'") from None
-    if args.shutdown_timeout < 0:
-        raise SeqclfError(f"must be at least 0, got {args.shutdown_timeout}", field="shutdown-timeout")
     access = ServeAccess(_api_key(args), tuple(args.cors_origin))
     _check_address(args.host, args.port)  # before the model loads and before "serving ..." is printed
     limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes)
