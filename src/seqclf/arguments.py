@@ -17,7 +17,7 @@ INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data set
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
                  "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None),
-                 "shutdown_timeout": (0, None)}
+                 "shutdown_timeout": (0, None), "trials": (1, None)}
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str], default: str | None = None) -> None:
@@ -138,8 +138,11 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("data", help="training data")
     tune.add_argument("--valid", required=True, help="validation data: every choice is made on it")
     tune.add_argument("--out", required=True, help="directory for the study (study.db), best.yaml and the model")
-    tune.add_argument("--budget", default="10m", type=duration,
-                      help="time for the search, e.g. 600, 600s, 10m, 1h (default: 10m); the final training follows")
+    tune.add_argument("--budget", type=duration, help="time limit of this run's search, e.g. 600, 600s, 10m, 1h "
+                      "(default: 10m, or no time limit with --trials); the final training follows")
+    tune.add_argument("--trials", type=int, metavar="N", help="search until the study holds N finished trials "
+                      "(complete or pruned), those of earlier runs included: run again, it goes on up to N; with "
+                      "--budget, whichever comes first (default: no limit)")
     tune.add_argument("--metric", choices=["accuracy", "loss"], default="accuracy",
                       help="validation figure to optimize (default: accuracy)")
     tune.add_argument("--seed", dest="search_seed", type=int, default=0, help="seed of the search (default: 0)")

@@ -64,6 +64,7 @@ def test_every_number_range_names_a_flag():
 
 @pytest.mark.parametrize("command, argument, message", [
     ("serve", "--shutdown-timeout=-1", "field 'shutdown-timeout': must be at least 0, got -1.0"),
+    ("tune", "--trials=0", "field 'trials': must be at least 1, got 0"),
 ])
 def test_numbers_out_of_range_are_refused_by_name(command, argument, message):
     with pytest.raises(SeqclfError) as refusal:
