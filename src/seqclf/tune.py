@@ -27,6 +27,7 @@ from seqclf.data.readers import check_readable
 from seqclf.errors import DataError, SeqclfError
 from seqclf.fileio import write_file_atomically
 from seqclf.runs import RunReport, TrainingRun, train_to_directory
+from seqclf.study import open_study, study_errors
 from seqclf.training.distributed import Cluster
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.recipe import fit, fit_ngrams, load_files
@@ -35,7 +36,6 @@ METRICS = {"accuracy": "maximize", "loss": "minimize"}
 FINISHED = ("COMPLETE", "PRUNED")  # the states of a trial that count towards `trials`
 DEFAULT_BUDGET = 600.0  # seconds of search when neither a time limit nor a number of trials is given
 STUDY, BEST, MODEL = "study.db", "best.yaml", "model"
-STUDY_NAME = "seqclf"
 START = "accurate"  # the first trial: this preset's sequence model
 
 
@@ -120,6 +120,8 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
     out = Path(out)
     artifacts.check_output(out / MODEL)  # before the search, not after it
     out.mkdir(parents=True, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # it logs every trial, a failed one with its traceback
+    study = _open(optuna, out / STUDY, metric, seed)  # before any work: a study that cannot be used is said at once
     cache_root = None if cache is False else default_cache_dir() if cache is True else Path(cache)
     tokenizer, train_data, valid_data = load_files(config, CorpusCache(cache_root), Cluster(), data, valid)
     if train_data.multi_label or config.data.multi_label:
@@ -129,12 +131,6 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
     for encoded in (train_data, valid_data):
         report.on_data(encoded)
     ngrams = fit_ngrams(config, tokenizer, train_data, valid_data)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # it logs every trial; the live table says it better
-    study = optuna.create_study(study_name=STUDY_NAME, storage=f"sqlite:///{out / STUDY}", load_if_exists=True,
-                                direction=METRICS[metric], sampler=optuna.samplers.TPESampler(seed=seed),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
-    if not study.trials:
-        study.enqueue_trial(start_params(Config.from_dict(load_preset(START))))
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
 
     def objective(trial) -> float:
@@ -145,17 +141,34 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
         trial.set_user_attr("seconds", time.monotonic() - started)
         return fitted.validation[metric]
 
-    started, before = time.monotonic(), len(finished(study))
-    _search(study, objective, budget_seconds, trials, report)
-    search_seconds, done = time.monotonic() - started, finished(study)
-    completed = [t for t in done if t.state.name == "COMPLETE"]
-    if not completed:
-        raise SeqclfError("no trial of the study completed", field="budget", hint="give a longer --budget or more --trials")
-    best = suggest_settings(study.best_trial)
-    final = config.updated({**best, "ensemble": ensemble})
-    write_file_atomically(out / BEST, lambda path: path.write_text(_best_yaml(final, study, metric), "utf-8"))
+    with study_errors(out / STUDY):  # a full disk or a read-only file while trials run: one line
+        started, before = time.monotonic(), len(finished(study))
+        _search(study, objective, budget_seconds, trials, report)
+        search_seconds, done = time.monotonic() - started, finished(study)
+        completed = [t for t in done if t.state.name == "COMPLETE"]
+        if not completed:
+            raise SeqclfError("no trial of the study completed", field="budget",
+                              hint="give a longer --budget or more --trials")
+        best, best_value = suggest_settings(study.best_trial), study.best_value
+        final = config.updated({**best, "ensemble": ensemble})
+        write_file_atomically(out / BEST, lambda path: path.write_text(_best_yaml(final, study, metric), "utf-8"))
     run = train_to_directory(final, data, out / MODEL, valid=valid, cache=cache, report=report)
-    return TuneResult(best, study.best_value, len(done), len(completed), len(done) - before, search_seconds, run)
+    return TuneResult(best, best_value, len(done), len(completed), len(done) - before, search_seconds, run)
+
+
+def _open(optuna, path: Path, metric: str, seed: int):
+    """The study of `path`, checked to search `metric`; its first trial queued when it has none."""
+    study = open_study(optuna, path, METRICS[metric], optuna.samplers.TPESampler(seed=seed),
+                       optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
+    with study_errors(path):
+        held = study.direction.name.lower()
+        if held != METRICS[metric]:  # Optuna would go on with the study's own direction, in silence
+            other = next(name for name, direction in METRICS.items() if direction == held)
+            raise SeqclfError(f"holds a search of the validation {other}, not the {metric}", path=path,
+                              field="metric", hint=f"give --metric {other} to go on with it, or choose another --out")
+        if not study.trials:
+            study.enqueue_trial(start_params(Config.from_dict(load_preset(START))))
+    return study
 
 
 def finished(study) -> list:

@@ -1,5 +1,6 @@
 """`seqclf tune`: a real search (a few trials, tiny data), its study, its best settings, its model."""
 import json
+import os
 import shutil
 
 import optuna
@@ -71,3 +72,15 @@ def test_bad_budgets_and_metrics_are_one_line_errors(tmp_path):
     assert result.returncode == 2 and "--budget" in result.stderr and "Traceback" not in result.stderr
     result = seqclf("tune", tmp_path / "t.tsv", "--valid", tmp_path / "d.tsv", "--out", tmp_path / "o")
     assert result.returncode == 2 and "t.tsv: file not found" in result.stderr
+
+
+def test_a_damaged_study_is_one_line_before_any_work(tmp_path):
+    texts, labels = demo_corpus(60, seed=4)
+    train = write(tmp_path / "train.tsv", texts, labels)
+    (tmp_path / "tuned").mkdir()
+    (tmp_path / "tuned" / "study.db").write_bytes(os.urandom(3000))
+    result = seqclf("tune", train, "--valid", train, "--out", tmp_path / "tuned", "--trials", "1", "--no-cache")
+    assert result.returncode == 2 and result.stdout == "", result.stderr  # nothing read, nothing searched
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (f"error: {tmp_path / 'tuned' / 'study.db'}: is damaged or not an SQLite database (file is not a "
+                    "database) (delete it to start the search afresh, or choose another --out)")
