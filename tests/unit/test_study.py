@@ -1,5 +1,6 @@
 """The study file of `seqclf tune`: whatever is at OUT/study.db, and whatever happens to it while trials
 run, the answer is one `SeqclfError` naming the file, the cause and what to do, never SQLAlchemy's."""
+import logging
 import os
 import sqlite3
 import subprocess
@@ -179,3 +180,20 @@ def test_a_search_of_another_metric_is_not_continued(tmp_path, tiny_files):
         tune(Config(), *tiny_files, out, trials=1, metric="accuracy", ensemble=1, cache=False)
     assert str(refusal.value) == (f"{out / STUDY}: field 'metric': holds a search of the validation loss, not the "
                                   "accuracy (give --metric loss to go on with it, or choose another --out)")
+
+
+def test_a_trial_that_fails_is_its_own_one_line_error_without_optunas_traceback(tmp_path, tiny_files, monkeypatch):
+    def diverging(*args, **kwargs):
+        raise SeqclfError("the training loss is nan at epoch 1, step 3", field="lr")
+
+    logged = []
+    handler = logging.Handler()
+    handler.emit = logged.append
+    logging.getLogger("optuna").addHandler(handler)
+    monkeypatch.setattr("seqclf.tune.fit", diverging)
+    try:
+        with pytest.raises(SeqclfError, match="the training loss is nan"):
+            tune(Config(), *tiny_files, tmp_path / "tuned", trials=1, ensemble=1, cache=False)
+    finally:
+        logging.getLogger("optuna").removeHandler(handler)
+    assert [record.getMessage() for record in logged if record.exc_info] == []  # "Trial 0 failed ...", traceback
