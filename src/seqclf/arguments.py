@@ -3,6 +3,7 @@ made from the config fields (`seqclf.config`), so they cannot drift from what th
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Sequence
 
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, preset_names
@@ -16,7 +17,7 @@ INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data set
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
                  "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None),
-                 "shutdown_timeout": (0, 86_400), "header_timeout": (0.1, 3600)}  # seconds: NaN and infinity fail
+                 "shutdown_timeout": (0, 86_400), "header_timeout": (0.1, 3600), "trials": (1, None)}
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str], default: str | None = None) -> None:
@@ -127,9 +128,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="let web pages of ORIGIN (e.g. https://app.example.com) call the API; repeatable "
                             "(default: no other origin)")
-    serve.add_argument("--shutdown-timeout", type=float, default=30.0, metavar="SECONDS",
+    serve.add_argument("--shutdown-timeout", type=number, default=30.0, metavar="SECONDS",
                        help="on SIGTERM or Ctrl-C, wait at most this long for requests in flight (default: 30)")
-    serve.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+    serve.add_argument("--header-timeout", type=number, default=10.0, metavar="SECONDS",
                        help="close a connection that has not sent a complete request head (request line and "
                             "headers) this long after opening or after its last answer (default: 10)")
     _add_backend_flags(serve)
@@ -140,8 +141,11 @@ def parser() -> argparse.ArgumentParser:
     tune.add_argument("data", help="training data")
     tune.add_argument("--valid", required=True, help="validation data: every choice is made on it")
     tune.add_argument("--out", required=True, help="directory for the study (study.db), best.yaml and the model")
-    tune.add_argument("--budget", default="10m", type=duration,
-                      help="time for the search, e.g. 600, 600s, 10m, 1h (default: 10m); the final training follows")
+    tune.add_argument("--budget", type=duration, help="time limit of this run's search, e.g. 600, 600s, 10m, 1h "
+                      "(default: 10m, or no time limit with --trials); the final training follows")
+    tune.add_argument("--trials", type=int, metavar="N", help="search until the study holds N finished trials "
+                      "(complete or pruned), those of earlier runs included: run again, it goes on up to N; with "
+                      "--budget, whichever comes first (default: no limit)")
     tune.add_argument("--metric", choices=["accuracy", "loss"], default="accuracy",
                       help="validation figure to optimize (default: accuracy)")
     tune.add_argument("--seed", dest="search_seed", type=int, default=0, help="seed of the search (default: 0)")
@@ -185,16 +189,28 @@ def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
                                                        "(default: model.onnx or model.int8.onnx in the model directory)")
 
 
+def number(text: str) -> float:
+    """A finite number: NaN and infinities (`nan`, `inf`, `1e999`) are refused, as a deadline or a timeout
+    compared with them never comes."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
 def duration(text: str) -> float:
     """Seconds from '600', '600s', '10m' or '1h'."""
     units = {"s": 1, "m": 60, "h": 3600}
-    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    amount, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
     try:
-        seconds = float(number) * units[unit]
+        seconds = float(amount) * units[unit]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a duration like 600, 10m or 1h, got {text!r}") from None
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    if not 0 < seconds < math.inf:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be a positive, finite duration, got {text!r}")
     return seconds
 
 

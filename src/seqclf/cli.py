@@ -265,11 +265,13 @@ def _tune(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) ->
     from seqclf.tune import tune
 
     config = Config().updated(_flags(args, FIELD_SECTION), source="command-line flags")
-    result = tune(config, args.data, args.valid, args.out, args.budget, metric=args.metric, seed=args.search_seed,
-                  ensemble=args.final_ensemble, cache=False if args.no_cache else args.cache_dir or True,
+    result = tune(config, args.data, args.valid, args.out, args.budget, trials=args.trials, metric=args.metric,
+                  seed=args.search_seed, ensemble=args.final_ensemble,
+                  cache=False if args.no_cache else args.cache_dir or True,
                   report=ConsoleReport(out, emphasized("final model", " (the best settings)")))
-    out.print(f"search: {result.trials} trials completed, {result.search_seconds:.0f} s in this run; best validation "
-              f"{args.metric} {result.best_value:.4f}; settings in {Path(args.out) / 'best.yaml'}")
+    out.print(f"search: {result.trials} trials finished ({result.completed} complete), {result.new or 'none'} of them "
+              f"in this run, {result.search_seconds:.0f} s; best validation {args.metric} {result.best_value:.4f}; "
+              f"settings in {Path(args.out) / 'best.yaml'}")
     out.print(f"model saved to {Path(args.out) / 'model'}")
 
 

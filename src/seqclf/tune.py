@@ -5,12 +5,15 @@ the n-gram evidence combined when the trial turns it on; the evidence is fitted 
 reused). Optuna's TPE sampler (seeded) proposes the settings and its median pruner stops a trial
 whose validation accuracy after an epoch trails the median of earlier trials at that epoch. The
 first trial is `accurate`'s sequence model, so the search starts from a known-good point. The study
-lives in OUT/study.db (SQLite): an interrupted search resumes where it stopped, within its budget.
+lives in OUT/study.db (SQLite): an interrupted search resumes where it stopped. The search ends when
+the study holds `trials` finished trials (complete or pruned, earlier runs' included) or when this
+run's `budget_seconds` have passed, whichever comes first.
 At the end OUT/best.yaml holds the best settings, and OUT/model the final model: an ensemble of
 `ensemble` sequence models with those settings, as `accurate` is an ensemble of its.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +27,15 @@ from seqclf.data.readers import check_readable
 from seqclf.errors import DataError, SeqclfError
 from seqclf.fileio import write_file_atomically
 from seqclf.runs import RunReport, TrainingRun, train_to_directory
+from seqclf.study import open_study, study_errors
 from seqclf.training.distributed import Cluster
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.recipe import fit, fit_ngrams, load_files
 
 METRICS = {"accuracy": "maximize", "loss": "minimize"}
+FINISHED = ("COMPLETE", "PRUNED")  # the states of a trial that count towards `trials`
+DEFAULT_BUDGET = 600.0  # seconds of search when neither a time limit nor a number of trials is given
 STUDY, BEST, MODEL = "study.db", "best.yaml", "model"
-STUDY_NAME = "seqclf"
 START = "accurate"  # the first trial: this preset's sequence model
 
 
@@ -57,7 +62,9 @@ class TuneReport(RunReport):
 class TuneResult:
     best: dict  # the best trial's settings
     best_value: float
-    trials: int  # finished trials in the study (this run and earlier ones)
+    trials: int  # finished trials (complete or pruned) in the study: this run's and earlier runs'
+    completed: int  # of them, those that completed
+    new: int  # of them, those this run finished
     search_seconds: float  # of this run's search
     run: TrainingRun  # the final model's training
 
@@ -96,11 +103,15 @@ def start_params(config: Config) -> dict:
             "bidirectional": model.bidirectional, "recurrent_pooling": model.pooling, "hidden_dim": model.hidden_dim}
 
 
-def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, budget_seconds: float, *,
-         metric: str = "accuracy", seed: int = 0, ensemble: int = 3, cache: str | Path | bool = True,
-         report: TuneReport | None = None) -> TuneResult:
-    """Search for `budget_seconds`, then train the final model into OUT/model (see the module's doc)."""
+def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, budget_seconds: float | None = None, *,
+         trials: int | None = None, metric: str = "accuracy", seed: int = 0, ensemble: int = 3,
+         cache: str | Path | bool = True, report: TuneReport | None = None) -> TuneResult:
+    """Search until the study holds `trials` finished trials or `budget_seconds` have passed, whichever comes
+    first (with neither, for DEFAULT_BUDGET seconds), then train the final model into OUT/model (see the
+    module's doc). A study that already holds `trials` finished trials is not searched further: its best
+    settings are written and the final model trained all the same."""
     optuna = _optuna()
+    budget_seconds = _time_limit(budget_seconds, trials)
     if metric not in METRICS:
         raise SeqclfError(f"unknown metric {metric!r}", field="metric", hint="choose one of: " + ", ".join(METRICS))
     report = report or TuneReport()
@@ -109,6 +120,8 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
     out = Path(out)
     artifacts.check_output(out / MODEL)  # before the search, not after it
     out.mkdir(parents=True, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # it logs every trial, a failed one with its traceback
+    study = _open(optuna, out / STUDY, metric, seed)  # before any work: a study that cannot be used is said at once
     cache_root = None if cache is False else default_cache_dir() if cache is True else Path(cache)
     tokenizer, train_data, valid_data = load_files(config, CorpusCache(cache_root), Cluster(), data, valid)
     if train_data.multi_label or config.data.multi_label:
@@ -118,13 +131,7 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
     for encoded in (train_data, valid_data):
         report.on_data(encoded)
     ngrams = fit_ngrams(config, tokenizer, train_data, valid_data)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # it logs every trial; the live table says it better
-    study = optuna.create_study(study_name=STUDY_NAME, storage=f"sqlite:///{out / STUDY}", load_if_exists=True,
-                                direction=METRICS[metric], sampler=optuna.samplers.TPESampler(seed=seed),
-                                pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
-    if not study.trials:
-        study.enqueue_trial(start_params(Config.from_dict(load_preset(START))))
-    deadline = time.monotonic() + budget_seconds
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
 
     def objective(trial) -> float:
         settings = suggest(trial)
@@ -134,24 +141,64 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
         trial.set_user_attr("seconds", time.monotonic() - started)
         return fitted.validation[metric]
 
+    with study_errors(out / STUDY):  # a full disk or a read-only file while trials run: one line
+        started, before = time.monotonic(), len(finished(study))
+        _search(study, objective, budget_seconds, trials, report)
+        search_seconds, done = time.monotonic() - started, finished(study)
+        completed = [t for t in done if t.state.name == "COMPLETE"]
+        if not completed:
+            raise SeqclfError("no trial of the study completed", field="budget",
+                              hint="give a longer --budget or more --trials")
+        best, best_value = suggest_settings(study.best_trial), study.best_value
+        final = config.updated({**best, "ensemble": ensemble})
+        write_file_atomically(out / BEST, lambda path: path.write_text(_best_yaml(final, study, metric), "utf-8"))
+    run = train_to_directory(final, data, out / MODEL, valid=valid, cache=cache, report=report)
+    return TuneResult(best, best_value, len(done), len(completed), len(done) - before, search_seconds, run)
+
+
+def _open(optuna, path: Path, metric: str, seed: int):
+    """The study of `path`, checked to search `metric`; its first trial queued when it has none."""
+    study = open_study(optuna, path, METRICS[metric], optuna.samplers.TPESampler(seed=seed),
+                       optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
+    with study_errors(path):
+        held = study.direction.name.lower()
+        if held != METRICS[metric]:  # Optuna would go on with the study's own direction, in silence
+            other = next(name for name, direction in METRICS.items() if direction == held)
+            raise SeqclfError(f"holds a search of the validation {other}, not the {metric}", path=path,
+                              field="metric", hint=f"give --metric {other} to go on with it, or choose another --out")
+        if not study.trials:
+            study.enqueue_trial(start_params(Config.from_dict(load_preset(START))))
+    return study
+
+
+def finished(study) -> list:
+    """The study's finished trials: complete or pruned (not failed, nor running or left running by a killed run)."""
+    return [t for t in study.trials if t.state.name in FINISHED]
+
+
+def _search(study, objective, budget_seconds: float | None, trials: int | None, report: TuneReport) -> None:
+    """Trials until the study holds `trials` finished ones or `budget_seconds` have passed (None: no such limit)."""
+    left = None if trials is None else trials - len(finished(study))
+    if left is not None and left <= 0:
+        return
+
     def after(study, trial) -> None:
         state = trial.state.name.lower()
-        if state in ("complete", "pruned"):
+        if trial.state.name in FINISHED:
             report.on_trial(TrialRow(trial.number, state, trial.value, trial.user_attrs.get("epochs", 0),
                                      trial.user_attrs.get("seconds", _duration(trial)), suggest_settings(trial),
                                      state == "complete" and study.best_trial.number == trial.number))
 
-    started = time.monotonic()
-    study.optimize(objective, timeout=budget_seconds, callbacks=[after])
-    search_seconds = time.monotonic() - started
-    completed = [t for t in study.trials if t.state.name == "COMPLETE"]
-    if not completed:
-        raise SeqclfError("no trial finished within the budget", field="budget", hint="give a longer --budget")
-    best = suggest_settings(study.best_trial)
-    final = config.updated({**best, "ensemble": ensemble})
-    write_file_atomically(out / BEST, lambda path: path.write_text(_best_yaml(final, study, metric), "utf-8"))
-    run = train_to_directory(final, data, out / MODEL, valid=valid, cache=cache, report=report)
-    return TuneResult(best, study.best_value, len(completed), search_seconds, run)
+    study.optimize(objective, n_trials=left, timeout=budget_seconds, callbacks=[after])
+
+
+def _time_limit(budget_seconds: float | None, trials: int | None) -> float | None:
+    """The time limit of this run's search (None: none), once both limits are checked."""
+    if budget_seconds is not None and not 0 < budget_seconds < math.inf:  # NaN too: a deadline that never comes
+        raise SeqclfError(f"must be a positive, finite number of seconds, got {budget_seconds}", field="budget")
+    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
+        raise SeqclfError(f"must be a whole number, at least 1, got {trials!r}", field="trials")
+    return DEFAULT_BUDGET if budget_seconds is None and trials is None else budget_seconds
 
 
 def suggest_settings(trial) -> dict:
@@ -166,22 +213,22 @@ def suggest_settings(trial) -> dict:
 
 class _Pruning(RunReport):
     """Reports each epoch's validation figure to the trial; stops it when the pruner says so, or when
-    the search's time is up."""
+    the search's time is up (`deadline`, on the monotonic clock; None: no time limit)."""
 
-    def __init__(self, trial, optuna, metric: str, deadline: float) -> None:
+    def __init__(self, trial, optuna, metric: str, deadline: float | None) -> None:
         self.trial, self.optuna, self.metric, self.deadline = trial, optuna, metric, deadline
 
     def on_epoch_end(self, record: EpochRecord, history: History) -> None:
         value = record.valid_accuracy if self.metric == "accuracy" else record.valid_loss
         self.trial.report(value, record.epoch)
         self.trial.set_user_attr("epochs", record.epoch)
-        if self.trial.should_prune() or time.monotonic() > self.deadline:
+        if self.trial.should_prune() or (self.deadline is not None and time.monotonic() > self.deadline):
             raise self.optuna.TrialPruned()
 
 
 def _best_yaml(config: Config, study, metric: str) -> str:
     trial = study.best_trial
-    header = (f"# seqclf tune: trial {trial.number} of {len(study.trials)}, validation {metric} {trial.value:.4f}\n"
+    header = (f"# seqclf tune: trial {trial.number} of {len(finished(study))}, validation {metric} {trial.value:.4f}\n"
               f"# Train with: seqclf train DATA --config best.yaml --out MODEL\n")
     flat = {name: value for section in config.to_dict().values() for name, value in section.items()}
     chosen = {name: flat[name] for name in (*suggest_settings(trial), "ensemble")}

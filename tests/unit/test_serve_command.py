@@ -73,8 +73,9 @@ def test_the_python_api_refuses_the_same_keys(key):
         ServeAccess(key)
 
 
-@pytest.mark.parametrize("flag, value", [("--header-timeout", value) for value in ("0", "-1", "nan", "inf", "1e9")]
-                         + [("--shutdown-timeout", value) for value in ("-1", "nan", "inf")])
-def test_timeouts_are_finite_numbers_of_seconds(never_served, capsys, model_dir, flag, value):
+@pytest.mark.parametrize("flag, value", [("--header-timeout", value) for value in ("0", "-1", "1e9")]
+                         + [("--shutdown-timeout", value) for value in ("-1", "1e9")])
+def test_timeouts_are_in_range(never_served, capsys, model_dir, flag, value):
+    """(NaN and infinities: tests/unit/test_arguments.py, for every float flag.)"""
     line = stops_with_one_line(capsys, ["serve", str(model_dir), flag, value])
     assert f"field '{flag[2:]}': must be between" in line

@@ -1,0 +1,72 @@
+"""The command's own numbers (flags that are not settings): every float flag of every sub-command refuses
+NaN and infinities, naming the flag; found by walking the parser, so a flag added later is covered."""
+import argparse
+
+import pytest
+
+from seqclf.arguments import NUMBER_RANGES, check_numbers, parser
+from seqclf.errors import SeqclfError
+
+NOT_FINITE = ["nan", "NaN", "inf", "-inf", "1e999", "-1e999", "infinity"]
+
+
+def sub_commands() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def float_flags() -> list[tuple[str, str]]:
+    """(command, flag) for every option whose type turns text into a float (float, duration, ...)."""
+    found = []
+    for name, command in sub_commands().items():
+        for action in command._actions:
+            if action.option_strings and action.type is not None and isinstance(action.type("1"), float):
+                found.append((name, action.option_strings[0]))
+    return found
+
+
+def minimal_argv(name: str) -> list[str]:
+    """The sub-command with its required arguments, each given a placeholder."""
+    argv = [name]
+    for action in sub_commands()[name]._actions:
+        if not action.option_strings and action.nargs in (None, 1):
+            argv.append("x")
+        elif action.option_strings and action.required:
+            argv.append(f"{action.option_strings[0]}=x")
+    return argv
+
+
+def refused(argv: list[str], flag: str, capsys) -> bool:
+    try:
+        check_numbers(parser().parse_args(argv))
+    except SystemExit as exc:
+        return exc.code == 2 and flag in capsys.readouterr().err
+    except SeqclfError as exc:
+        return flag.lstrip("-") in str(exc)
+    return False
+
+
+def test_the_walk_finds_the_float_flags():
+    assert {("tune", "--budget"), ("serve", "--shutdown-timeout")} <= set(float_flags())
+
+
+@pytest.mark.parametrize("command, flag", float_flags())
+def test_every_float_flag_refuses_nan_and_infinities_by_name(command, flag, capsys):
+    check_numbers(parser().parse_args([*minimal_argv(command), f"{flag}=1"]))  # a finite value passes
+    for value in NOT_FINITE:
+        assert refused([*minimal_argv(command), f"{flag}={value}"], flag, capsys), (command, flag, value)
+
+
+def test_every_number_range_names_a_flag():
+    dests = {action.dest for command in sub_commands().values() for action in command._actions}
+    assert set(NUMBER_RANGES) <= dests, set(NUMBER_RANGES) - dests
+
+
+@pytest.mark.parametrize("command, argument, message", [
+    ("serve", "--shutdown-timeout=-1", "field 'shutdown-timeout': must be between 0 and 86400, got -1.0"),
+    ("tune", "--trials=0", "field 'trials': must be at least 1, got 0"),
+])
+def test_numbers_out_of_range_are_refused_by_name(command, argument, message):
+    with pytest.raises(SeqclfError) as refusal:
+        check_numbers(parser().parse_args([*minimal_argv(command), argument]))
+    assert str(refusal.value) == message
