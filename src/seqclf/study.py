@@ -20,38 +20,52 @@ OPTUNA_TABLES = {"studies", "alembic_version"}  # tables every Optuna storage ha
 DAMAGED = ("file is not a database", "database disk image is malformed", "malformed database schema")
 UNWRITABLE = ("database or disk is full", "disk I/O error", "attempt to write a readonly database")
 IN_USE = ("database is locked", "database table is locked")
+KEPT = ("the trials finished so far are kept in it: make room or make the file and its directory writable, then "
+        "run the same command again to resume")
 
 
-def open_study(optuna, path: Path, direction: str, sampler, pruner):
-    """The study of `path`, created when the file is new (or empty): a file that is not an Optuna study
-    is refused, never written into."""
+def open_study(optuna, path: Path, direction: str, sampler, pruner, first_trial: dict | None = None):
+    """The study of `path`, created when the file is new (or empty), `first_trial`'s parameters queued:
+    a file that is not an Optuna study is refused, never written into. A new study that cannot be created
+    leaves no file behind."""
     _check_is_a_study(path)
-    with study_errors(path):
-        try:
-            storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
-        except RuntimeError as exc:  # Optuna's check of the schema's version
-            raise SeqclfError(f"holds a study of another Optuna version ({exc})", path=path,
-                              hint="do as that says, or choose another --out") from None
-        return optuna.create_study(study_name=STUDY_NAME, storage=storage, load_if_exists=True,
-                                   direction=direction, sampler=sampler, pruner=pruner)
+    new = not path.exists()
+    try:
+        with study_errors(path, kept="no study was written" if new else KEPT):
+            try:
+                storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
+            except RuntimeError as exc:  # Optuna's check of the schema's version
+                raise SeqclfError(f"holds a study of another Optuna version ({exc})", path=path,
+                                  hint="do as that says, or choose another --out") from None
+            study = optuna.create_study(study_name=STUDY_NAME, storage=storage, load_if_exists=True,
+                                        direction=direction, sampler=sampler, pruner=pruner)
+            if first_trial is not None and not study.trials:
+                study.enqueue_trial(first_trial)
+            return study
+    except BaseException:
+        if new:
+            for debris in (path, path.with_name(path.name + "-journal")):
+                debris.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager
-def study_errors(path: Path) -> Iterator[None]:
+def study_errors(path: Path, kept: str = KEPT) -> Iterator[None]:
     """Errors of the study's SQLite file raised inside, as `study_error` says them; others as they are."""
     try:
         yield
     except (SeqclfError, WriteError):
         raise
     except Exception as exc:
-        error = study_error(exc, path)
+        error = study_error(exc, path, kept)
         if error is None:
             raise
         raise error from exc
 
 
-def study_error(exc: BaseException, path: Path) -> SeqclfError | WriteError | None:
-    """What to tell of `exc`, raised while the study in `path` was opened or used (None: it is not SQLite's)."""
+def study_error(exc: BaseException, path: Path, kept: str = KEPT) -> SeqclfError | WriteError | None:
+    """What to tell of `exc`, raised while the study in `path` was opened or used (None: it is not SQLite's);
+    `kept`: what a failed write leaves of the study."""
     cause = _sqlite_cause(exc)
     if cause is None:
         return None
@@ -60,18 +74,12 @@ def study_error(exc: BaseException, path: Path) -> SeqclfError | WriteError | No
         return SeqclfError(f"is damaged or not an SQLite database ({said})", path=path,
                            hint="delete it to start the search afresh, or choose another --out")
     if said.startswith(UNWRITABLE):
-        return write_failure(path, said)
+        return WriteError(path, said, kept)
     if said.startswith(IN_USE):
         return SeqclfError(f"is in use by another process ({said})", path=path,
                            hint="wait for the other `seqclf tune` with this --out to end, or choose another --out")
     return SeqclfError(f"cannot use the study ({said})", path=path,
                        hint="check that you may read and write it and its directory, or choose another --out")
-
-
-def write_failure(path: Path, cause: str) -> WriteError:
-    """A write to the study failed (a full disk, a read-only file or directory): what is committed stays."""
-    return WriteError(path, cause, "the trials finished so far are kept in it: make room or make the file and its "
-                                   "directory writable, then run the same command again to resume")
 
 
 def _check_is_a_study(path: Path) -> None:

@@ -25,7 +25,7 @@ from seqclf.config import Config, load_preset
 from seqclf.data.cache import CorpusCache, default_cache_dir
 from seqclf.data.readers import check_readable
 from seqclf.errors import DataError, SeqclfError
-from seqclf.fileio import write_file_atomically
+from seqclf.fileio import removing_new_directories, write_file_atomically
 from seqclf.runs import RunReport, TrainingRun, train_to_directory
 from seqclf.study import open_study, study_errors
 from seqclf.training.distributed import Cluster
@@ -119,9 +119,9 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
         check_readable(path, config.data)
     out = Path(out)
     artifacts.check_output(out / MODEL)  # before the search, not after it
-    out.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # it logs every trial, a failed one with its traceback
-    study = _open(optuna, out / STUDY, metric, seed)  # before any work: a study that cannot be used is said at once
+    with removing_new_directories(out):  # before any work: a study that cannot be used is said at once
+        study = _open(optuna, out / STUDY, metric, seed)
     cache_root = None if cache is False else default_cache_dir() if cache is True else Path(cache)
     tokenizer, train_data, valid_data = load_files(config, CorpusCache(cache_root), Cluster(), data, valid)
     if train_data.multi_label or config.data.multi_label:
@@ -159,15 +159,14 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
 def _open(optuna, path: Path, metric: str, seed: int):
     """The study of `path`, checked to search `metric`; its first trial queued when it has none."""
     study = open_study(optuna, path, METRICS[metric], optuna.samplers.TPESampler(seed=seed),
-                       optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1))
+                       optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
+                       start_params(Config.from_dict(load_preset(START))))
     with study_errors(path):
         held = study.direction.name.lower()
         if held != METRICS[metric]:  # Optuna would go on with the study's own direction, in silence
             other = next(name for name, direction in METRICS.items() if direction == held)
             raise SeqclfError(f"holds a search of the validation {other}, not the {metric}", path=path,
                               field="metric", hint=f"give --metric {other} to go on with it, or choose another --out")
-        if not study.trials:
-            study.enqueue_trial(start_params(Config.from_dict(load_preset(START))))
     return study
 
 

@@ -162,3 +162,13 @@ def test_a_failed_save_after_training_says_the_checkpoint_is_kept_for_resume(dat
     monkeypatch.setattr(artifacts, "_writers", writers)
     run = train_to_directory(config, data, out, cache=False, resume=True)
     assert json.loads((run.directory / "config.json").read_text())["format_version"] == artifacts.FORMAT_VERSION
+
+
+def test_a_search_on_a_full_disk_leaves_no_study_behind(disk, data):
+    disk.fill()
+    out = disk.root / "tuned"
+    result = seqclf("tune", data, "--valid", data, "--out", out, "--trials", "1", "--ensemble", "1", "--no-cache")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().endswith(f"cannot write {out / 'study.db'}: database or disk is full; no study was "
+                                          "written"), result.stderr
+    assert disk.entries() == []
