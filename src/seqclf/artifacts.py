@@ -243,18 +243,7 @@ def load(directory: str | Path) -> ModelParts:
             raise ModelDirError(f"missing {name}: not a complete seqclf model directory", path=directory)
     refuse_unsafe_files(directory)
     raw = _read_json(directory / CONFIG, dict)
-    version = raw.pop("format_version", None)
-    if type(version) is not int or version not in READABLE_VERSIONS:  # `true` == 1 in Python: not a version
-        raise ModelDirError(f"unsupported format_version {version!r} (this seqclf reads "
-                            f"{', '.join(map(str, READABLE_VERSIONS))})", path=directory / CONFIG,
-                            field="format_version")
-    checksums = raw.pop("checksums", None)
-    if version >= 2 or checksums is not None:
-        _verify_checksums(directory, checksums)
-    else:
-        warnings.warn(SeqclfWarning(f"{directory / CONFIG}: format_version 1 has no checksums, so damage to or edits of "
-                                    f"{', '.join(CHECKSUMMED)} (reordered labels, say) cannot be detected; save the "
-                                    "model again to add them"), stacklevel=2)
+    version = _checked_version(directory, raw)
     vocab_size, num_classes = raw.pop("vocab_size", None), raw.pop("num_classes", None)
     task = raw.pop("task", TASKS[0])
     try:
@@ -294,6 +283,24 @@ def load(directory: str | Path) -> ModelParts:
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
     return ModelParts(config, tokenizer, classes, weights, history, format_version=version)
+
+
+def _checked_version(directory: Path, raw: dict) -> int:
+    """config.json's format_version, and its files checked against the checksums it lists (both popped from
+    `raw`); a version-1 directory has none, which is said."""
+    version = raw.pop("format_version", None)
+    if type(version) is not int or version not in READABLE_VERSIONS:  # `true` == 1 in Python: not a version
+        raise ModelDirError(f"unsupported format_version {version!r} (this seqclf reads "
+                            f"{', '.join(map(str, READABLE_VERSIONS))})", path=directory / CONFIG,
+                            field="format_version")
+    checksums = raw.pop("checksums", None)
+    if version >= 2 or checksums is not None:
+        _verify_checksums(directory, checksums)
+    else:
+        warnings.warn(SeqclfWarning(f"{directory / CONFIG}: format_version 1 has no checksums, so damage to or edits "
+                                    f"of {', '.join(CHECKSUMMED)} (reordered labels, say) cannot be detected; save "
+                                    "the model again to add them"), stacklevel=3)
+    return version
 
 
 def refuse_unsafe_files(directory: Path) -> None:

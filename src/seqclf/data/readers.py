@@ -9,8 +9,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import sys
-import warnings
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,8 @@ from typing import BinaryIO
 
 from seqclf.data.formats import (DELIMITER_NAMES, EXTENSIONS, FORMATS, QUOTINGS, BadRow, Blank, Row,
                                  split_lines)
-from seqclf.errors import ConfigError, DataError, SeqclfWarning
+from seqclf.data.spaced_labels import note_stripped_labels, spaced_labels
+from seqclf.errors import ConfigError, DataError
 from seqclf.fields import check_choice, choices_text, setting
 
 LINES = "lines"  # predict's plain input: one text per line
@@ -203,7 +202,7 @@ def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, so
                 raise DataError(f"item {i} ({label!r}) is not a class name" + (" or a list of them" if multi_label
                                 else ""), field="labels", path=source, hint="labels are non-empty strings or integers"
                                 + ("; a multi-label example's labels are a list of them" if multi_label else ""))
-        spaced += [(f"item {i}", name) for name in _spaced_labels(names)]
+        spaced += [(f"item {i}", name) for name in spaced_labels(names)]
         out.append(tuple(dict.fromkeys(str(name).strip() for name in names)) if multi_label else str(label).strip())
     note_stripped_labels(source, spaced, out)
     detected = f"item {sets[0]} is a list of labels" if sets else None
@@ -253,7 +252,7 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
         if isinstance(row, Blank):
             continue  # a blank line is not a row
         if isinstance(row, Row):
-            spaced += [(f"line {row.line}", name) for name in _spaced_labels(row.label)]
+            spaced += [(f"line {row.line}", name) for name in spaced_labels(row.label)]
             row = _checked(row, config, source, require_labels)
         if isinstance(row, BadRow):
             if not config.skip_bad_rows:
@@ -278,29 +277,6 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
         count = len(labels[first_set])
         detected = f"{source}:{lines[first_set]} gives a list of {count} label{'' if count == 1 else 's'}"
     return Dataset(texts, labels if has_labels else None, source, skipped, lines, multi_label, detected)
-
-
-def _spaced_labels(label: object) -> list[str]:
-    """The label, or the labels of a list, written with spaces around them (they are read without)."""
-    names = label if isinstance(label, list) else [label]
-    return [name for name in names if isinstance(name, str) and name.strip() and name != name.strip()]
-
-
-def note_stripped_labels(source: str, spaced: list[tuple[str, str]], labels: Sequence[object]) -> None:
-    """Say once that labels were read without the spaces around them, and which of them thereby became
-    one class with the same label written without spaces."""
-    if not spaced:
-        return
-    read = Counter(name for label in labels for name in (label if isinstance(label, tuple) else (label,)))
-    stripped = Counter(written.strip() for _, written in spaced)
-    merged = sorted(name for name, count in stripped.items() if read[name] > count)
-    examples = "; ".join(f"{written!r} ({where}) as {written.strip()!r}" for where, written in spaced[:3])
-    warnings.warn(SeqclfWarning(
-        f"{source}: {len(spaced)} label(s) written with spaces around them read without: {examples}"
-        + (", …" if len(spaced) > 3 else "")
-        + (f"; written both ways, {', '.join(map(repr, merged))} "
-           f"{'is one class' if len(merged) == 1 else 'are one class each'}" if merged else "")),
-        stacklevel=3)
 
 
 def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:
