@@ -1,5 +1,6 @@
 """Real `torchrun`: two CPU processes (gloo) train on SST-2 like one process with the same total batch."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,8 +18,11 @@ def train(shared_data, out, launcher):
     data = shared_data / "sst2"
     command = [*launcher, "train", data / "train.tsv", "--valid", data / "dev.tsv", "--out", out,
                *SETTINGS, *DETERMINISTIC]
-    done = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # PYTHONFAULTHANDLER: should a rank crash (a SIGSEGV was seen twice under load, never reproduced), its stderr
+    # holds the Python stack of every thread
+    done = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    assert done.returncode == 0, done.stderr[-6000:]
     return done
 
 
