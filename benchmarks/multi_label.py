@@ -150,8 +150,8 @@ def long_texts(model_dir: Path, test: tuple[list[str], list[list[str]]], work: P
             pieces = []
     tokens = np.diff(tokenizer.encode(texts).offsets)
     chunk_dir = work / "chunked"
-    artifacts.save(chunk_dir, artifacts.ModelParts(parts.config.updated({"long_text": "chunk"}), parts.tokenizer,
-                                                   parts.classes, parts.model, parts.history))
+    artifacts.save(chunk_dir, artifacts.ModelParts(parts.config.updated({"long_text": "chunk"}), parts.fitted,
+                                                   parts.tokenizer, parts.classes, parts.model, parts.history))
     inputs = work / "long.txt"
     inputs.write_text("\n".join(texts) + "\n", encoding="utf-8")
     figures = {"max_len": max_len, "tokens": (int(tokens.min()), float(tokens.mean()), int(tokens.max()))}

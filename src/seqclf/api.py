@@ -20,6 +20,7 @@ from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import Dataset, dataset_from_lists, input_from_argument, read_dataset, read_inputs
 from seqclf.errors import SeqclfError
+from seqclf.fitted_state import FittedState
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import Classifier
 from seqclf.predictor import EXPLAIN_STEPS, MIN_COUNT, TOP_WORDS, BackendConfig, Predictor
@@ -97,7 +98,7 @@ class TextClassifier:
     def _adopt(self, fitted: Fitted) -> TextClassifier:
         self.config, self.vectors_coverage, self.cluster = fitted.config, fitted.coverage, fitted.cluster
         self.validation, self.calibration = fitted.validation, fitted.calibration
-        self._predictor = Predictor(ModelParts(fitted.config, fitted.tokenizer, fitted.classes, fitted.model,
+        self._predictor = Predictor(ModelParts(fitted.config, fitted.state, fitted.tokenizer, fitted.classes, fitted.model,
                                                fitted.history))
         return self
 
@@ -116,6 +117,12 @@ class TextClassifier:
     @property
     def tokenizer(self) -> WordTokenizer | None:
         return None if self._predictor is None else self._predictor.parts.tokenizer
+
+    @property
+    def fitted_state(self) -> FittedState:
+        """What training learned besides the weights: the task, the resolved max_len, the temperature, the
+        thresholds, the combination chosen (`seqclf.fitted_state`)."""
+        return self.predictor.parts.fitted
 
     @property
     def classes_(self) -> list[str]:

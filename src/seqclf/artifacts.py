@@ -1,9 +1,11 @@
 """The model directory: every file name, and saving and loading it. Writes are atomic; loading never
 unpickles.
 
-    config.json        every setting (resolved), format_version, vocabulary and class counts, the task
-                       (single-label or multi-label; a multi-label model's thresholds are model.thresholds),
-                       and the SHA-256 of tokenizer.json, labels.json and model.safetensors (checked on load)
+    config.json        every setting, as given (`seqclf.config`), format_version, and the SHA-256 of
+                       tokenizer.json, labels.json, model.safetensors and fitted.json (checked on load)
+    fitted.json        what training learned besides the weights (`seqclf.fitted_state`): the task, the
+                       resolved max_len, sizes, temperature, thresholds, the combination chosen, and
+                       the fingerprint of the weights
     tokenizer.json     Hugging Face tokenizers format, with truncation/padding to max_len
     labels.json        class names, in the order of the model's outputs
     model.safetensors  weights only
@@ -18,16 +20,15 @@ unpickles.
 Other files a user keeps in a model directory (a README, notes) are carried over when it is replaced.
 
 Loading checks every file but reads the weights into a PyTorch model only when the model is first
-used (`ModelParts.model`): predicting with ONNX Runtime needs only their fingerprint, which is read
-from the file itself, so such a process never imports PyTorch.
+used (`ModelParts.model`): predicting with ONNX Runtime needs only their fingerprint, which fitted.json
+records, so such a process never imports PyTorch. Directories of format 1-3 kept the fitted state in
+config.json; `seqclf.older_formats` reads them.
 """
 from __future__ import annotations
 
 import json
 import re
 import warnings
-import stat
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +37,11 @@ from typing import TYPE_CHECKING
 from seqclf.config import Config
 from seqclf.data.formats import BadRow
 from seqclf.errors import ConfigError, ModelDirError, SeqclfWarning
-from seqclf.fileio import Writer, digest_arrays, locked, replace_directory, resolved, sha256_of
+from seqclf.fileio import Writer, locked, replace_directory, resolved, sha256_of
+from seqclf.fitted_state import FittedState
+from seqclf.model_dir_safety import refuse_unsafe_files
 from seqclf.nn.settings import ModelConfig
-from seqclf.outputs import TASKS, task_name
+from seqclf.older_formats import split_fitted
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import History
 
@@ -47,21 +50,19 @@ if TYPE_CHECKING:
 
     from seqclf.nn.classifier import Classifier
 
-FORMAT_VERSION = 3  # 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence
-READABLE_VERSIONS = (1, 2, 3)
-CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
-    "config.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl", "training_curve.png")
-REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)
-CHECKSUMMED = (TOKENIZER, LABELS, WEIGHTS)
+# 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence; 4: fitted.json
+FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
+CONFIG, FITTED, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
+    "config.json", "fitted.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl",
+    "training_curve.png")
+REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)  # and FITTED, from format 4
+CHECKSUMMED_BEFORE_4 = (TOKENIZER, LABELS, WEIGHTS)
+CHECKSUMMED = (*CHECKSUMMED_BEFORE_4, FITTED)
 ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
 SKIPPED_ROWS = "skipped_rows.jsonl"
 CHECKPOINT = "checkpoint.safetensors"
-KNOWN_FILES = (*REQUIRED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS)
-# Files that can run code when loaded by other tools (pickle) or by a shell; never part of a model.
-UNSAFE_SUFFIXES = (".pkl", ".pickle", ".pt", ".pth", ".bin", ".ckpt", ".joblib", ".npy", ".npz",
-                   ".py", ".pyc", ".sh", ".so", ".exe", ".dll")
-PICKLE_MAGIC = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
-EXECUTABLE_MAGIC = (b"\x7fELF", b"#!", b"MZ")
+KNOWN_FILES = (*REQUIRED, FITTED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS)
 
 
 def member_checkpoint(member: int) -> str:
@@ -84,21 +85,13 @@ def onnx_path(directory: Path, quantize: str | None) -> Path:
     return directory / (ONNX_INT8 if quantize else ONNX)
 
 
-# safetensors' dtype codes, as PyTorch names them in a weights fingerprint
-TORCH_DTYPE_NAMES = {"F64": "torch.float64", "F32": "torch.float32", "F16": "torch.float16", "BF16": "torch.bfloat16",
-                     "I64": "torch.int64", "I32": "torch.int32", "I16": "torch.int16", "I8": "torch.int8",
-                     "U8": "torch.uint8", "BOOL": "torch.bool"}
-
-
 @dataclass(frozen=True)
 class WeightsFile:
     """A checked directory's model.safetensors, read into a model only when one is needed."""
 
     path: Path
     config: ModelConfig
-    vocab_size: int
-    num_classes: int
-    multi_label: bool = False
+    fitted: FittedState
 
     def load(self) -> Classifier:
         """The model with these weights (PyTorch is imported here); a mismatch with the config is an error."""
@@ -108,7 +101,7 @@ class WeightsFile:
         from seqclf.nn.ensemble import build_classifier
 
         try:
-            model = build_classifier(self.config, self.vocab_size, self.num_classes, self.multi_label)
+            model = build_classifier(self.config, self.fitted)
         except ConfigError as exc:
             raise ModelDirError(exc.problem, path=self.path.parent / CONFIG, field=exc.field) from None
         try:
@@ -119,23 +112,11 @@ class WeightsFile:
         model.load_state_dict(weights)
         return model.eval()
 
-    def fingerprint(self) -> str:
-        """`Classifier.weights_fingerprint()` of these weights, read from the file without PyTorch."""
-        data = self.path.read_bytes()
-        try:
-            (size,) = struct.unpack("<Q", data[:8])
-            header = json.loads(data[8 : 8 + size])
-            arrays = [(name, TORCH_DTYPE_NAMES[entry["dtype"]], tuple(entry["shape"]),
-                       data[8 + size + entry["data_offsets"][0] : 8 + size + entry["data_offsets"][1]])
-                      for name, entry in header.items() if name != "__metadata__"]
-        except (struct.error, ValueError, KeyError, TypeError, IndexError) as exc:
-            raise ModelDirError(f"cannot read the weights: not a safetensors file ({exc!r})", path=self.path) from None
-        return digest_arrays(arrays)
-
 
 @dataclass
 class ModelParts:
-    config: Config  # resolved: max_len is an integer
+    config: Config  # the settings, as given
+    fitted: FittedState  # what training learned besides the weights
     tokenizer: WordTokenizer
     classes: list[str]
     weights: Classifier | WeightsFile  # a loaded directory's weights stay in their file until `model` is used
@@ -150,9 +131,11 @@ class ModelParts:
         return self.weights
 
     def weights_fingerprint(self) -> str:
-        """Ties an exported graph to these weights (see `Classifier.weights_fingerprint`)."""
-        weights = self.weights
-        return weights.fingerprint() if isinstance(weights, WeightsFile) else weights.weights_fingerprint()
+        """Ties an exported graph to these weights (see `Classifier.weights_fingerprint`): fitted.json's, when
+        the weights are still in their file (a directory of format 1-3 has none: its weights are read)."""
+        if isinstance(self.weights, WeightsFile) and self.fitted.weights_fingerprint is not None:
+            return self.fitted.weights_fingerprint
+        return self.model.weights_fingerprint()
 
 
 def save(directory: str | Path, parts: ModelParts) -> Path:
@@ -171,15 +154,14 @@ def _writers(parts: ModelParts) -> dict[str, Writer]:
     from safetensors.torch import save_file
 
     weights = {name: t.detach().cpu().contiguous() for name, t in parts.model.state_dict().items()}
+    fitted = parts.fitted.with_values(weights_fingerprint=parts.weights_fingerprint())
     writers: dict[str, Writer] = {
         TOKENIZER: parts.tokenizer.save,
         LABELS: lambda path: _write_json(path, parts.classes),
         WEIGHTS: lambda path: save_file(weights, str(path), metadata={"format": "pt"}),
+        FITTED: lambda path: _write_json(path, fitted.to_dict()),
         CONFIG: lambda path: _write_json(path, {
             "format_version": FORMAT_VERSION,
-            "vocab_size": parts.tokenizer.vocab_size,
-            "num_classes": len(parts.classes),
-            "task": task_name(parts.config.data.multi_label),
             "checksums": {name: checksum(path.parent / name) for name in CHECKSUMMED},
             **parts.config.to_dict(),
         }),
@@ -241,48 +223,53 @@ def load(directory: str | Path) -> ModelParts:
     for name in REQUIRED:
         if not (directory / name).is_file():
             raise ModelDirError(f"missing {name}: not a complete seqclf model directory", path=directory)
-    refuse_unsafe_files(directory)
+    refuse_unsafe_files(directory, KNOWN_FILES)
     raw = _read_json(directory / CONFIG, dict)
     version = _checked_version(directory, raw)
-    vocab_size, num_classes = raw.pop("vocab_size", None), raw.pop("num_classes", None)
-    task = raw.pop("task", TASKS[0])
-    try:
-        config = Config.from_dict(raw, source=str(directory / CONFIG))
-    except ConfigError as exc:
-        raise ModelDirError(exc.problem, path=directory / CONFIG, field=exc.field) from None
-    if task != task_name(config.data.multi_label):
-        raise ModelDirError(f"task {task!r} does not match multi_label {config.data.multi_label}",
-                            path=directory / CONFIG, field="task", hint=f"task is one of: {', '.join(TASKS)}")
-    thresholds = config.model.thresholds
-    if config.data.multi_label and (thresholds is None or len(thresholds) != num_classes):
-        raise ModelDirError(f"a multi-label model needs one threshold per label ({num_classes}), got {thresholds}",
-                            path=directory / CONFIG, field="thresholds")
-    if not isinstance(config.tokenizer.max_len, int):
-        raise ModelDirError("max_len must be a resolved integer", path=directory / CONFIG, field="max_len")
+    config, fitted, fitted_file = _settings_and_fitted(directory, raw, version)
 
     classes = _read_json(directory / LABELS, list)
     if len(classes) < 2 or not all(isinstance(c, str) and c for c in classes) or len(set(classes)) != len(classes):
         raise ModelDirError("must list two or more distinct class names", path=directory / LABELS)
-    if num_classes != len(classes):
-        raise ModelDirError(f"{LABELS} has {len(classes)} classes, config says {num_classes}",
-                            path=directory / CONFIG, field="num_classes")
-
+    if fitted.num_classes != len(classes):
+        raise ModelDirError(f"{LABELS} has {len(classes)} classes, {fitted_file.name} says {fitted.num_classes}",
+                            path=fitted_file, field="num_classes")
     try:
-        tokenizer = WordTokenizer.load(directory / TOKENIZER, config.tokenizer.max_len)
+        tokenizer = WordTokenizer.load(directory / TOKENIZER, fitted.max_len)
     except Exception as exc:  # the tokenizers library raises plain Exception on a bad file
         raise ModelDirError(f"cannot read the tokenizer: {exc}", path=directory / TOKENIZER) from None
-    if vocab_size != tokenizer.vocab_size:
-        raise ModelDirError(f"{TOKENIZER} has {tokenizer.vocab_size} entries, config says {vocab_size}",
-                            path=directory / CONFIG, field="vocab_size")
-
-    weights = WeightsFile(directory / WEIGHTS, config.model, tokenizer.vocab_size, len(classes), config.data.multi_label)
-
+    if fitted.vocab_size != tokenizer.vocab_size:
+        raise ModelDirError(f"{TOKENIZER} has {tokenizer.vocab_size} entries, {fitted_file.name} says "
+                            f"{fitted.vocab_size}", path=fitted_file, field="vocab_size")
     metrics = directory / METRICS
     try:
         history = History.from_jsonl(metrics.read_text("utf-8")) if metrics.is_file() else History()
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
-    return ModelParts(config, tokenizer, classes, weights, history, format_version=version)
+    return ModelParts(config, fitted, tokenizer, classes, WeightsFile(directory / WEIGHTS, config.model, fitted),
+                      history, format_version=version)
+
+
+def _settings_and_fitted(directory: Path, raw: dict, version: int) -> tuple[Config, FittedState, Path]:
+    """The settings of config.json and the fitted state (fitted.json; before format 4, inside config.json),
+    and the file the fitted state came from."""
+    fitted_file = directory / (FITTED if version >= 4 else CONFIG)
+    if version >= 4:
+        fitted_values = _read_json(fitted_file, dict)
+    else:
+        raw, fitted_values = split_fitted(raw)
+    try:
+        config = Config.from_dict(raw, source=str(directory / CONFIG))
+    except ConfigError as exc:
+        raise ModelDirError(exc.problem, path=directory / CONFIG, field=exc.field) from None
+    try:
+        fitted = FittedState.from_dict(fitted_values)
+    except ConfigError as exc:
+        raise ModelDirError(exc.problem, path=fitted_file, field=exc.field) from None
+    if version < 4 and fitted.multi_label != config.data.multi_label:
+        raise ModelDirError(f"task {fitted.task!r} does not match multi_label {config.data.multi_label}",
+                            path=fitted_file, field="task")
+    return config, fitted, fitted_file
 
 
 def _checked_version(directory: Path, raw: dict) -> int:
@@ -294,46 +281,23 @@ def _checked_version(directory: Path, raw: dict) -> int:
                             f"{', '.join(map(str, READABLE_VERSIONS))})", path=directory / CONFIG,
                             field="format_version")
     checksums = raw.pop("checksums", None)
+    checksummed = CHECKSUMMED if version >= 4 else CHECKSUMMED_BEFORE_4
+    if version >= 4 and not (directory / FITTED).is_file():
+        raise ModelDirError(f"missing {FITTED}: not a complete seqclf model directory", path=directory)
     if version >= 2 or checksums is not None:
-        _verify_checksums(directory, checksums)
+        _verify_checksums(directory, checksums, checksummed)
     else:
         warnings.warn(SeqclfWarning(f"{directory / CONFIG}: format_version 1 has no checksums, so damage to or edits "
-                                    f"of {', '.join(CHECKSUMMED)} (reordered labels, say) cannot be detected; save "
+                                    f"of {', '.join(checksummed)} (reordered labels, say) cannot be detected; save "
                                     "the model again to add them"), stacklevel=3)
     return version
 
 
-def refuse_unsafe_files(directory: Path) -> None:
-    """A model directory holds data only: no pickles, nothing executable, whatever its name.
-
-    `.safetensors` files are exempt from the magic-byte checks: their first bytes are a length, and
-    only the safetensors parser (which cannot run code) ever reads them.
-    """
-    for path in sorted(directory.rglob("*")):
-        if path.is_symlink():
-            raise ModelDirError("contains a symbolic link; refusing to follow it", path=path,
-                                hint="copy the real file into the model directory")
-        if not path.is_file():
-            continue
-        with open(path, "rb") as handle:
-            head = handle.read(4)
-        data_only = path.suffix == ".safetensors"
-        if path.suffix.lower() in UNSAFE_SUFFIXES or (not data_only and head.startswith(PICKLE_MAGIC)):
-            raise ModelDirError("a pickle or code file in a model directory; refusing to load it", path=path,
-                                hint="seqclf never writes such files: remove it if you trust its origin, "
-                                     "or do not use this directory")
-        known = path.parent == directory and path.name in KNOWN_FILES
-        executable = path.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH) and not known
-        if executable or (not data_only and head.startswith(EXECUTABLE_MAGIC)):
-            raise ModelDirError("an executable file in a model directory; refusing to load it", path=path,
-                                hint="seqclf never writes executables: remove it or do not use this directory")
-
-
-def _verify_checksums(directory: Path, checksums: object) -> None:
-    if not isinstance(checksums, dict) or set(checksums) != set(CHECKSUMMED):
-        raise ModelDirError(f"must list the SHA-256 of {', '.join(CHECKSUMMED)}", path=directory / CONFIG,
+def _verify_checksums(directory: Path, checksums: object, checksummed: tuple[str, ...]) -> None:
+    if not isinstance(checksums, dict) or set(checksums) != set(checksummed):
+        raise ModelDirError(f"must list the SHA-256 of {', '.join(checksummed)}", path=directory / CONFIG,
                             field="checksums")
-    for name in CHECKSUMMED:
+    for name in checksummed:
         if checksum(directory / name) != checksums[name]:
             raise ModelDirError("checksum mismatch: the file was changed or damaged after it was saved",
                                 path=directory / name, field="checksums",

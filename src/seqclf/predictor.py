@@ -52,8 +52,8 @@ class Predictor:
                  directory: Path | None = None) -> None:
         self.parts, self.backend, self.directory = parts, backend, directory
         self.engine = build_engine(parts, directory, backend)
-        self.multi_label = parts.config.data.multi_label
-        self.thresholds = np.asarray(parts.config.model.thresholds or [], dtype=np.float32)  # (C,) multi-label
+        self.multi_label = parts.fitted.multi_label
+        self.thresholds = np.asarray(parts.fitted.thresholds or [], dtype=np.float32)  # (C,) multi-label
         self.chunking = Chunking.of(parts.config.tokenizer, parts.tokenizer.max_len)
         self._explaining = threading.Lock()  # one explanation at a time, on a model of its own
         self._explained_model = None
@@ -265,15 +265,16 @@ class Predictor:
                          self.chunking)
 
     def describe(self) -> dict:
-        """The model as data: name, labels, format version, settings, the data flow for N texts, the
-        training history and the backend."""
+        """The model as data: name, labels, format version, settings, what training learned besides the weights,
+        the data flow for N texts, the training history and the backend."""
         return {
             "name": None if self.directory is None else self.directory.name,
             "labels": self.classes,
             "task": outputs.task_name(self.multi_label),
-            "thresholds": self.parts.config.model.thresholds,
+            "thresholds": None if self.parts.fitted.thresholds is None else list(self.parts.fitted.thresholds),
             "format_version": self.parts.format_version,
             "config": self.parts.config.to_dict(),
+            "fitted": self.parts.fitted.to_dict(),
             "data_flow": self.data_flow([EXAMPLE]).with_batch_axis("N").to_dict(),
             "history": [asdict(record) for record in self.parts.history.records],
             "backend": self.backend.describe(),

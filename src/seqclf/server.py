@@ -1,7 +1,7 @@
 """`seqclf serve`: a JSON API and a web page, formatters over the one predictor layer (`Predictor`).
 
     GET  /health       liveness, the model's name, format version and backend
-    GET  /v1/model     labels, config, data-flow shapes, training history
+    GET  /v1/model     labels, config, fitted state, data-flow shapes, training history
     POST /v1/predict   {"texts": [...], "top_k": k} -> one {"label", "probabilities"} per text (multi-label
                        models: {"labels", "probabilities", "note"}: each label's own probability)
     POST /v1/trace     {"text": "..."} -> the prediction trace (what `seqclf trace --json` prints)

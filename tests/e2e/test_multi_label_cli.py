@@ -39,7 +39,7 @@ def test_train_on_a_csv_of_label_sets(model):
     assert "5 sigmoid" in stdout and "5 thresholds" in stdout
     micro_f1 = float(stdout.split("test: micro-F1 ")[1].split(",")[0])
     assert micro_f1 >= 0.95
-    assert json.loads((out / "config.json").read_text())["task"] == "multi-label"
+    assert json.loads((out / "fitted.json").read_text())["task"] == "multi-label"
 
 
 def test_label_lists_in_jsonl_are_detected_and_said(files, tmp_path):

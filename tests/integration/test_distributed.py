@@ -83,5 +83,5 @@ def test_multi_label_and_chunked_training_under_torchrun(tmp_path):
                            "--long-text", "chunk", "--device", "cpu"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "weights identical on all 2 processes" in done.stdout and "gives a list of" in done.stdout
-    config = json.loads((tmp_path / "m" / "config.json").read_text())
-    assert config["task"] == "multi-label" and len(config["model"]["thresholds"]) == 3
+    fitted = json.loads((tmp_path / "m" / "fitted.json").read_text())
+    assert fitted["task"] == "multi-label" and len(fitted["thresholds"]) == 3

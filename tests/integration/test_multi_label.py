@@ -16,7 +16,8 @@ def test_questions_with_sentences_get_both_labels(shared_data, sst2):
     train = question_sentence_pairs(trec["train"], sst2["train"], seed=1)
     held_out = question_sentence_pairs(trec["test"], sst2["test"], seed=2)
     clf = TextClassifier().fit(*train)  # default settings; label lists: multi-label, detected
-    assert clf.config.data.multi_label and len(clf.config.model.thresholds) == 9
+    assert clf.fitted_state.multi_label and len(clf.fitted_state.thresholds) == 9
+    assert not clf.config.data.multi_label  # detected from the data, not asked: the settings stay as given
     report = clf.evaluate(*held_out)
     print(f"TREC question + SST-2 sentence pairs, {report['examples']} held out: micro-F1 {report['micro_f1']:.4f}, "
           f"macro-F1 {report['macro_f1']:.4f}, samples-F1 {report['samples_f1']:.4f}, subset accuracy "
@@ -55,8 +56,10 @@ def test_a_small_multi_label_model_learns_label_sets(topics_model):
 def test_the_model_directory_records_the_task_and_thresholds(topics_model):
     clf, directory = topics_model
     config = json.loads((directory / "config.json").read_text())
-    assert config["task"] == "multi-label" and config["data"]["multi_label"] is True
-    assert len(config["model"]["thresholds"]) == 3 and all(0 < t < 1 for t in config["model"]["thresholds"])
+    fitted = json.loads((directory / "fitted.json").read_text())
+    assert fitted["task"] == "multi-label" and config["data"]["multi_label"] is True
+    assert len(fitted["thresholds"]) == 3 and all(0 < t < 1 for t in fitted["thresholds"])
+    assert "thresholds" not in config["model"] and "task" not in config
     loaded = TextClassifier.load(directory)
     texts, _ = topic_texts(50, seed=3)
     np.testing.assert_allclose(loaded.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)

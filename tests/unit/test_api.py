@@ -189,9 +189,11 @@ def ensemble(demo_data):
 
 
 def test_an_ensemble_resolves_its_combination_and_keeps_every_history(ensemble):
-    model = ensemble.config.model
-    assert model.combine in ("mean", "geometric") and isinstance(model.ngram_weight, float)
-    assert isinstance(ensemble.config.train.ngram_l2, float)
+    fitted = ensemble.predictor.parts.fitted
+    assert fitted.combine in ("mean", "geometric") and isinstance(fitted.ngram_weight, float)
+    assert isinstance(fitted.ngram_l2, float)
+    settings = ensemble.config  # as given: what training chose is not written back into them
+    assert (settings.model.combine, settings.model.ngram_weight, settings.train.ngram_l2) == ("auto", "auto", "auto")
     assert [r.member for r in ensemble.history.records] == [0, 0, 1, 1]
     assert 0 <= ensemble.validation["accuracy"] <= 1
 
@@ -200,7 +202,7 @@ def test_an_ensemble_saves_and_loads_to_the_same_probabilities(ensemble, demo_da
     texts = demo_data[0][:40]
     loaded = TextClassifier.load(ensemble.save(tmp_path / "ensemble"))
     assert_same_probabilities(loaded, ensemble, texts)
-    assert json.loads((tmp_path / "ensemble" / "config.json").read_text())["format_version"] == 3
+    assert json.loads((tmp_path / "ensemble" / "config.json").read_text())["format_version"] == 4
 
 
 def test_the_trace_shows_every_model_and_the_ngrams_that_pushed(ensemble):

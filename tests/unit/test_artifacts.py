@@ -8,7 +8,7 @@ from seqclf import ModelDirError, TextClassifier, artifacts
 from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, checksum
 from seqclf.errors import SeqclfWarning
 
-from helpers import tiny_corpus, train_tiny
+from helpers import TINY, tiny_corpus, train_tiny
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +25,14 @@ def copy(model_dir, tmp_path):
 
 def test_directory_holds_the_documented_files(model_dir):
     names = {p.name for p in model_dir.iterdir()}
-    assert {CONFIG, TOKENIZER, LABELS, WEIGHTS, METRICS, "training_curve.png"} <= names
+    assert {CONFIG, "fitted.json", TOKENIZER, LABELS, WEIGHTS, METRICS, "training_curve.png"} <= names
     config = json.loads((model_dir / CONFIG).read_text())
-    assert config["format_version"] == 3
-    assert set(config["checksums"]) == {"tokenizer.json", "labels.json", "model.safetensors"}
-    assert config["tokenizer"]["max_len"] == 12  # resolved, never "auto"
+    assert config["format_version"] == 4
+    assert set(config["checksums"]) == {"tokenizer.json", "labels.json", "model.safetensors", "fitted.json"}
+    assert config["tokenizer"]["max_len"] == 12
+    fitted = json.loads((model_dir / "fitted.json").read_text())
+    assert (fitted["task"], fitted["max_len"], fitted["num_classes"]) == ("single-label", 12, 3)
+    assert fitted["weights_fingerprint"] == TextClassifier.load(model_dir).model.weights_fingerprint()
     assert json.loads((model_dir / LABELS).read_text()) == ["negative", "neutral", "positive"]
     assert len((model_dir / METRICS).read_text().splitlines()) == 2
 
@@ -74,7 +77,7 @@ def test_failed_save_leaves_the_previous_model(fitted, copy, monkeypatch):
         (lambda d: _edit_config(d, format_version=99), "unsupported format_version 99"),
         (lambda d: _edit_config(d, model={"hidden_dim": 5}), r"field 'encoder\.layers\.0\.0\.weight_ih_l0': shape"),
         (lambda d: _edit_config(d, model={"pooling": "sum"}), r"config\.json: field 'pooling': unknown value"),
-        (lambda d: (d / LABELS).write_text('["a", "b"]'), "labels.json has 2 classes, config says 3"),
+        (lambda d: (d / LABELS).write_text('["a", "b"]'), "labels.json has 2 classes, fitted.json says 3"),
         (lambda d: (d / LABELS).write_text('["a", "a", "b"]'), "two or more distinct class names"),
         (lambda d: (d / WEIGHTS).write_bytes((d / WEIGHTS).read_bytes()[:100]), "cannot read the weights"),
         (lambda d: (d / TOKENIZER).write_text("{}"), "cannot read the tokenizer"),
@@ -157,9 +160,13 @@ def test_pickles_and_executables_are_refused(copy, name, content, mode):
 
 def test_format_version_1_directories_still_load_and_say_they_cannot_be_checked(copy, fitted):
     config = json.loads((copy / CONFIG).read_text())
+    fitted_values = json.loads((copy / "fitted.json").read_text())
     del config["checksums"]
-    config["format_version"] = 1
+    config.update(format_version=1, task=fitted_values["task"], vocab_size=fitted_values["vocab_size"],
+                  num_classes=fitted_values["num_classes"])  # where format 1 kept them, beside the settings
+    config["model"].update(temperature=fitted_values["temperature"], thresholds=fitted_values["thresholds"])
     (copy / CONFIG).write_text(json.dumps(config))
+    (copy / "fitted.json").unlink()
     with pytest.warns(SeqclfWarning, match="format_version 1 has no checksums, so damage to or edits of"):
         assert TextClassifier.load(copy).classes_ == fitted.classes_
 
@@ -171,7 +178,7 @@ def test_an_edited_format_version_does_not_skip_the_checksums(copy, version):
     (copy / CONFIG).write_text(json.dumps(config))
     labels = json.loads((copy / LABELS).read_text())
     (copy / LABELS).write_text(json.dumps(labels[::-1]))  # swapped labels: every answer would be wrong
-    with pytest.raises(ModelDirError, match="checksum mismatch|unsupported format_version"):
+    with pytest.raises(ModelDirError, match="checksum mismatch|must list the SHA-256|unsupported format_version"):
         TextClassifier.load(copy)
 
 
@@ -224,3 +231,37 @@ def test_weights_that_do_not_fit_the_config_fail_when_the_model_is_first_used(co
     (copy / CONFIG).write_text(json.dumps(config))
     with pytest.raises(ModelDirError, match="shape"):
         artifacts.load(copy).model
+
+
+# -- settings apart from what training learned ------------------------------------------------------
+
+
+def test_training_leaves_the_settings_as_given_and_records_what_it_resolved_apart(demo_data, tmp_path):
+    texts, labels = demo_data
+    clf = TextClassifier(**{**TINY, "max_len": "auto", "calibrate": True})
+    given = clf.config
+    clf.fit(texts, labels)
+    assert clf.config == given and clf.config.tokenizer.max_len == "auto"
+    assert clf.fitted_state.max_len == clf.tokenizer.max_len > 0
+    directory = clf.save(tmp_path / "model")
+    config, fitted = (json.loads((directory / name).read_text()) for name in (CONFIG, "fitted.json"))
+    assert config["tokenizer"]["max_len"] == "auto" and fitted["max_len"] == clf.fitted_state.max_len
+    assert "temperature" not in config["model"] and fitted["temperature"] == clf.fitted_state.temperature
+    loaded = TextClassifier.load(directory)
+    assert loaded.config == given and loaded.fitted_state == clf.fitted_state.with_values(
+        weights_fingerprint=fitted["weights_fingerprint"])
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"task": "several"}, "task"), ({"max_len": "auto"}, "max_len"), ({"temperature": 0}, "temperature"),
+    ({"thresholds": [0.5, 0.5, 0.5]}, "thresholds"), ({"ngram_weight": 2.0}, "ngram_weight"),
+    ({"learned": 1}, "learned"), ({"task": "multi-label"}, "thresholds"),
+], ids=str)
+def test_a_damaged_fitted_json_is_an_error_naming_its_field(copy, values, field):
+    path = copy / "fitted.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **values}))
+    config = json.loads((copy / CONFIG).read_text())
+    config["checksums"]["fitted.json"] = checksum(path)  # edited as if saved so: only the content is wrong
+    (copy / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(ModelDirError, match=rf"fitted\.json: field '{field}'"):
+        TextClassifier.load(copy)

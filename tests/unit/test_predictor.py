@@ -22,7 +22,8 @@ def test_from_dir_predicts_like_the_classifier_it_was_saved_from(predictor, fitt
 def test_describe_is_the_model_as_data(predictor, model_dir):
     description = predictor.describe()
     assert description["name"] == model_dir.name and description["labels"] == predictor.classes
-    assert description["format_version"] == 3 and description["backend"] == "torch fp32"
+    assert description["format_version"] == 4 and description["backend"] == "torch fp32"
+    assert description["fitted"] == predictor.parts.fitted.to_dict() and description["fitted"]["max_len"] == 12
     assert description["config"]["tokenizer"]["max_len"] == 12 and len(description["history"]) == 2
     flow = description["data_flow"]
     assert all(row["shape"][0] == "N" for row in flow["rows"])

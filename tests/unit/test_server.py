@@ -22,7 +22,7 @@ def client(model_dir):
 
 def test_health(client, model_dir):
     body = client.get("/health").json()
-    assert body["status"] == "ok" and body["model"] == model_dir.name and body["format_version"] == 3
+    assert body["status"] == "ok" and body["model"] == model_dir.name and body["format_version"] == 4
 
 
 def test_model_describes_labels_config_flow_and_history(client, fitted):

@@ -11,10 +11,12 @@ from __future__ import annotations
 import torch
 
 from seqclf.errors import ConfigError
+from seqclf.fields import check_choice
+from seqclf.fitted_state import FittedState
 from seqclf.nn.classifier import Classifier, SequenceClassifier
 from seqclf.nn.combination import combine
 from seqclf.nn.ngrams import NgramEvidence
-from seqclf.nn.settings import ModelConfig
+from seqclf.nn.settings import COMBINATION_NAMES, ModelConfig
 
 
 class Ensemble(Classifier):
@@ -53,18 +55,21 @@ class Ensemble(Classifier):
         return self.members[0].num_classes
 
 
-def build_classifier(config: ModelConfig, vocab_size: int, num_classes: int, multi_label: bool = False) -> Classifier:
-    """The model `config` describes, untrained: one sequence model, or the ensemble with its combination
-    as resolved by training; with its temperature and its activation (config.json records them; a multi-label
-    model is one sequence model, as `Config.validate` checks)."""
+def build_classifier(config: ModelConfig, fitted: FittedState) -> Classifier:
+    """The model `config` describes, untrained, as training left it (`fitted`): one sequence model, or the
+    ensemble with the combination chosen; with its temperature and its activation (a multi-label model is one
+    sequence model, as `Config.validate` checks)."""
+    vocab_size, num_classes = fitted.vocab_size, fitted.num_classes
     if not config.combined:
         model = SequenceClassifier(config, vocab_size, num_classes)
     else:
-        if config.combine == "auto" or config.ngram_weight == "auto":
-            raise ConfigError("an ensemble's combination must be resolved (training chooses it)", field="combine")
+        if fitted.combine is None or fitted.ngram_weight is None:
+            raise ConfigError("an ensemble's combination is chosen by training: fitted.json must give it",
+                              field="combine")
+        check_choice("combine", fitted.combine, COMBINATION_NAMES)
         members = [SequenceClassifier(config, vocab_size, num_classes) for _ in range(config.ensemble)]
         ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
-        model = Ensemble(members, ngrams, config.combine, config.ngram_weight if ngrams is not None else 0.0)
-    model.temperature = float(config.temperature)
-    model.multi_label = multi_label
+        model = Ensemble(members, ngrams, fitted.combine, fitted.ngram_weight if ngrams is not None else 0.0)
+    model.temperature = float(fitted.temperature)
+    model.multi_label = fitted.multi_label
     return model

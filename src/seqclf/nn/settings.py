@@ -9,7 +9,6 @@ implements exactly its list.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from seqclf.errors import ConfigError
 from seqclf.fields import check_at_least, check_choice, check_fraction, choices_text, setting
@@ -18,16 +17,6 @@ RECURRENT_NAMES = ("lstm", "gru", "rnn")  # encoders that read in a direction (b
 ENCODER_NAMES = (*RECURRENT_NAMES, "cnn", "transformer", "bag")
 POOLING_NAMES = ("last", "max", "mean", "attention")
 COMBINATION_NAMES = ("mean", "geometric")
-
-
-def _numbers(value: Any) -> Any:
-    """'0.4,0.55' as typed on a command line -> [0.4, 0.55]; anything else is left to the type check."""
-    if isinstance(value, str) and value.lower() not in ("none", "null"):
-        try:
-            return [float(part) for part in value.split(",")]
-        except ValueError:
-            return value
-    return value
 
 
 @dataclass
@@ -55,11 +44,6 @@ class ModelConfig:
                            + choices_text(COMBINATION_NAMES), default="auto")
     ngram_weight: float | str = setting("share of the n-gram evidence in the combination, in [0, 1]; auto = chosen "
                                         "on validation data", default="auto")
-    thresholds: list[float] | None = setting("multi-label: each label's probability threshold, in the order of "
-                                             "labels.json (training sets them, see --threshold); none = single-label",
-                                             default=None, normalize=_numbers)
-    temperature: float = setting("the logits are divided by it before softmax (1 = as trained); training with "
-                                 "calibrate fits it on the validation data", default=1.0)
 
     def validate(self) -> None:
         check_choice("encoder", self.encoder, ENCODER_NAMES)
@@ -85,10 +69,6 @@ class ModelConfig:
         check_choice("combine", self.combine, ("auto", *COMBINATION_NAMES))
         if self.ngram_weight != "auto" and not (isinstance(self.ngram_weight, float) and 0 <= self.ngram_weight <= 1):
             raise ConfigError(f"must be in [0, 1] or auto, got {self.ngram_weight!r}", field="ngram_weight")
-        if self.thresholds is not None and not all(0 < t < 1 for t in self.thresholds):
-            raise ConfigError(f"each must be in (0, 1), got {self.thresholds}", field="thresholds")
-        if not (isinstance(self.temperature, (int, float)) and self.temperature > 0):
-            raise ConfigError(f"must be > 0, got {self.temperature!r}", field="temperature")
 
     @property
     def combined(self) -> bool:

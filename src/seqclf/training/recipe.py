@@ -24,6 +24,7 @@ from seqclf.data.cache import CorpusCache
 from seqclf.data.encoded import EncodedData, class_indices, encode_file, encode_training_file, label_matrix
 from seqclf.data.readers import LABEL_ORDERS
 from seqclf.errors import ConfigError, DataError, SeqclfError
+from seqclf.fitted_state import FittedState
 from seqclf.ids import PAD_ID
 from seqclf.ids import EncodedCorpus
 from seqclf.inference import predict_logits, text_logits
@@ -68,7 +69,8 @@ class RunReport(Callback):
 
 @dataclass
 class Fitted:
-    config: Config  # resolved: max_len is the integer the tokenizer uses; combine and ngram_weight as chosen
+    config: Config  # the settings as given
+    state: FittedState  # what training resolved and chose besides the weights
     tokenizer: WordTokenizer
     model: Classifier  # in eval mode, on the training device
     classes: list[str]
@@ -113,15 +115,16 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     model keeps the weights of its best validation epoch. With `checkpoint_dir`, a resume checkpoint is
     written there after every epoch (and every `checkpoint_every` steps); `resume=True` continues from it.
     `ngrams`: n-gram evidence already fitted on the same data (and its L2 penalty), used instead of
-    fitting it again (a search reuses one across its trials)."""
-    settings = config.train
+    fitting it again (a search reuses one across its trials). `config` is never changed: what training
+    chose or resolved is the returned `Fitted.state`."""
+    asked, settings = config, config.train
     cluster = cluster or join_cluster(settings.device)
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
     reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
     if train.multi_label and not config.data.multi_label:
-        config = config.updated({"multi_label": True})
+        config = config.updated({"multi_label": True})  # the settings checked for label sets (`asked` is kept)
         _note(reports, f"multi-label: {train.detected}, so every text has a set of labels; training a sigmoid "
                        "per label (pass --multi-label to say so, --label-separator for csv and tsv label fields)")
     multi_label = config.data.multi_label
@@ -131,12 +134,32 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     classes = class_order(train.label_names, config.data.label_order)
     data = _split(tokenizer, train, valid, classes, settings, multi_label)
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
-    config = config.updated({"max_len": tokenizer.max_len})
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
     _note(reports, long_texts_note(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all",
                                    "training texts"))
+    members, history, coverage = _train_members(config, tokenizer, classes, data, cluster, callbacks, reports,
+                                                checkpoint_dir, resume, chunking)
+    model, combination, validation = _combine(members, config, tokenizer, classes, data, reports, ngrams)
+    if validation is None and data.valid is not None:  # one model: its kept epoch was scored already
+        kept = history.records[history.best_epoch - 1]
+        validation = {"accuracy": kept.valid_accuracy, "loss": kept.valid_loss}
+    fitted_calibration = _calibrated(model, config, data, chunking, reports)
+    state = FittedState.for_task(multi_label, max_len=tokenizer.max_len, vocab_size=tokenizer.vocab_size,
+                                 num_classes=len(classes), temperature=float(model.temperature), **combination,
+                                 thresholds=_thresholds(config, model, data.valid, classes, chunking, reports))
+    return Fitted(asked, state, tokenizer, model, classes, history, coverage, cluster,
+                  same_weights_everywhere(model, cluster), validation, fitted_calibration)
+
+
+def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str], data: _Split, cluster: Cluster,
+                   callbacks: Sequence[Callback], reports: list[RunReport], checkpoint_dir: str | Path | None,
+                   resume: bool, chunking: Chunking | None
+                   ) -> tuple[list[SequenceClassifier], History, VectorCoverage | None]:
+    """The `ensemble` sequence models, trained one after another (finished ones read back on resume), and
+    their epochs in one history (`EpochRecord.member` tells whose)."""
+    settings, multi_label = config.train, config.data.multi_label
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
-    members, histories, coverage = [], [], None
+    members, records, coverage = [], [], None
     for member in range(config.model.ensemble):
         seed = settings.seed + MEMBER_SEED_STEP * member
         for report in reports:
@@ -153,24 +176,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
             if directory is not None and config.model.combined and cluster.is_main:
                 save_member(directory, member, config, data.fingerprint, model, history)
         members.append(model.to(cluster.device).eval())
-        histories.append(History([replace(record, member=member) for record in history.records]))
-    model, config, validation = _combine(members, config, tokenizer, classes, data, reports, ngrams)
-    history = History([record for h in histories for record in h.records])
-    if validation is None and data.valid is not None:  # one model: its kept epoch was scored already
-        kept = histories[0].records[histories[0].best_epoch - 1]
-        validation = {"accuracy": kept.valid_accuracy, "loss": kept.valid_loss}
-    fitted_calibration = None
-    if settings.calibrate and data.valid is not None and not multi_label:
-        fitted_calibration = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking),
-                                       data.valid.targets)
-        model.temperature = fitted_calibration.used
-        config = config.updated({"temperature": fitted_calibration.used})
-        for report in reports:
-            report.on_calibrated(fitted_calibration.summary())
-    if multi_label:
-        config = _with_thresholds(config, model, data.valid, classes, chunking, reports)
-    return Fitted(config, tokenizer, model, classes, history, coverage, cluster,
-                  same_weights_everywhere(model, cluster), validation, fitted_calibration)
+        records += [replace(record, member=member) for record in history.records]
+    return members, History(records), coverage
 
 
 MEMBER_SEED_STEP = 1000  # member i of an ensemble trains with seed + 1000 i
@@ -197,9 +204,23 @@ def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | No
             f"logits); {how}")
 
 
-def _with_thresholds(config: Config, model: Classifier, valid: Labeled | None, classes: list[str],
-                     chunking: Chunking | None, reports: list[RunReport]) -> Config:
-    """The config with the multi-label thresholds chosen on the validation data (`train.threshold`)."""
+def _calibrated(model: Classifier, config: Config, data: _Split, chunking: Chunking | None,
+                reports: list[RunReport]) -> Calibration | None:
+    """With `calibrate` (single-label, validation data at hand): the temperature fitted, set on `model`."""
+    if not config.train.calibrate or data.valid is None or config.data.multi_label:
+        return None
+    fitted = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking), data.valid.targets)
+    model.temperature = fitted.used
+    for report in reports:
+        report.on_calibrated(fitted.summary())
+    return fitted
+
+
+def _thresholds(config: Config, model: Classifier, valid: Labeled | None, classes: list[str],
+                chunking: Chunking | None, reports: list[RunReport]) -> tuple[float, ...] | None:
+    """A multi-label model's thresholds, chosen on the validation data (`train.threshold`); else None."""
+    if not config.data.multi_label:
+        return None
     rule = config.train.threshold
     probabilities, truth = np.zeros((1, len(classes))), None
     if valid is not None:
@@ -207,7 +228,7 @@ def _with_thresholds(config: Config, model: Classifier, valid: Labeled | None, c
         truth = valid.targets.numpy()
     thresholds = choose_thresholds(probabilities, truth, rule)
     _note(reports, thresholds_summary(thresholds, classes, rule, valid is not None))
-    return config.updated({"thresholds": thresholds})
+    return tuple(thresholds)
 
 
 def fit_ngrams(config: Config, tokenizer: WordTokenizer, train: EncodedData,
@@ -317,18 +338,17 @@ def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokeniz
 
 def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordTokenizer, classes: list[str],
              data: _Split, reports: list[RunReport],
-             fitted_ngrams: tuple[NgramEvidence, float] | None) -> tuple[Classifier, Config, dict | None]:
+             fitted_ngrams: tuple[NgramEvidence, float] | None) -> tuple[Classifier, dict, dict | None]:
     """The final model: the single sequence model, or the ensemble with its combination chosen on the
-    validation data (its settings resolved in the returned config)."""
+    validation data (what was chosen: `FittedState`'s combine, ngram_weight and ngram_l2)."""
     model_config, valid = config.model, data.valid
     if not model_config.combined:
-        return members[0], config, None
-    ngrams = None
+        return members[0], {}, None
+    ngrams, l2 = None, None
     if model_config.ngram_evidence:
         ngrams, l2 = fitted_ngrams or fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, valid,
                                                          config.train.ngram_l2)
         ngrams.to(device_of(members[0]))
-        config = config.updated({"ngram_l2": l2})
     log_probs = None
     if valid is not None:
         everything = Ensemble(members, ngrams, "mean", 0.0).eval()
@@ -338,11 +358,11 @@ def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordT
     rule, weight = choose_combination(log_probs, None if valid is None else valid.targets, len(members),
                                       ngrams is not None, model_config.combine, model_config.ngram_weight)
     model = Ensemble(members, ngrams, rule, weight).eval()
-    config = config.updated({"combine": rule, "ngram_weight": weight})
     validation = _validation(model, valid)
     for report in reports:
         report.on_combined(_combination_text(model, validation))
-    return model, config, validation
+    return model, {"combine": rule, "ngram_weight": float(weight), "ngram_l2": None if l2 is None else float(l2)}, \
+        validation
 
 
 def _batches(data: Labeled, size: int = 512):

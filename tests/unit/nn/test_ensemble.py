@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from seqclf.errors import ConfigError
+from seqclf.fitted_state import FittedState
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.nn.combination import COMBINATIONS, combine
 from seqclf.nn.ensemble import Ensemble, build_classifier
@@ -34,11 +35,14 @@ def test_the_ensemble_is_the_combination_of_its_models():
     assert model.sources == ["sequence model 1", "sequence model 2", "n-gram evidence"]
 
 
-def test_building_needs_a_resolved_combination():
-    assert isinstance(build_classifier(CONFIG, 30, 3), SequenceClassifier)
-    with pytest.raises(ConfigError, match="must be resolved"):
-        build_classifier(ModelConfig(**{**vars(CONFIG), "ensemble": 2}), 30, 3)
-    resolved = ModelConfig(**{**vars(CONFIG), "ensemble": 2, "ngram_evidence": True, "combine": "mean",
-                              "ngram_weight": 0.3})
-    model = build_classifier(resolved, 30, 3)
+def test_building_needs_the_combination_training_chose():
+    fitted = FittedState.for_task(False, max_len=10, vocab_size=30, num_classes=3)
+    assert isinstance(build_classifier(CONFIG, fitted), SequenceClassifier)
+    several = ModelConfig(**{**vars(CONFIG), "ensemble": 2, "ngram_evidence": True})
+    with pytest.raises(ConfigError, match="chosen by training"):
+        build_classifier(several, fitted)
+    with pytest.raises(ConfigError, match="unknown value 'median'"):
+        build_classifier(several, fitted.with_values(combine="median", ngram_weight=0.3))
+    model = build_classifier(several, fitted.with_values(combine="mean", ngram_weight=0.3, temperature=2.0))
     assert isinstance(model, Ensemble) and model.weights.tolist() == pytest.approx([0.35, 0.35, 0.3])
+    assert model.temperature == 2.0
