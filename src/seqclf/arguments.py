@@ -6,12 +6,17 @@ import argparse
 import math
 from collections.abc import Sequence
 
-from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, Config, preset_names
+from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, SECTIONS, Config, preset_names
 from seqclf.console import PREDICTION_WRITERS
 from seqclf.errors import SeqclfError
 from seqclf.predictor import BACKENDS, EXPLAIN_STEPS, LONG_TEXT_SETTINGS, MIN_COUNT, QUANTIZATIONS, TOP_WORDS
 from seqclf.version import __version__
 
+# `--help`'s group of each settings section (`seqclf.config.SECTIONS`, in the pipeline's order).
+SECTION_TITLES = {"data": "stage 1, raw text: reading the data files",
+                  "tokenizer": "stage 2, token ids: tokenization, padding and truncation, long texts",
+                  "model": "stages 3-5, the model: embedding, sequence encoder, fully connected layer and softmax",
+                  "train": "training"}
 INPUT_FIELDS = ("quoting", "delimiter", "encoding", "skip_bad_rows")  # data settings that apply to predict's input
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
@@ -20,7 +25,14 @@ NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65
                  "shutdown_timeout": (0, 86_400), "header_timeout": (0.1, 3600), "trials": (1, None)}
 
 
-def _add_config_flags(parser: argparse.ArgumentParser, names: Sequence[str], default: str | None = None) -> None:
+def _add_setting_groups(parser: argparse.ArgumentParser, sections: Sequence[str]) -> None:
+    """The flags of every setting of `sections`, a group each, in the pipeline's order."""
+    for section in sections:
+        group = parser.add_argument_group(SECTION_TITLES[section])
+        _add_config_flags(group, [name for name, where in FIELD_SECTION.items() if where == section])
+
+
+def _add_config_flags(parser: argparse._ActionsContainer, names: Sequence[str], default: str | None = None) -> None:
     """A flag per setting; `default` names where an unset flag's value comes from (else the config default)."""
     defaults = {name: value for section in Config().to_dict().values() for name, value in section.items()}
     for name in names:
@@ -38,11 +50,19 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="seqclf", description="Sequence classification whose pipeline you can see.")
     parser.add_argument("--version", action="version", version=f"seqclf {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in (_demo_command, _train_command, _evaluate_command, _predict_command, _trace_command,
+                        _explain_command, _serve_command, _tune_command, _audit_command, _export_command):
+        add_command(commands)
+    return parser
 
+
+def _demo_command(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="the classic pipeline on built-in data, end to end")
     demo.add_argument("--out", default="runs/demo", help="where to save the demo model (default: runs/demo)")
     demo.set_defaults(command="demo")
 
+
+def _train_command(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train a model on a data file")
     train.add_argument("data", help="training data (.csv, .tsv, .jsonl, or fastText .txt)")
     train.add_argument("--out", required=True, help="model directory to write")
@@ -57,9 +77,11 @@ def parser() -> argparse.ArgumentParser:
                        help="continue the interrupted run whose checkpoint is in --out, where it stopped")
     train.add_argument("--nproc", type=int, metavar="N",
                        help="train with N processes on this machine (launches torchrun; see docs/distributed.md)")
-    _add_config_flags(train, list(FIELD_SECTION))
+    _add_setting_groups(train, SECTIONS)
     train.set_defaults(command="train")
 
+
+def _evaluate_command(commands: argparse._SubParsersAction) -> None:
     evaluate = commands.add_parser("evaluate", help="accuracy, F1 and confusion matrix on labeled data")
     evaluate.add_argument("model", help="model directory")
     evaluate.add_argument("data", help="labeled data file")
@@ -73,6 +95,8 @@ def parser() -> argparse.ArgumentParser:
     _add_backend_flags(evaluate)
     evaluate.set_defaults(command="evaluate")
 
+
+def _predict_command(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser("predict", help="label texts")
     predict.add_argument("model", help="model directory")
     predict.add_argument("texts", nargs="*", help="texts to classify")
@@ -90,12 +114,16 @@ def parser() -> argparse.ArgumentParser:
     _add_backend_flags(predict)
     predict.set_defaults(command="predict")
 
+
+def _trace_command(commands: argparse._SubParsersAction) -> None:
     trace = commands.add_parser("trace", help="one text through every stage, with real values")
     trace.add_argument("model", help="model directory")
     trace.add_argument("text", help="the text to trace")
     trace.add_argument("--json", action="store_true", help="print the trace as JSON")
     trace.set_defaults(command="trace")
 
+
+def _explain_command(commands: argparse._SubParsersAction) -> None:
     explain = commands.add_parser("explain", help="which tokens drove a label: Integrated Gradients on the embeddings "
                                                   "(needs seqclf[explain])")
     explain.add_argument("model", help="model directory")
@@ -115,6 +143,8 @@ def parser() -> argparse.ArgumentParser:
     _add_backend_flags(explain)
     explain.set_defaults(command="explain")
 
+
+def _serve_command(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="HTTP API and web page for a saved model (needs seqclf[serve])")
     serve.add_argument("model", help="model directory")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
@@ -136,6 +166,8 @@ def parser() -> argparse.ArgumentParser:
     _add_backend_flags(serve)
     serve.set_defaults(command="serve")
 
+
+def _tune_command(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser("tune", help="search the settings on validation data (Optuna), then train the "
                                             "final model (needs seqclf[tune])")
     tune.add_argument("data", help="training data")
@@ -153,9 +185,11 @@ def parser() -> argparse.ArgumentParser:
                       help="sequence models in the final model, with the best settings (default: 3)")
     tune.add_argument("--cache-dir", help="where encoded data files are cached")
     tune.add_argument("--no-cache", action="store_true", help="neither read nor write the encoded-data cache")
-    _add_config_flags(tune, [name for name, section in FIELD_SECTION.items() if section in ("data", "tokenizer")])
+    _add_setting_groups(tune, ("data", "tokenizer"))
     tune.set_defaults(command="tune")
 
+
+def _audit_command(commands: argparse._SubParsersAction) -> None:
     audit = commands.add_parser("audit", help="rank training examples by how likely their label is wrong, from "
                                               "k-fold out-of-fold probabilities (needs seqclf[audit])")
     audit.add_argument("data", help="labeled data file")
@@ -167,16 +201,17 @@ def parser() -> argparse.ArgumentParser:
                        help="named settings to start from (default: fast, the quickest and here the better ranking "
                             "than the default settings; none: train's defaults)")
     audit.add_argument("--show", type=int, default=10, metavar="N", help="examples shown here (default: 10)")
-    _add_config_flags(audit, list(FIELD_SECTION))
+    _add_setting_groups(audit, SECTIONS)
     audit.set_defaults(command="audit")
 
+
+def _export_command(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser("export", help="write the model as an ONNX graph (needs seqclf[onnx])")
     export.add_argument("model", help="model directory")
     export.add_argument("--onnx", metavar="FILE", help="where to write the graph (default: model.onnx in the model "
                                                         "directory, model.int8.onnx with --quantize int8)")
     export.add_argument("--quantize", choices=QUANTIZATIONS, help="int8: dynamic int8 quantization (linear, recurrent, embedding weights)")
     export.set_defaults(command="export")
-    return parser
 
 
 def _add_backend_flags(parser: argparse.ArgumentParser) -> None:

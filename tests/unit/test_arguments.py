@@ -4,7 +4,7 @@ import argparse
 
 import pytest
 
-from seqclf.arguments import NUMBER_RANGES, check_numbers, parser
+from seqclf.arguments import NUMBER_RANGES, SECTION_TITLES, check_numbers, parser
 from seqclf.errors import SeqclfError
 
 NOT_FINITE = ["nan", "NaN", "inf", "-inf", "1e999", "-1e999", "infinity"]
@@ -70,3 +70,12 @@ def test_numbers_out_of_range_are_refused_by_name(command, argument, message):
     with pytest.raises(SeqclfError) as refusal:
         check_numbers(parser().parse_args([*minimal_argv(command), argument]))
     assert str(refusal.value) == message
+
+
+def test_train_help_groups_the_settings_by_stage_in_the_pipeline_order():
+    help_text = sub_commands()["train"].format_help()
+    starts = [help_text.index(title + ":") for title in SECTION_TITLES.values()]
+    assert starts == sorted(starts)
+    stage_2 = help_text[starts[1]:starts[2]]
+    assert "--max-len" in stage_2 and "--long-text" in stage_2 and "--embed-dim" not in stage_2
+    assert "--embed-dim" in help_text[starts[2]:starts[3]] and "--lr " in help_text[starts[3]:]
