@@ -85,16 +85,17 @@ class ServeAccess:
         return {"api_key": self.api_key, "cors_origins": list(self.cors_origins)}
 
 
-def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
-               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> ASGIApp:
-    """The app for one saved model (a FastAPI app inside `DocumentedErrors`); loading errors surface here,
-    before any request."""
-    model_dir = Path(model_dir)
-    predictor = Predictor.from_dir(model_dir, backend)
-    description = predictor.describe()
-    batcher = MicroBatcher(predictor.scores, max_texts=max(limits.max_texts, limits.batch_texts),
-                           max_wait=limits.batch_wait_ms / 1000)
+@dataclass(frozen=True)
+class RequestModels:
+    """The JSON bodies of the API, with the limits of one server."""
 
+    predict: type[BaseModel]
+    trace: type[BaseModel]
+    explain: type[BaseModel]
+    predict_response: type[BaseModel]
+
+
+def request_models(limits: ServeLimits) -> RequestModels:
     Text = Annotated[str, StringConstraints(min_length=1, max_length=limits.max_chars)]
 
     class PredictRequest(BaseModel):
@@ -127,14 +128,21 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     class PredictResponse(BaseModel):
         predictions: list[Prediction]
 
-    app = FastAPI(title="seqclf", version=__version__,
-                  description=f"Sequence classifier `{model_dir.name}`: predictions and the pipeline trace.")
+    return RequestModels(PredictRequest, TraceRequest, ExplainRequest, PredictResponse)
+
+
+def _add_guards(app: FastAPI, limits: ServeLimits, access: ServeAccess) -> None:
+    """The body limit, the API key and CORS, outermost last."""
     app.add_middleware(BodyLimit, limit=limits.max_body_bytes)
     if access.api_key is not None:
         app.add_middleware(KeyRequired, key=access.api_key)
     if access.cors_origins:  # outermost: a preflight is answered before the key is asked for
         app.add_middleware(CORSMiddleware, allow_origins=list(access.cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """FastAPI's own errors and seqclf's in the documented shape."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -158,6 +166,22 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     async def unusable_input(request: Request, exc: SeqclfError) -> JSONResponse:
         return error(422, exc.problem, exc.field)
 
+
+def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
+               backend: BackendConfig = BackendConfig(), access: ServeAccess = ServeAccess()) -> ASGIApp:
+    """The app for one saved model (a FastAPI app inside `DocumentedErrors`); loading errors surface here,
+    before any request."""
+    model_dir = Path(model_dir)
+    predictor = Predictor.from_dir(model_dir, backend)
+    description = predictor.describe()
+    batcher = MicroBatcher(predictor.scores, max_texts=max(limits.max_texts, limits.batch_texts),
+                           max_wait=limits.batch_wait_ms / 1000)
+    bodies = request_models(limits)
+    app = FastAPI(title="seqclf", version=__version__,
+                  description=f"Sequence classifier `{model_dir.name}`: predictions and the pipeline trace.")
+    _add_guards(app, limits, access)
+    _add_error_handlers(app)
+
     @app.get("/health")
     def health() -> dict:
         return {"status": "ok", "model": description["name"], "format_version": description["format_version"],
@@ -167,13 +191,13 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     def model() -> dict:
         return description
 
-    @app.post("/v1/predict", response_model=PredictResponse, response_model_exclude_none=True)
-    async def predict(request: PredictRequest) -> dict:
+    @app.post("/v1/predict", response_model=bodies.predict_response, response_model_exclude_none=True)
+    async def predict(request: bodies.predict) -> dict:
         probabilities, tokens = await batcher(request.texts)  # with concurrent requests' texts, in one model call
         return {"predictions": predictor.answers(probabilities, tokens, request.top_k)}
 
     @app.post("/v1/trace")
-    async def trace(request: TraceRequest) -> dict:
+    async def trace(request: bodies.trace) -> dict:
         try:
             result = await run_in_threadpool(predictor.trace, request.text)
         except SeqclfError as exc:
@@ -181,7 +205,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
         return result.to_dict()
 
     @app.post("/v1/explain")
-    async def explain(request: ExplainRequest) -> dict:
+    async def explain(request: bodies.explain) -> dict:
         if request.label is not None and request.label not in predictor.classes:
             return error(422, f"unknown class {request.label!r} (one of: {', '.join(predictor.classes)})", "label")
         try:
