@@ -15,39 +15,33 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
 from seqclf.config import Config
-from seqclf.data.batching import BucketSampler, Chunking, sample_windows
+from seqclf.data.batching import Chunking
 from seqclf.data.tensors import pad_batch
 from seqclf.data.cache import CorpusCache
-from seqclf.data.encoded import EncodedData, class_indices, encode_file, encode_training_file, label_matrix
-from seqclf.data.readers import LABEL_ORDERS
-from seqclf.errors import ConfigError, DataError, SeqclfError
+from seqclf.data.encoded import EncodedData, encode_file, encode_training_file
+from seqclf.errors import ConfigError, SeqclfError
 from seqclf.fitted_state import FittedState
-from seqclf.ids import PAD_ID
 from seqclf.ids import EncodedCorpus
 from seqclf.inference import predict_logits, text_logits
 from seqclf.nn.classifier import Classifier, SequenceClassifier
 from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
-from seqclf.nn.pooling import WindowPooled
 from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
-from seqclf.text.vectors import VectorCoverage, read_vectors
-from seqclf.training.checkpoint import Checkpointing, load_member, save_member, training_fingerprint
+from seqclf.text.vectors import VectorCoverage
+from seqclf.training.checkpoint import load_member, save_member
 from seqclf.training.calibration import Calibration, calibrate
 from seqclf.training.combine import choose_combination
-from seqclf.training.distributed import Cluster, check_precision, join_cluster
+from seqclf.training.distributed import Cluster, join_cluster
+from seqclf.training.examples import Split, class_order, split_examples
 from seqclf.training.history import History
-from seqclf.training.loss import class_weights, count_correct, loss_function, summed_loss
+from seqclf.training.member import train_member
 from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
-from seqclf.training.optim import build_optimizer
-from seqclf.training.schedules import lr_multiplier
-from seqclf.training.settings import TrainConfig
 from seqclf.training.thresholds import choose_thresholds
 from seqclf.training.thresholds import summary as thresholds_summary
-from seqclf.training.trainer import Batch, Callback, EarlyStopping, KeepBest, ReduceOnPlateau, Trainer
+from seqclf.training.trainer import Callback
 
 
 class RunReport(Callback):
@@ -80,15 +74,6 @@ class Fitted:
     fingerprints: list[str]  # under torchrun: every process's weights fingerprint, in rank order (all equal)
     validation: dict | None  # accuracy and loss of the final model on the validation data (before calibration)
     calibration: Calibration | None  # the temperature fitted on the validation data, if calibrate
-
-
-@dataclass
-class _Split:
-    """The training examples, and the validation examples with their class indices (if any)."""
-
-    train: Labeled
-    valid: Labeled | None
-    fingerprint: str  # of the data, the split and the vocabulary (for resume)
 
 
 def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str | Path,
@@ -132,7 +117,7 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
         _note(reports, "multi-label: the trace's acc columns are subset accuracy (every label of a text right, at "
                        "probability 0.5); thresholds are chosen after training")
     classes = class_order(train.label_names, config.data.label_order)
-    data = _split(tokenizer, train, valid, classes, settings, multi_label)
+    data = split_examples(tokenizer, train, valid, classes, settings, multi_label)
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
     _note(reports, long_texts_note(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all",
@@ -151,7 +136,7 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
                   same_weights_everywhere(model, cluster), validation, fitted_calibration)
 
 
-def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str], data: _Split, cluster: Cluster,
+def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str], data: Split, cluster: Cluster,
                    callbacks: Sequence[Callback], reports: list[RunReport], checkpoint_dir: str | Path | None,
                    resume: bool, chunking: Chunking | None
                    ) -> tuple[list[SequenceClassifier], History, VectorCoverage | None]:
@@ -171,7 +156,7 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
             model.load_state_dict(finished[0])
             history = finished[1]
         else:
-            model, history, coverage = _train_member(config, seed, member, tokenizer, classes, data, cluster,
+            model, history, coverage = train_member(config, seed, member, tokenizer, classes, data, cluster,
                                                      callbacks, directory, resume, chunking)
             if directory is not None and config.model.combined and cluster.is_main:
                 save_member(directory, member, config, data.fingerprint, model, history)
@@ -204,7 +189,7 @@ def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | No
             f"logits); {how}")
 
 
-def _calibrated(model: Classifier, config: Config, data: _Split, chunking: Chunking | None,
+def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunking | None,
                 reports: list[RunReport]) -> Calibration | None:
     """With `calibrate` (single-label, validation data at hand): the temperature fitted, set on `model`."""
     if not config.train.calibrate or data.valid is None or config.data.multi_label:
@@ -235,109 +220,12 @@ def fit_ngrams(config: Config, tokenizer: WordTokenizer, train: EncodedData,
                valid: EncodedData | float | None = None) -> tuple[NgramEvidence, float]:
     """The n-gram evidence `fit` would combine, fitted on its own (with its L2 penalty)."""
     classes = class_order(train.label_names, config.data.label_order)
-    data = _split(tokenizer, train, valid, classes, config.train, multi_label=False)
+    data = split_examples(tokenizer, train, valid, classes, config.train, multi_label=False)
     return fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, data.valid, config.train.ngram_l2)
 
 
-def _split(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None, classes: list[str],
-           settings: TrainConfig, multi_label: bool) -> _Split:
-    targets_of = label_matrix if multi_label else class_indices  # (N, C) 0/1 label sets, or (N,) classes
-    targets = torch.from_numpy(targets_of(train, classes))
-    train_indices, valid_indices = split(len(train), valid, settings)
-    fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
-    labeled = Labeled(train.corpus, train_indices, targets[train_indices])
-    if isinstance(valid, EncodedData):
-        return _Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), torch.from_numpy(targets_of(valid, classes))),
-                      fingerprint)
-    if valid_indices is not None:
-        return _Split(labeled, Labeled(train.corpus, valid_indices, targets[valid_indices]), fingerprint)
-    return _Split(labeled, None, fingerprint)
-
-
-def _train_member(config: Config, seed: int, member: int, tokenizer: WordTokenizer, classes: list[str], data: _Split,
-                  cluster: Cluster, callbacks: Sequence[Callback], directory: Path | None, resume: bool,
-                  chunking: Chunking | None) -> tuple[SequenceClassifier, History, VectorCoverage | None]:
-    """One sequence model, trained as the settings say: the loop of a single model."""
-    settings = config.train
-    autocast_dtype = check_precision(settings.precision, cluster.device)
-    torch.manual_seed(seed)
-    # NCCL cannot all-reduce sparse gradients, and MPS has no sparse kernels: dense embedding updates there
-    sparse = settings.sparse_embedding and cluster.device.type != "mps" and not (
-        cluster.distributed and cluster.backend == "nccl")
-    model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes), sparse_gradients=sparse)
-    model.multi_label = config.data.multi_label
-    coverage = load_vectors(model, tokenizer, settings) if settings.vectors else None
-    model.to(cluster.device)
-    devices = [cluster.device.index] if cluster.device.type == "cuda" else None
-    # DDP starts every process from rank 0's weights and averages the gradients of each step
-    trained = DistributedDataParallel(model, device_ids=devices) if cluster.distributed else model
-    if cluster.rank:
-        torch.manual_seed(seed + cluster.rank)  # each process its own dropout
-    train, valid = data.train, data.valid
-    steps = -(-len(train.indices) // settings.batch_size)
-    stopping = [EarlyStopping(settings.patience)] if settings.patience and valid is not None else []
-    schedule = lr_multiplier(settings.lr_schedule, settings.warmup, total_steps=steps * settings.epochs)
-    plateau, keep_best = ReduceOnPlateau(), KeepBest(model)
-    optimizer = build_optimizer(model, settings.lr, settings.weight_decay)
-    sampler = BucketSampler(train.corpus.lengths[train.indices], settings.batch_size, seed, cluster.rank,
-                            cluster.world_size)
-    run = Checkpointing(directory, config, data.fingerprint, model, optimizer, sampler, keep_best, plateau,
-                        member) if directory is not None else None
-    progress = run.restore() if run is not None and resume else None
-    weights = class_weights(train.targets, len(classes), settings.class_weight)
-    # long_text=chunk, window_training=all: a batch is its texts' windows, their logits pooled per text as at prediction
-    every_window = chunking is not None and settings.window_training == "all"
-    trainer = Trainer(
-        model=WindowPooled(trained, chunking.pooling) if every_window else trained,
-        optimizer=optimizer,
-        loss_fn=loss_function(settings.label_smoothing, None if weights is None else weights.to(cluster.device),
-                              model.multi_label),
-        max_grad_norm=settings.max_grad_norm,
-        lr_multiplier=lambda step: schedule(step) * plateau.scale,
-        callbacks=[*callbacks, keep_best, *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
-        checkpoint=run.save if run is not None and cluster.is_main else None,
-        checkpoint_every=settings.checkpoint_every,
-        sum_over_processes=cluster.sum,
-        autocast_dtype=autocast_dtype,
-    )
-    if progress is not None:
-        for callback in (*callbacks, *stopping):
-            callback.on_resume(progress)
-
-    def batches(epoch: int):
-        random_windows = np.random.default_rng([seed, epoch, cluster.rank])  # window_training=random
-        for positions in sampler.epoch():
-            indices = train.indices[positions]
-            owners = None
-            if chunking is None:
-                ids, batch_lengths = pad_batch(train.corpus, indices)  # (B, T), (B,)
-            elif every_window:
-                pieces, owners, _ = chunking.windows(train.corpus, indices)
-                ids, batch_lengths = pad_batch(pieces, np.arange(len(pieces)))  # (W, T), (W,)
-            else:
-                sampled = sample_windows(train.corpus, indices, chunking.max_len, random_windows)
-                ids, batch_lengths = pad_batch(sampled, np.arange(len(indices)))  # (B, T), (B,)
-            inputs = (ids, batch_lengths) if owners is None else (ids, batch_lengths, torch.from_numpy(owners))
-            yield Batch(tuple(cluster.to_device(tensor) for tensor in inputs),
-                        cluster.to_device(train.targets[positions]), int(batch_lengths.sum()))
-
-    def validate() -> tuple[float, float]:
-        """Each process scores its share of the validation data; the sums make the global figures."""
-        share = np.arange(len(valid.indices))[cluster.rank :: cluster.world_size]
-        loss_sum = correct = 0.0
-        if len(share):
-            logits = text_logits(model, valid.corpus, valid.indices[share], chunking)  # (n, C)
-            loss_sum = summed_loss(logits, valid.targets[share])
-            correct = count_correct(logits, valid.targets[share]).item()
-        loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
-        return loss_sum / count, correct / count
-
-    history = trainer.fit(settings.epochs, batches, steps, validate if valid is not None else None, progress)
-    return model.eval(), history, coverage
-
-
 def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordTokenizer, classes: list[str],
-             data: _Split, reports: list[RunReport],
+             data: Split, reports: list[RunReport],
              fitted_ngrams: tuple[NgramEvidence, float] | None) -> tuple[Classifier, dict, dict | None]:
     """The final model: the single sequence model, or the ensemble with its combination chosen on the
     validation data (what was chosen: `FittedState`'s combine, ngram_weight and ngram_l2)."""
@@ -395,39 +283,3 @@ def same_weights_everywhere(model: Classifier, cluster: Cluster) -> list[str]:
     return fingerprints
 
 
-def class_order(first_seen: list[str], order: str) -> list[str]:
-    """The classes, in the model's output order, from the training labels in first-seen order."""
-    if not first_seen:
-        raise DataError("no training examples", field="texts")
-    if len(first_seen) < 2:
-        raise DataError(f"the training data has only one class ({first_seen[0]!r})", field="labels",
-                        hint="a classifier needs examples of at least two classes")
-    return list(LABEL_ORDERS[order](first_seen))
-
-
-def split(n: int, valid: EncodedData | float | None, settings: TrainConfig) -> tuple[np.ndarray, np.ndarray | None]:
-    """Indices to train on and, when holding out a fraction, indices to validate on."""
-    if isinstance(valid, EncodedData):
-        return np.arange(n), None
-    fraction = settings.valid_fraction if valid is None else float(valid)
-    if not 0 <= fraction < 1:
-        raise DataError(f"a held-out fraction must be in [0, 1), got {fraction}", field="valid")
-    n_valid = int(round(n * fraction))
-    if n_valid == 0:
-        return np.arange(n), None
-    order = np.random.default_rng(settings.seed).permutation(n)
-    return order[n_valid:], order[:n_valid]
-
-
-def load_vectors(model: SequenceClassifier, tokenizer: WordTokenizer, settings: TrainConfig) -> VectorCoverage:
-    """Start the embedding from pretrained vectors where the vocabulary has them."""
-    table, found, coverage = read_vectors(settings.vectors, tokenizer.vocabulary(), tokenizer.vocab_size)
-    embed_dim = model.embedding.embedding_dim
-    if coverage.dimension != embed_dim:
-        raise ConfigError(f"the vectors have dimension {coverage.dimension}, embed_dim is {embed_dim}",
-                          field="embed_dim", hint=f"pass --embed-dim {coverage.dimension}")
-    found[PAD_ID] = False  # <pad> stays zero
-    with torch.no_grad():
-        model.embedding.weight[torch.from_numpy(found)] = torch.from_numpy(table[found])
-    model.embedding.weight.requires_grad_(not settings.freeze_vectors)
-    return coverage

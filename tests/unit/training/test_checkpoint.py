@@ -5,7 +5,7 @@ import pytest
 import torch
 from helpers import TINY
 
-import seqclf.training.recipe as recipe
+import seqclf.training.member as member
 from seqclf import ModelDirError, TextClassifier
 from seqclf.artifacts import CHECKPOINT
 from seqclf.training.checkpoint import load_checkpoint
@@ -29,13 +29,13 @@ class PoisonAt(Callback):
 
 def test_nan_loss_stops_with_a_clear_error_and_keeps_the_last_good_checkpoint(demo_data, tmp_path, monkeypatch):
     texts, labels = demo_data
-    holder, real_model = {}, recipe.SequenceClassifier
+    holder, real_model = {}, member.SequenceClassifier
 
     def capture(*args, **kwargs):
         holder["model"] = real_model(*args, **kwargs)
         return holder["model"]
 
-    monkeypatch.setattr(recipe, "SequenceClassifier", capture)
+    monkeypatch.setattr(member, "SequenceClassifier", capture)
     clf = TextClassifier(**{**TINY, "epochs": 3})
     with pytest.raises(NonFiniteLoss, match=r"loss became nan at epoch 2, step 4.*last checkpoint is kept"):
         clf.fit(texts, labels, checkpoint_dir=tmp_path, callbacks=[PoisonAt(holder, epoch=2, step=3)])
