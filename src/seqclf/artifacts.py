@@ -40,14 +40,12 @@ from seqclf.errors import ConfigError, ModelDirError, SeqclfWarning
 from seqclf.fileio import Writer, locked, replace_directory, resolved, sha256_of
 from seqclf.fitted_state import FittedState
 from seqclf.model_dir_safety import refuse_unsafe_files
-from seqclf.nn.settings import ModelConfig
 from seqclf.older_formats import split_fitted
 from seqclf.text.tokenizer import WordTokenizer
+from seqclf.weights_file import WeightsFile
 from seqclf.training.history import History
 
 if TYPE_CHECKING:
-    import torch
-
     from seqclf.nn.classifier import Classifier
 
 # 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence; 4: fitted.json
@@ -83,34 +81,6 @@ def is_seqclf_file(name: str) -> bool:
 def onnx_path(directory: Path, quantize: str | None) -> Path:
     """Where `seqclf export` writes the graph by default, and where `--backend onnx` looks for it."""
     return directory / (ONNX_INT8 if quantize else ONNX)
-
-
-@dataclass(frozen=True)
-class WeightsFile:
-    """A checked directory's model.safetensors, read into a model only when one is needed."""
-
-    path: Path
-    config: ModelConfig
-    fitted: FittedState
-
-    def load(self) -> Classifier:
-        """The model with these weights (PyTorch is imported here); a mismatch with the config is an error."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        from seqclf.nn.ensemble import build_classifier
-
-        try:
-            model = build_classifier(self.config, self.fitted)
-        except ConfigError as exc:
-            raise ModelDirError(exc.problem, path=self.path.parent / CONFIG, field=exc.field) from None
-        try:
-            weights = load_file(str(self.path))
-        except (SafetensorError, OSError) as exc:
-            raise ModelDirError(f"cannot read the weights: {exc}", path=self.path) from None
-        _check_weights(weights, model, self.path)
-        model.load_state_dict(weights)
-        return model.eval()
 
 
 @dataclass
@@ -246,7 +216,7 @@ def load(directory: str | Path) -> ModelParts:
         history = History.from_jsonl(metrics.read_text("utf-8")) if metrics.is_file() else History()
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
-    return ModelParts(config, fitted, tokenizer, classes, WeightsFile(directory / WEIGHTS, config.model, fitted),
+    return ModelParts(config, fitted, tokenizer, classes, WeightsFile(directory / WEIGHTS, config.model, fitted, directory / CONFIG),
                       history, format_version=version)
 
 
@@ -312,17 +282,3 @@ def _read_json(path: Path, kind: type) -> object:
     if not isinstance(value, kind):
         raise ModelDirError(f"expected a JSON {kind.__name__}", path=path)
     return value
-
-
-def _check_weights(weights: dict[str, torch.Tensor], model: Classifier, path: Path) -> None:
-    expected = model.state_dict()
-    missing, unexpected = sorted(set(expected) - set(weights)), sorted(set(weights) - set(expected))
-    if missing or unexpected:
-        raise ModelDirError(f"weights do not match the config: missing {missing[:3]}, unexpected {unexpected[:3]}",
-                            path=path, hint="config.json and model.safetensors come from different models")
-    for name, tensor in expected.items():
-        if weights[name].shape != tensor.shape:
-            raise ModelDirError(f"shape {tuple(weights[name].shape)} but the config implies {tuple(tensor.shape)}",
-                                path=path, field=name, hint="config.json and model.safetensors do not match")
-        if weights[name].dtype != tensor.dtype:
-            raise ModelDirError(f"dtype {weights[name].dtype}, expected {tensor.dtype}", path=path, field=name)
