@@ -32,9 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 from helpers import question_sentence_pairs  # noqa: E402  (the test's pairs, built one way)
 
-from seqclf import artifacts  # noqa: E402
+from seqclf import TextClassifier, artifacts  # noqa: E402
 from seqclf.data.readers import read_dataset  # noqa: E402
-from seqclf.predictor import Predictor  # noqa: E402
 from seqclf.training.metrics import multi_label_report  # noqa: E402
 from seqclf.training.thresholds import choose_thresholds  # noqa: E402
 
@@ -156,7 +155,7 @@ def long_texts(model_dir: Path, test: tuple[list[str], list[list[str]]], work: P
     inputs.write_text("\n".join(texts) + "\n", encoding="utf-8")
     figures = {"max_len": max_len, "tokens": (int(tokens.min()), float(tokens.mean()), int(tokens.max()))}
     for name, directory in (("truncate", model_dir), ("chunk", chunk_dir)):
-        predictor = Predictor.from_dir(directory)
+        predictor = TextClassifier.load(directory)
         predictor.predict_proba(texts[:10])  # warm
         inner = []
         for _ in range(3):

@@ -31,9 +31,8 @@ def p50_us(call, texts: list[str]) -> float:
 
 def session_of(clf: TextClassifier):
     """The ONNX Runtime session behind a classifier, wherever this version keeps it."""
-    holder = getattr(clf, "predictor", None)
-    engine = getattr(holder, "engine", None) if holder is not None else getattr(clf, "_predictor", None)
-    return engine.session
+    holder = getattr(clf, "predictor", clf)  # before the one model object: clf.predictor.engine
+    return holder.engine.session
 
 
 def main() -> None:

@@ -10,11 +10,10 @@ import importlib
 from seqclf.errors import ConfigError, DataError, ModelDirError, SeqclfError
 from seqclf.version import __version__
 
-_LAZY = {"TextClassifier": "seqclf.api", "NotFittedError": "seqclf.api", "Predictor": "seqclf.predictor",
-         "Config": "seqclf.config"}
+_LAZY = {"TextClassifier": "seqclf.api", "NotFittedError": "seqclf.api", "Config": "seqclf.config"}
 
-__all__ = ["TextClassifier", "Predictor", "Config", "SeqclfError", "DataError", "ConfigError", "ModelDirError",
-           "NotFittedError", "__version__"]
+__all__ = ["TextClassifier", "Config", "SeqclfError", "DataError", "ConfigError", "ModelDirError", "NotFittedError",
+           "__version__"]
 
 
 def __getattr__(name: str) -> object:

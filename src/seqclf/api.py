@@ -1,8 +1,13 @@
-"""`TextClassifier`: the Python API, an estimator in scikit-learn's manner.
+"""`TextClassifier`: the one model object, an estimator in scikit-learn's manner and fastText's one model.
 
-It holds settings until `fit`, which hands them to the training recipe (`seqclf.training.recipe`);
-afterwards every prediction, view and report is the `Predictor`'s (`seqclf.predictor`), and saving
-is the model directory's (`seqclf.artifacts`). This module only delegates.
+Until `fit` it holds settings; `fit` (the training recipe, `seqclf.training.recipe`) and `load` (a model
+directory, `seqclf.artifacts`) both give it the same fitted parts: settings, fitted state, tokenizer and
+network (`ModelParts`), run by one backend (`BackendConfig`: PyTorch or ONNX Runtime, float32 or int8).
+The Python API, the command line and the HTTP server all use it. Whatever the backend, tokenization,
+batching and everything after the logits are the same code here; the trace and the data-flow table show
+the float32 PyTorch model, whose stages they explain. Evaluation (`seqclf.evaluation`), attributions
+(`seqclf.explain.Explainer`) and export (`seqclf.deploy.onnx_export`) are functions of the model; the
+methods of those names are one-line conveniences.
 """
 from __future__ import annotations
 
@@ -13,34 +18,42 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqclf import artifacts
+from seqclf import artifacts, evaluation, outputs, views
+from seqclf.answers import answers, labels_over_thresholds
 from seqclf.artifacts import ModelParts
 from seqclf.config import Config
+from seqclf.data.batching import Chunking
 from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.formats import BadRow
-from seqclf.data.readers import Dataset, dataset_from_lists, input_from_argument, read_dataset, read_inputs
-from seqclf.errors import SeqclfError
+from seqclf.data.readers import dataset_from_lists
+from seqclf.deploy.backend import BACKENDS, BackendConfig, build_engine
+from seqclf.deploy.quantize import QUANTIZATIONS
+from seqclf.errors import DataError, SeqclfError
+from seqclf.fields import check_choice
 from seqclf.fitted_state import FittedState
 from seqclf.ids import EncodedCorpus
-from seqclf.nn.classifier import Classifier
-from seqclf.predictor import EXPLAIN_STEPS, MIN_COUNT, TOP_WORDS, BackendConfig, Predictor
-from seqclf.text.tokenizer import WordTokenizer
-from seqclf.text.vectors import VectorCoverage
-from seqclf.trace import DataFlow, PredictionTrace
-from seqclf.training.distributed import Cluster
 from seqclf.training.history import History
-from seqclf.training.recipe import Fitted, fit
-from seqclf.training.trainer import Callback
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, not with this module
     from seqclf.deploy.onnx_export import ExportReport
+    from seqclf.explain import Explainer, Explanation
+    from seqclf.nn.classifier import Classifier
+    from seqclf.text.tokenizer import WordTokenizer
+    from seqclf.text.vectors import VectorCoverage
     from seqclf.training.calibration import Calibration
-    from seqclf.explain import Explanation
+    from seqclf.trace import DataFlow, PredictionTrace
+    from seqclf.training.distributed import Cluster
+    from seqclf.training.recipe import Fitted
+    from seqclf.training.trainer import Callback
 
-# Reading data is part of the public surface too: the command line reads through these.
-__all__ = ["TextClassifier", "NotFittedError", "BadRow", "Dataset", "read_dataset", "read_inputs",
-           "input_from_argument"]
+__all__ = ["TextClassifier", "NotFittedError", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "LONG_TEXT_SETTINGS",
+           "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT"]
 Labeled = tuple[Sequence[str], Sequence[object]]
+EXPLAIN_STEPS = 50  # points of the integral, by default
+TOP_WORDS = 20  # words per class, by default
+MIN_COUNT = 5  # occurrences a word needs to be ranked among the top words, by default
+# How a model reads texts longer than max_len: settings a saved model may be told to read otherwise.
+LONG_TEXT_SETTINGS = ("long_text", "window_stride", "window_pooling")
 
 
 class NotFittedError(SeqclfError):
@@ -51,12 +64,13 @@ class TextClassifier:
     """Raw text in, labels out. Settings are config field names: `TextClassifier(max_len=10, embed_dim=50)`."""
 
     def __init__(self, config: Config | None = None, **settings: object) -> None:
-        self.config = (config or Config()).updated(settings)
+        self.config = (config or Config()).updated(settings)  # what was asked for; training never changes it
         self.vectors_coverage: VectorCoverage | None = None
         self.validation: dict | None = None  # the fitted model's validation accuracy and loss
         self.calibration: Calibration | None = None  # the temperature fitted on the validation data
-        self.cluster = Cluster()  # where the last fit ran (under torchrun: this process's rank)
-        self._predictor: Predictor | None = None
+        self.cluster: Cluster | None = None  # where the last fit ran (under torchrun: this process's rank)
+        self.backend, self.directory = BackendConfig(), None
+        self._parts: ModelParts | None = None
 
     # -- training -------------------------------------------------------------------------------
 
@@ -82,129 +96,204 @@ class TextClassifier:
     def fit_encoded(self, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
                     callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
                     resume: bool = False, cluster: Cluster | None = None) -> TextClassifier:
-        """Train on data already through stage 2 (`seqclf.data.encoded`: lists, or files via the cache).
+        """Train on data already through stage 2 (`seqclf.data.encoded`). Under `torchrun` every process calls
+        this with the same data and all end with the same weights (`seqclf.training.recipe`)."""
+        from seqclf.training.recipe import fit
 
-        Under `torchrun` every process calls this with the same data: each trains on its share of
-        every batch (DistributedDataParallel), metrics are summed over the processes, and all end
-        with the same weights (`seqclf.training.recipe`)."""
         return self._adopt(fit(self.config, tokenizer, train, valid, cluster=cluster, callbacks=callbacks,
                                checkpoint_dir=checkpoint_dir, resume=resume))
 
     @classmethod
     def from_fitted(cls, fitted: Fitted) -> TextClassifier:
-        """The classifier of a model the training recipe fitted."""
         return cls(fitted.config)._adopt(fitted)
 
     def _adopt(self, fitted: Fitted) -> TextClassifier:
-        self.config, self.vectors_coverage, self.cluster = fitted.config, fitted.coverage, fitted.cluster
+        self.vectors_coverage, self.cluster = fitted.coverage, fitted.cluster
         self.validation, self.calibration = fitted.validation, fitted.calibration
-        self._predictor = Predictor(ModelParts(fitted.config, fitted.state, fitted.tokenizer, fitted.classes, fitted.model,
-                                               fitted.history))
+        return self._run(ModelParts(fitted.config, fitted.state, fitted.tokenizer, fitted.classes, fitted.model,
+                                    fitted.history), BackendConfig(), None)
+
+    def _run(self, parts: ModelParts, backend: BackendConfig, directory: Path | None) -> TextClassifier:
+        """From now on: these fitted parts, run by `backend` (`directory`: where they were loaded from)."""
+        self._parts, self.config, self.backend, self.directory = parts, parts.config, backend, directory
+        self.engine = build_engine(parts, directory, backend)
+        self.chunking = Chunking.of(parts.config.tokenizer, parts.tokenizer.max_len)
+        self.thresholds = np.asarray(parts.fitted.thresholds or [], dtype=np.float32)  # (C,) multi-label
+        self._explainer: Explainer | None = None
         return self
+
+    @property
+    def explainer(self) -> Explainer:
+        """Attributions of this model (made when first asked for: they need PyTorch and Captum)."""
+        from seqclf.explain import Explainer
+
+        if self._explainer is None:
+            parts = self.fitted
+            self._explainer = Explainer(lambda: parts.model, parts.tokenizer, parts.classes,
+                                        None if self.backend == BackendConfig() else self.backend.describe())
+        return self._explainer
+
+    # -- files ------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, directory: str | Path, backend: str | BackendConfig = "torch", quantize: str | None = None,
+             onnx_file: str | Path | None = None) -> TextClassifier:
+        """A saved model (checked whole by `artifacts.load`). `backend="onnx"` predicts with ONNX Runtime from
+        the file `seqclf export` wrote (DIR/model.onnx, or DIR/model.int8.onnx with `quantize="int8"`, or
+        `onnx_file`); `quantize="int8"` with the torch backend quantizes the PyTorch model dynamically."""
+        settings = backend if isinstance(backend, BackendConfig) else BackendConfig(
+            backend, quantize, None if onnx_file is None else str(onnx_file))
+        parts = artifacts.load(directory)
+        return cls(parts.config)._run(parts, settings, Path(directory))
+
+    def save(self, directory: str | Path, *, skipped_rows: Sequence[BadRow] = ()) -> Path:
+        """Write the model directory (atomically; files seqclf did not write there are kept). Returns its
+        real path. `skipped_rows`: data rows the training left out, listed in skipped_rows.jsonl."""
+        return artifacts.save(directory, replace(self.fitted, skipped_rows=list(skipped_rows)))
+
+    def use_backend(self, settings: BackendConfig, directory: Path | None = None) -> TextClassifier:
+        """Predict with another engine from now on (see `seqclf.deploy.backend`)."""
+        return self._run(self.fitted, settings, directory or self.directory)
+
+    def reading_long_texts(self, settings: dict) -> TextClassifier:
+        """The same model (same weights and backend) reading texts longer than max_len as `settings` say, e.g.
+        {"long_text": "chunk"} for a model trained with truncation."""
+        unknown = sorted(set(settings) - set(LONG_TEXT_SETTINGS))
+        if unknown:
+            raise DataError(f"not a setting of how long texts are read: {', '.join(unknown)}", field=unknown[0],
+                            hint="one of: " + ", ".join(LONG_TEXT_SETTINGS))
+        config = self.fitted.config.updated(settings, source="long-text settings")
+        return TextClassifier(config)._run(replace(self.fitted, config=config), self.backend, self.directory)
 
     # -- the fitted model -------------------------------------------------------------------------
 
     @property
-    def predictor(self) -> Predictor:
-        if self._predictor is None:
+    def fitted(self) -> ModelParts:
+        """Settings, fitted state, tokenizer, classes, network and history of the fitted model."""
+        if self._parts is None:
             raise NotFittedError("this TextClassifier has no model yet", hint="call fit() or TextClassifier.load()")
-        return self._predictor
-
-    @property
-    def model(self) -> Classifier | None:
-        return None if self._predictor is None else self._predictor.parts.model
-
-    @property
-    def tokenizer(self) -> WordTokenizer | None:
-        return None if self._predictor is None else self._predictor.parts.tokenizer
+        return self._parts
 
     @property
     def fitted_state(self) -> FittedState:
         """What training learned besides the weights: the task, the resolved max_len, the temperature, the
         thresholds, the combination chosen (`seqclf.fitted_state`)."""
-        return self.predictor.parts.fitted
+        return self.fitted.fitted
+
+    @property
+    def model(self) -> Classifier | None:
+        return None if self._parts is None else self._parts.model
+
+    @property
+    def tokenizer(self) -> WordTokenizer | None:
+        return None if self._parts is None else self._parts.tokenizer
 
     @property
     def classes_(self) -> list[str]:
-        return [] if self._predictor is None else self._predictor.classes
+        return [] if self._parts is None else self._parts.classes
 
     @property
     def history(self) -> History:
-        return History() if self._predictor is None else self._predictor.parts.history
+        return History() if self._parts is None else self._parts.history
 
     @property
-    def backend(self) -> BackendConfig:
-        return BackendConfig() if self._predictor is None else self._predictor.backend
+    def tokenizer_file(self) -> Path | None:  # the model directory's tokenizer.json, an exported graph's ids
+        return None if self.directory is None else self.directory / artifacts.TOKENIZER
 
-    # -- prediction, views, reports: the Predictor's ---------------------------------------------
+    # -- predictions ----------------------------------------------------------------------------
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """(N, C) probabilities, rows sum to 1, columns in `classes_` order, rows in input order."""
-        return self.predictor.predict_proba(texts)
+        """(N, C) probabilities, columns in `classes_` order, rows in input order: rows sum to 1, or for a
+        multi-label model each is its label's own probability (they do not sum to 1)."""
+        return self.scores(texts)[0]
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        return self.predictor.predict(texts)
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(N, C) probabilities, and (N,) each text's tokens: all of them, or at least max_len + 1 if it is
+        longer than max_len (what tells that it was truncated)."""
+        if len(texts) == 0:
+            return np.zeros((0, len(self.fitted.classes)), dtype=np.float32), np.zeros(0, dtype=np.int64)
+        texts = dataset_from_lists(texts, None, source="texts").texts
+        tokenizer = self.fitted.tokenizer
+        corpus = tokenizer.encode_for_model(texts) if self.chunking is None else tokenizer.encode(texts)
+        return self.corpus_probabilities(corpus), corpus.offsets[1:] - corpus.offsets[:-1]  # (np.diff: slower)
+
+    def corpus_probabilities(self, corpus: EncodedCorpus) -> np.ndarray:
+        """(N, C) probabilities of an encoded corpus: the engine's, or with chunking those of the logits pooled
+        over each text's windows (which need every id: `WordTokenizer.encode`)."""
+        if self.chunking is None:
+            return self.engine.run(corpus)[1]
+        pieces, owners, _ = self.chunking.windows(corpus)
+        logits = outputs.pool_windows(self.engine.run(pieces)[0], owners, len(corpus), self.chunking.pooling)
+        return outputs.probabilities(logits, self.fitted_state.multi_label)
+
+    def predict(self, texts: Sequence[str]) -> list[str] | list[list[str]]:
+        """Each text's class; for a multi-label model, its list of labels (possibly empty)."""
+        probabilities = self.predict_proba(texts)
+        if self.fitted_state.multi_label:
+            return labels_over_thresholds(probabilities, self.thresholds, self.classes_)
+        return [self.classes_[i] for i in probabilities.argmax(axis=1)]
 
     def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
-        """Per text: {"label", "probabilities"} with the `top_k` most probable classes, most probable first."""
-        return self.predictor.predict_top(texts, top_k)
+        """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default), most
+        probable first. A multi-label model answers {"labels", "probabilities", "note"}: the labels over their
+        thresholds and each label's own probability. A text longer than max_len also gets "truncated": true (only
+        its first max_len tokens were read) or, with chunking, "windows" (how many were read)."""
+        return self.answers(*self.scores(texts), top_k)
 
-    def evaluate(self, texts: Sequence[str], labels: Sequence[object], errors: int = 0) -> dict:
-        """Accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix, the calibration and,
-        with `errors`, the that many most confident mistakes."""
-        return self.predictor.evaluate(texts, labels, errors)
+    def answers(self, probabilities: np.ndarray, tokens: np.ndarray, top_k: int | None = None) -> list[dict]:
+        """`predict_top`'s answers from (N, C) probabilities and (N,) token counts already computed."""
+        return answers(probabilities, tokens, self.classes_, self.fitted.tokenizer.max_len, self.chunking,
+                       self.thresholds if self.fitted_state.multi_label else None, top_k)
 
-    def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
-        return self.predictor.evaluate_encoded(data, errors)
+    def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:
+        """One result per input, in order: `predict_top`'s for a text, None for a row that has none."""
+        texts = [row for row in inputs if isinstance(row, str)]
+        results = iter(self.predict_top(texts, top_k) if texts else [])
+        return [next(results) if isinstance(row, str) else None for row in inputs]
+
+    # -- views and reports ------------------------------------------------------------------------
 
     def trace(self, text: str) -> PredictionTrace:
-        """One text through every stage, with the real values each stage produced."""
-        return self.predictor.trace(text)
-
-    def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
-        """Each text's token attributions to the logit of `label` (default: the class predicted), by
-        Integrated Gradients on the embeddings (see `Predictor.explain`)."""
-        return self.predictor.explain(texts, label, steps)
-
-    def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS, min_count: int = MIN_COUNT) -> dict:
-        """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
-        return self.predictor.top_words(texts, top, steps, min_count)
+        """One text through every stage, with the real values each stage produced (`seqclf.views`)."""
+        return views.trace(self, text)
 
     def data_flow(self, texts: Sequence[str]) -> DataFlow:
-        """The shape of the whole data set after each stage."""
-        return self.predictor.data_flow(texts)
+        """The shape of the whole data set after each stage (`seqclf.views`)."""
+        return views.data_flow(self, texts)
 
-    def data_flow_encoded(self, corpus: EncodedCorpus) -> DataFlow:
-        return self.predictor.data_flow_encoded(corpus)
+    def data_flow_encoded(self, corpus: EncodedCorpus, example: str | None = None) -> DataFlow:
+        return views.data_flow_encoded(self, corpus, example)
 
-    # -- files ------------------------------------------------------------------------------------
+    def describe(self) -> dict:
+        """The model as data (`seqclf.views.describe`): what `GET /v1/model` answers."""
+        return views.describe(self)
 
-    def save(self, directory: str | Path, *, skipped_rows: Sequence[BadRow] = ()) -> Path:
-        """Write the model directory (atomically; files seqclf did not write there are kept). Returns its
-        real path. `skipped_rows`: data rows the training left out, listed in skipped_rows.jsonl."""
-        return artifacts.save(directory, replace(self.predictor.parts, skipped_rows=list(skipped_rows)))
+    def evaluate(self, texts: Sequence[str], labels: Sequence[object], errors: int = 0) -> dict:
+        return evaluation.evaluate(self, texts, labels, errors)
 
-    @classmethod
-    def load(cls, directory: str | Path, backend: str = "torch", quantize: str | None = None,
-             onnx_file: str | Path | None = None) -> TextClassifier:
-        """A saved model. `backend="onnx"` predicts with ONNX Runtime from the file `seqclf export`
-        wrote (DIR/model.onnx, or DIR/model.int8.onnx with `quantize="int8"`, or `onnx_file`);
-        `quantize="int8"` with the torch backend quantizes the PyTorch model dynamically."""
-        settings = BackendConfig(backend, quantize, None if onnx_file is None else str(onnx_file))
-        return cls.from_predictor(Predictor.from_dir(directory, settings))
+    def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
+        return evaluation.evaluate_encoded(self, data, errors)
 
-    @classmethod
-    def from_predictor(cls, predictor: Predictor) -> TextClassifier:
-        clf = cls(predictor.parts.config)
-        clf._predictor = predictor
-        return clf
+    def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
+        """Each text's token attributions to the logit of `label` (by default, the class predicted): Integrated
+        Gradients on the embeddings from an all-<pad> baseline, `steps` points, with the convergence delta.
+        Gradients need the PyTorch model: whatever the backend, the float32 PyTorch model is explained."""
+        return self.explainer.explain(dataset_from_lists(texts, None, source="texts").texts, label, steps)
 
-    def use_backend(self, settings: BackendConfig, directory: Path | None = None) -> TextClassifier:
-        """Predict with another engine from now on (see `seqclf.deploy.backend`)."""
-        self._predictor = Predictor(self.predictor.parts, settings, directory or self.predictor.directory)
-        return self
+    def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS,
+                  min_count: int = MIN_COUNT) -> dict:
+        """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
+        return self.explainer.top_words(dataset_from_lists(texts, None, source="texts").texts, top, steps, min_count)
 
     def export_onnx(self, path: str | Path | None = None, quantize: str | None = None) -> ExportReport:
-        """Write the model as an ONNX graph, checked against PyTorch in ONNX Runtime; `quantize="int8"`
-        writes the int8 graph (see `Predictor.export_onnx`)."""
-        return self.predictor.export_onnx(path, quantize)
+        """Write the model (ids and attention mask to logits and probabilities) as an ONNX graph, checked
+        against PyTorch in ONNX Runtime; `quantize="int8"` writes the int8 graph. `path` defaults to
+        model.onnx (model.int8.onnx) in the model directory."""
+        from seqclf.deploy.onnx_export import export_onnx
+
+        check_choice("quantize", quantize, QUANTIZATIONS, allow_none=True)
+        if path is None and self.directory is None:
+            raise DataError("no model directory to export into", field="path", hint="give a path")
+        parts = self.fitted
+        return export_onnx(parts.model.on_cpu(), parts.classes, parts.tokenizer.max_len,
+                           path or artifacts.onnx_path(self.directory, quantize), quantize, self.chunking)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from seqclf.config import FIELD_HELP, FIELD_SECTION, FIELD_TYPES, SECTIONS, Config, preset_names
 from seqclf.console import PREDICTION_WRITERS
 from seqclf.errors import SeqclfError
-from seqclf.predictor import BACKENDS, EXPLAIN_STEPS, LONG_TEXT_SETTINGS, MIN_COUNT, QUANTIZATIONS, TOP_WORDS
+from seqclf.api import BACKENDS, EXPLAIN_STEPS, LONG_TEXT_SETTINGS, MIN_COUNT, QUANTIZATIONS, TOP_WORDS
 from seqclf.version import __version__
 
 # `--help`'s group of each settings section (`seqclf.config.SECTIONS`, in the pipeline's order).

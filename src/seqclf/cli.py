@@ -21,8 +21,8 @@ from seqclf.console import (LiteralConsole, classes_text, emphasized, headline, 
                             print_evaluation, print_label_issues, print_predictions, print_top_words,
                             warnings_as_lines)
 from seqclf.errors import SeqclfError, WriteError
-from seqclf.predictor import (LONG_TEXT_SETTINGS, BackendConfig, Predictor, input_from_argument, read_dataset,
-                              read_inputs)
+from seqclf.api import LONG_TEXT_SETTINGS, BackendConfig, TextClassifier
+from seqclf.reading import input_from_argument, read_dataset, read_inputs
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
 
@@ -55,7 +55,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
-    from seqclf.api import TextClassifier
     from seqclf.report import ConsoleReport
     from seqclf.runs import demo_corpus, writing
 
@@ -137,20 +136,20 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
         from seqclf.runs import check_output_directory
 
         check_output_directory(args.out)
-    predictor = _load(args, err)
-    data = read_dataset(args.data, predictor.parts.config.updated(_flags(args, DATA_FIELDS)).data)
+    model = _load(args, err)
+    data = read_dataset(args.data, model.fitted.config.updated(_flags(args, DATA_FIELDS)).data)
     err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.multi_label)})")
     if data.skipped:  # every one of them: evaluate writes no file to list them in
         err.print(f"skipped {len(data.skipped)} bad rows:")
         for row in data.skipped:
             err.print(f"  {row.message()}")
-    report = predictor.evaluate(data.texts, data.labels, errors=args.errors or 0)
+    report = model.evaluate(data.texts, data.labels, errors=args.errors or 0)
     if data.skipped:
         report["skipped_rows"] = [row.to_dict() for row in data.skipped]
     if args.json:
         out.print_json(data=report)
     else:
-        print_evaluation(out, report, predictor.classes)
+        print_evaluation(out, report, model.classes_)
     if args.out:
         from seqclf.runs import write_evaluation
 
@@ -168,15 +167,15 @@ def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
         inputs += read_inputs(args.input, config)
     if not inputs:
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
-    predictor = _load(args, err)
-    width = len(predictor.classes) if args.top_k is None else min(args.top_k, len(predictor.classes))
-    results = predictor.predict_inputs(inputs, args.top_k)
+    model = _load(args, err)
+    width = len(model.classes_) if args.top_k is None else min(args.top_k, len(model.classes_))
+    results = model.predict_inputs(inputs, args.top_k)
     with _writing_standard_output():
         print_predictions(out, err, args.format, inputs, results, width)
 
 
 def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
-    trace = Predictor.from_dir(args.model).trace(args.text)
+    trace = TextClassifier.load(args.model).trace(args.text)
     if args.json:
         print(json.dumps(trace.to_dict(), ensure_ascii=False))
     else:
@@ -186,7 +185,7 @@ def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
 def _explain(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     if bool(args.texts) == bool(args.data):
         raise SeqclfError("give texts to explain, or --data FILE for the top words of each class (not both)")
-    predictor = _load(args, err)
+    model = _load(args, err)
     if args.data:
         config = Config().updated({"text_column": args.text_column, **_flags(args, INPUT_FIELDS)},
                                   source="command-line flags").data
@@ -195,15 +194,15 @@ def _explain(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
         for row in rows:
             if not isinstance(row, str):
                 err.print(f"left out: {row.message()}")
-        err.print(f"explaining {len(texts)} texts of {args.data} for each of {len(predictor.classes)} classes "
+        err.print(f"explaining {len(texts)} texts of {args.data} for each of {len(model.classes_)} classes "
                   f"({args.steps} steps each)")
-        report = predictor.top_words(texts, args.top_words, args.steps, args.min_count)
+        report = model.top_words(texts, args.top_words, args.steps, args.min_count)
         if args.json:
             print(json.dumps(report, ensure_ascii=False))
         else:
             print_top_words(out, report)
         return
-    explanations = predictor.explain(args.texts, args.label, args.steps)
+    explanations = model.explain(args.texts, args.label, args.steps)
     for i, explanation in enumerate(explanations):
         if args.json:
             print(json.dumps(explanation.to_dict(), ensure_ascii=False))
@@ -298,8 +297,8 @@ def _audit(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
 
 
 def _export(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
-    predictor = Predictor.from_dir(args.model)
-    report = predictor.export_onnx(args.onnx, args.quantize)
+    model = TextClassifier.load(args.model)
+    report = model.export_onnx(args.onnx, args.quantize)
     out.print(f"wrote {report.path} ({report.bytes / 1e6:.2f} MB)")
     if args.quantize:
         out.print(f"size: float32 graph {report.fp32_bytes / 1e6:.2f} MB -> {args.quantize} {report.bytes / 1e6:.2f} MB "
@@ -307,10 +306,10 @@ def _export(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) 
     out.print(f"checked: onnx.checker passed; ONNX Runtime float32 vs PyTorch max probability difference "
               f"{report.parity_error:.1e}")
     out.print(f"inputs:  {', '.join(f'{name} int64 (batch, sequence)' for name in report.inputs)} "
-              f"from {Path(args.model) / predictor.tokenizer_file.name} (right-padded to "
-              f"{predictor.parts.tokenizer.max_len})")
-    out.print(f"outputs: {', '.join(f'{name} float32 (batch, {len(predictor.classes)})' for name in report.outputs)}; "
-              f"classes in order: {', '.join(predictor.classes)}")
+              f"from {Path(args.model) / model.tokenizer_file.name} (right-padded to "
+              f"{model.fitted.tokenizer.max_len})")
+    out.print(f"outputs: {', '.join(f'{name} float32 (batch, {len(model.classes_)})' for name in report.outputs)}; "
+              f"classes in order: {', '.join(model.classes_)}")
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -337,17 +336,17 @@ def _backend(args: argparse.Namespace) -> BackendConfig:
     return BackendConfig(args.backend, args.quantize, args.onnx)
 
 
-def _load(args: argparse.Namespace, err: LiteralConsole) -> Predictor:
+def _load(args: argparse.Namespace, err: LiteralConsole) -> TextClassifier:
     backend = _backend(args)
-    predictor = Predictor.from_dir(args.model, backend)
+    model = TextClassifier.load(args.model, backend)
     if backend != BackendConfig():
         err.print(f"backend: {backend.describe()}")
     reading = _flags(args, LONG_TEXT_SETTINGS)
     if reading:  # e.g. --long-text chunk for a model trained with truncation
-        predictor = predictor.reading_long_texts(reading)
+        model = model.reading_long_texts(reading)
         err.print("long texts: " + ", ".join(f"{name} {value}" for name, value in reading.items())
                   + " (instead of the model's own)")
-    return predictor
+    return model
 
 
 def _flags(args: argparse.Namespace, names: Sequence[str]) -> dict:

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from seqclf.errors import SeqclfWarning
-from seqclf.predictor import BadRow
+from seqclf.reading import BadRow
 from seqclf.printable import printable
 
 if TYPE_CHECKING:

@@ -13,9 +13,11 @@ terms. A bigram's share is split evenly between its two tokens; a unigram's goes
 """
 from __future__ import annotations
 
+import copy
+import threading
 import warnings
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -75,6 +77,35 @@ class Explanation:
         if self.note:
             lines.append(self.note)
         return "\n".join(lines)
+
+
+class Explainer:
+    """Attributions of one model, one request at a time, on a copy of it made when first needed:
+    attributions hook the copy's embedding layers while they run, and the model that predicts and traces
+    (in a server, at the same time, in other threads) must never pass through those hooks."""
+
+    def __init__(self, model: Callable[[], Classifier], tokenizer: WordTokenizer, classes: Sequence[str],
+                 backend: str | None = None) -> None:
+        """`model` gives the float32 PyTorch model; `backend` describes the one that predicts, if another."""
+        self._model, self.tokenizer, self.classes = model, tokenizer, list(classes)
+        self.note = None if backend is None else (f"explained through the float32 PyTorch model of this directory: "
+                                                  f"attributions need gradients, which {backend} does not give")
+        self._copy: Classifier | None = None
+        self._lock = threading.Lock()
+
+    def _copied(self) -> Classifier:
+        if self._copy is None:
+            self._copy = copy.deepcopy(self._model())
+        return self._copy
+
+    def explain(self, texts: Sequence[str], label: str | None, steps: int) -> list[Explanation]:
+        with self._lock:
+            return explain(self._copied(), self.tokenizer, self.classes, texts, label, steps, self.note)
+
+    def top_words(self, texts: Sequence[str], top: int, steps: int, min_count: int) -> dict:
+        with self._lock:
+            report = top_words(self._copied(), self.tokenizer, self.classes, texts, top, steps, min_count)
+        return {**report, "note": self.note}
 
 
 def explain(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], texts: Sequence[str],

@@ -1,4 +1,4 @@
-"""`seqclf serve`: a JSON API and a web page, formatters over the one predictor layer (`Predictor`).
+"""`seqclf serve`: a JSON API and a web page, formatters over the one model object (`TextClassifier`).
 
     GET  /health       liveness, the model's name, format version and backend
     GET  /v1/model     labels, config, fitted state, data-flow shapes, training history
@@ -46,7 +46,7 @@ from starlette.types import ASGIApp
 
 from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
-from seqclf.predictor import EXPLAIN_STEPS, BackendConfig, Predictor
+from seqclf.api import EXPLAIN_STEPS, BackendConfig, TextClassifier
 from seqclf.serving_guards import BodyLimit, DocumentedErrors, KeyRequired, api_key_problem, error
 from seqclf.serving_http import protocol
 from seqclf.version import __version__
@@ -172,9 +172,9 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     """The app for one saved model (a FastAPI app inside `DocumentedErrors`); loading errors surface here,
     before any request."""
     model_dir = Path(model_dir)
-    predictor = Predictor.from_dir(model_dir, backend)
-    description = predictor.describe()
-    batcher = MicroBatcher(predictor.scores, max_texts=max(limits.max_texts, limits.batch_texts),
+    classifier = TextClassifier.load(model_dir, backend)
+    description = classifier.describe()
+    batcher = MicroBatcher(classifier.scores, max_texts=max(limits.max_texts, limits.batch_texts),
                            max_wait=limits.batch_wait_ms / 1000)
     bodies = request_models(limits)
     app = FastAPI(title="seqclf", version=__version__,
@@ -194,22 +194,22 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
     @app.post("/v1/predict", response_model=bodies.predict_response, response_model_exclude_none=True)
     async def predict(request: bodies.predict) -> dict:
         probabilities, tokens = await batcher(request.texts)  # with concurrent requests' texts, in one model call
-        return {"predictions": predictor.answers(probabilities, tokens, request.top_k)}
+        return {"predictions": classifier.answers(probabilities, tokens, request.top_k)}
 
     @app.post("/v1/trace")
     async def trace(request: bodies.trace) -> dict:
         try:
-            result = await run_in_threadpool(predictor.trace, request.text)
+            result = await run_in_threadpool(classifier.trace, request.text)
         except SeqclfError as exc:
             return error(422, exc.problem, "text")
         return result.to_dict()
 
     @app.post("/v1/explain")
     async def explain(request: bodies.explain) -> dict:
-        if request.label is not None and request.label not in predictor.classes:
-            return error(422, f"unknown class {request.label!r} (one of: {', '.join(predictor.classes)})", "label")
+        if request.label is not None and request.label not in classifier.classes_:
+            return error(422, f"unknown class {request.label!r} (one of: {', '.join(classifier.classes_)})", "label")
         try:
-            result, = await run_in_threadpool(predictor.explain, [request.text], request.label, request.steps)
+            result, = await run_in_threadpool(classifier.explain, [request.text], request.label, request.steps)
         except SeqclfError as exc:
             return error(422, exc.problem, "text")
         except ImportError as exc:

@@ -189,7 +189,7 @@ def ensemble(demo_data):
 
 
 def test_an_ensemble_resolves_its_combination_and_keeps_every_history(ensemble):
-    fitted = ensemble.predictor.parts.fitted
+    fitted = ensemble.fitted_state
     assert fitted.combine in ("mean", "geometric") and isinstance(fitted.ngram_weight, float)
     assert isinstance(fitted.ngram_l2, float)
     settings = ensemble.config  # as given: what training chose is not written back into them

@@ -5,7 +5,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from seqclf.predictor import Predictor
+from seqclf.api import TextClassifier
 from seqclf.server import ServeAccess, ServeLimits, create_app
 from seqclf.serving_guards import documented as in_documented_shape
 
@@ -153,7 +153,7 @@ def test_an_unhandled_exception_is_a_documented_500(model_dir, monkeypatch):
     def broken(self, text):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(Predictor, "trace", broken)
+    monkeypatch.setattr(TextClassifier, "trace", broken)
     with TestClient(create_app(model_dir, LIMITS), raise_server_exceptions=False) as client:
         response = client.post("/v1/trace", json={"text": "fine"})
     assert documented(response, 500) == "Internal Server Error" and "a bug" not in response.text

@@ -2,7 +2,7 @@ import pytest
 
 from seqclf import ModelDirError, TextClassifier
 from seqclf.errors import ConfigError
-from seqclf.predictor import BackendConfig
+from seqclf.api import BackendConfig
 
 
 def test_onnx_backend_without_an_exported_file_says_how_to_make_one(model_dir):

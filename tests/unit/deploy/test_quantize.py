@@ -1,6 +1,6 @@
 import torch
 
-from seqclf.predictor import BackendConfig
+from seqclf.api import BackendConfig
 
 from helpers import train_tiny
 
