@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, n
     from seqclf.text.tokenizer import WordTokenizer
     from seqclf.text.vectors import VectorCoverage
     from seqclf.training.calibration import Calibration
-    from seqclf.trace import DataFlow, PredictionTrace
+    from seqclf.data_flow import DataFlow
+    from seqclf.trace import PredictionTrace
     from seqclf.training.distributed import Cluster
     from seqclf.training.recipe import Fitted
     from seqclf.training.trainer import Callback

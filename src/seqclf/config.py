@@ -2,7 +2,7 @@
 and as flags, config files, presets and `TextClassifier(**settings)` set them.
 
 Each section is its component's own dataclass, validated against that component's registries
-(`DataConfig` in data/readers.py, `TokenizerConfig` in text/tokenizer.py, `ModelConfig` in
+(`DataConfig` in data/settings.py, `TokenizerConfig` in text/tokenizer.py, `ModelConfig` in
 nn/classifier.py, `TrainConfig` in training/settings.py). Every field has a unique name across
 sections, so a flat mapping sets the same fields as the sectioned form.
 """
@@ -21,7 +21,7 @@ from typing import Any, Union
 
 import yaml
 
-from seqclf.data.readers import DataConfig
+from seqclf.data.settings import DataConfig
 from seqclf.errors import ConfigError
 from seqclf.nn.settings import ModelConfig
 from seqclf.text.tokenizer import TokenizerConfig

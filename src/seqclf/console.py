@@ -26,7 +26,7 @@ from seqclf.printable import printable
 
 if TYPE_CHECKING:
     from seqclf.data.encoded import EncodedData
-    from seqclf.trace import DataFlow
+    from seqclf.data_flow import DataFlow
 
 
 class LiteralConsole(Console):

@@ -22,7 +22,7 @@ from seqclf.data.formats import BadRow
 from seqclf.data.readers import check_readable, read_dataset
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.fileio import locked, resolved, write_files_atomically
-from seqclf.trace import DataFlow
+from seqclf.data_flow import DataFlow
 from seqclf.training.checkpoint import has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.recipe import RunReport, fit, load_files

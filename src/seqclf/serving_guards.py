@@ -225,3 +225,32 @@ def _words(body: bytes, content_type: str) -> str:
             detail = None
         text = detail if isinstance(detail, str) else ""
     return text if text.isprintable() and len(text) <= 200 else ""
+
+
+def check_address(host: str, port: int) -> None:
+    """That `host` resolves and `port` is free there, as one line each (uvicorn would log and exit 3)."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise SeqclfError(f"cannot resolve the address {host!r}: {exc.strerror}", field="host",
+                          hint="give an IP address (127.0.0.1, 0.0.0.0) or a name this machine resolves") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise SeqclfError(f"cannot listen on {host}:{port}: {exc.strerror}", field="port",
+                              hint="another program holds that port: stop it or pass another --port") from None
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

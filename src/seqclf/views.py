@@ -13,7 +13,8 @@ from seqclf.ids import EncodedCorpus
 
 if TYPE_CHECKING:
     from seqclf.api import TextClassifier
-    from seqclf.trace import DataFlow, PredictionTrace
+    from seqclf.data_flow import DataFlow
+    from seqclf.trace import PredictionTrace
 
 EXAMPLE = "I love this movie"  # the text whose shapes describe() shows
 
@@ -39,7 +40,7 @@ def data_flow(model: TextClassifier, texts: Sequence[str]) -> DataFlow:
 def data_flow_encoded(model: TextClassifier, corpus: EncodedCorpus, example: str | None = None) -> DataFlow:
     """The data-flow table of an encoded corpus; `example` is the text of its first sequence (by default,
     that sequence's tokens)."""
-    from seqclf.trace import data_flow as flow_of
+    from seqclf.data_flow import data_flow as flow_of
 
     parts = model.fitted
     if example is None:

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from seqclf.data.cache import CorpusCache, cache_key
-from seqclf.data.readers import BadRow, DataConfig, Dataset, read_dataset
+from seqclf.data.readers import BadRow, Dataset, read_dataset
+from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError
 from seqclf.fileio import sha256_of
 from seqclf.ids import EncodedCorpus

@@ -23,7 +23,7 @@ from seqclf.errors import DataError
 from seqclf.printable import shortened
 
 if TYPE_CHECKING:
-    from seqclf.data.readers import DataConfig
+    from seqclf.data.settings import DataConfig
 
 # A text may be megabytes long; the csv module's default limit (128 KiB per field) would refuse it.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))

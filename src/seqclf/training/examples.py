@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from seqclf.data.encoded import EncodedData, class_indices, label_matrix
-from seqclf.data.readers import LABEL_ORDERS
+from seqclf.data.settings import LABEL_ORDERS
 from seqclf.errors import DataError
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.checkpoint import training_fingerprint

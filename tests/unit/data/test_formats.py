@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqclf import DataError
-from seqclf.data.readers import DataConfig
+from seqclf.data.settings import DataConfig
 from seqclf.data.readers import read_dataset
 
 FILES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from seqclf.data.encoded import encode_training_data, label_matrix
-from seqclf.data.readers import DataConfig, dataset_from_lists, read_dataset
+from seqclf.data.readers import dataset_from_lists, read_dataset
+from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError
 from seqclf.text.tokenizer import TokenizerConfig
 

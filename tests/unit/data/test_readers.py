@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from seqclf.data.readers import DataConfig
+from seqclf.data.settings import DataConfig
 from seqclf.data.readers import BadRow, dataset_from_lists, read_dataset, read_inputs
 from seqclf.errors import DataError, SeqclfWarning
 
