@@ -157,8 +157,7 @@ class TextClassifier:
         return self._run(self.fitted, settings, directory or self.directory)
 
     def reading_long_texts(self, settings: dict) -> TextClassifier:
-        """The same model (same weights and backend) reading texts longer than max_len as `settings` say, e.g.
-        {"long_text": "chunk"} for a model trained with truncation."""
+        """The same model and backend, reading long texts as `settings` say (e.g. {"long_text": "chunk"})."""
         unknown = sorted(set(settings) - set(LONG_TEXT_SETTINGS))
         if unknown:
             raise DataError(f"not a setting of how long texts are read: {', '.join(unknown)}", field=unknown[0],
