@@ -10,11 +10,11 @@ from rich.text import Text
 
 from seqclf.console import LiteralConsole, emphasized, print_data
 from seqclf.training.history import TRACE_COLUMNS, EpochRecord, History, trace_row
-from seqclf.tune import TrialRow, TuneReport
+from seqclf.training.events import (Calibrated, ClusterJoined, Combined, DataEncoded, LabelSetsFound, LongTexts,
+                                     MemberStarted, RunEvent, RunReport, ThresholdsChosen, TrialFinished)
 
 if TYPE_CHECKING:
-    from seqclf.data.encoded import EncodedData
-    from seqclf.training.distributed import Cluster
+    from seqclf.training.calibration import Calibration
     from seqclf.training.trainer import Progress as TrainingProgress
 
 _WIDTHS = (7, 11, 10, 11, 10, 8, 10)
@@ -24,7 +24,7 @@ def _line(cells: tuple[str, ...]) -> str:
     return "".join(f"{cell:>{width}}" for cell, width in zip(cells, _WIDTHS))
 
 
-class ConsoleReport(TuneReport):
+class ConsoleReport(RunReport):
     """The data read; a progress bar while an epoch runs; a row of the training trace when it ends; the
     chart at the end; a search's trials as a live table."""
 
@@ -34,31 +34,26 @@ class ConsoleReport(TuneReport):
         self.task = None
         self.title_shown = self.header_shown = self.trials_shown = False
 
-    def on_cluster(self, cluster: Cluster, batch_size: int) -> None:
-        if cluster.distributed:
-            self.console.print(f"distributed: {cluster.world_size} processes ({cluster.backend} on "
-                               f"{cluster.device.type}), batch {batch_size} shared among them")
+    def on_event(self, event: RunEvent) -> None:
+        if isinstance(event, DataEncoded):
+            print_data(self.console, event.data)
+        elif isinstance(event, MemberStarted):
+            self._member(event)
+        elif isinstance(event, TrialFinished):
+            self._trial(event)
+        else:
+            for line in event_lines(event):
+                self.console.print(line)
 
-    def on_data(self, data: EncodedData) -> None:
-        print_data(self.console, data)
-
-    def on_member(self, member: int, members: int, seed: int) -> None:
-        if members > 1:
-            if member:
+    def _member(self, event: MemberStarted) -> None:
+        if event.members > 1:
+            if event.member:
                 self.console.print()
-            self.console.print(emphasized(f"sequence model {member + 1} of {members}", f" (seed {seed})"))
+            self.console.print(emphasized(f"sequence model {event.member + 1} of {event.members}",
+                                          f" (seed {event.seed})"))
             self.header_shown = False
 
-    def on_combined(self, summary: str) -> None:
-        self.console.print(summary)
-
-    def on_calibrated(self, summary: str) -> None:
-        self.console.print(summary)
-
-    def on_note(self, text: str) -> None:
-        self.console.print(text)
-
-    def on_trial(self, row: TrialRow) -> None:
+    def _trial(self, row: TrialFinished) -> None:
         if not self.trials_shown:
             self.console.print(emphasized("search", " (validation figure of each trial; * the best so far)"))
             self.console.print(f"{'trial':>6} {'state':<9}{'value':>8}{'epochs':>8}{'seconds':>9}  settings", style="bold")
@@ -113,3 +108,54 @@ class ConsoleReport(TuneReport):
         self.console.print()
         self.console.print(history.ascii_chart())
         self.console.print(f"best epoch: {history.best_epoch} (its weights are kept)")
+
+
+def event_lines(event: RunEvent) -> list[str]:
+    """What the terminal says of a run's event: the sentences of the faces, from the data of the engines."""
+    if isinstance(event, ClusterJoined):
+        cluster = event.cluster
+        return [f"distributed: {cluster.world_size} processes ({cluster.backend} on {cluster.device.type}), batch "
+                f"{event.batch_size} shared among them"] if cluster.distributed else []
+    if isinstance(event, LabelSetsFound):
+        detected = [] if event.detected is None else [
+            f"multi-label: {event.detected}, so every text has a set of labels; training a sigmoid per label (pass "
+            "--multi-label to say so, --label-separator for csv and tsv label fields)"]
+        return [*detected, "multi-label: the trace's acc columns are subset accuracy (every label of a text right, "
+                           "at probability 0.5); thresholds are chosen after training"]
+    if isinstance(event, LongTexts):
+        return [long_texts_text(event)]
+    if isinstance(event, Combined):
+        shares = ", ".join(f"{source} {weight:.2f}" for source, weight in zip(event.sources, event.weights))
+        scored = "" if event.validation_accuracy is None else f"; validation accuracy {event.validation_accuracy:.4f}"
+        rule = "arithmetic" if event.rule == "mean" else "geometric"
+        return [f"combined: {rule} mean of probabilities ({shares}){scored}"]
+    if isinstance(event, Calibrated):
+        return [calibration_text(event.calibration)]
+    if isinstance(event, ThresholdsChosen):
+        return [thresholds_text(event)]
+    return []
+
+
+def long_texts_text(event: LongTexts, what: str = "training texts") -> str:
+    counted = f"long texts: {event.longer:,} of {event.total:,} {what} are longer than max_len={event.max_len} tokens"
+    if event.stride is None:
+        return f"{counted}: truncated to their first {event.max_len} (--long-text chunk reads them whole)"
+    how = ("training, validation and prediction read every window" if event.every_window else
+           "training reads a random window per epoch, validation and prediction every window")
+    return (f"{counted}: read in windows of {event.max_len} (stride {event.stride}, {event.pooling} of their "
+            f"logits); {how}")
+
+
+def calibration_text(calibration: Calibration) -> str:
+    verdict = "kept" if calibration.kept else "not kept: it does not lower the error, the temperature stays 1"
+    return (f"calibration: temperature {calibration.temperature:.3f} fitted on the validation data; expected "
+            f"calibration error {calibration.ece_before:.4f} -> {calibration.ece_after:.4f} ({verdict})")
+
+
+def thresholds_text(event: ThresholdsChosen) -> str:
+    rule = event.rule
+    how = ("as given" if isinstance(rule, float) else f"{rule}, chosen on the validation data" if event.validated
+           else "0.5: no validation data to choose them on")
+    shown = ", ".join(f"{name} {t:.3f}" for name, t in zip(event.classes[:8], event.thresholds))
+    return f"multi-label thresholds ({how}): {shown}{', …' if len(event.classes) > 8 else ''}"
+

@@ -25,7 +25,8 @@ from seqclf.fileio import locked, resolved, write_files_atomically
 from seqclf.data_flow import DataFlow
 from seqclf.training.checkpoint import has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
-from seqclf.training.recipe import RunReport, fit, load_files
+from seqclf.training.events import ClusterJoined, DataEncoded, RunReport
+from seqclf.training.recipe import fit, load_files
 
 __all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport", "write_evaluation",
            "check_output_directory", "write_report_files", "EVALUATION_FILES"]
@@ -125,14 +126,14 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
         raise SeqclfError("holds the checkpoint of an unfinished training run", path=directory,
                           hint=f"pass --resume to continue it, or delete {directory / artifacts.CHECKPOINT} to "
                                "start afresh")
-    report.on_cluster(cluster, config.train.batch_size)
+    report.on_event(ClusterJoined(cluster, config.train.batch_size))
     tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid)
     # a bad test file fails now, before training; label sets in the training data: its labels are sets too
     test_settings = replace(config.data, multi_label=config.data.multi_label or train_data.multi_label)
     test_data = read_dataset(test, test_settings) if test is not None else None
     for encoded in (train_data, valid_data):
         if encoded is not None:
-            report.on_data(encoded)
+            report.on_event(DataEncoded(encoded))
     if test_data is not None:
         check_known_labels(test_data.label_names(), train_data.label_names, test_data.source)
     fitted = fit(config, tokenizer, train_data, valid_data, cluster=cluster, callbacks=[report],

@@ -26,36 +26,19 @@ from seqclf.data.cache import CorpusCache, default_cache_dir
 from seqclf.data.readers import check_readable
 from seqclf.errors import DataError, SeqclfError
 from seqclf.fileio import removing_new_directories, write_file_atomically
-from seqclf.runs import RunReport, TrainingRun, train_to_directory
+from seqclf.runs import TrainingRun, train_to_directory
 from seqclf.study import open_study, study_errors
 from seqclf.training.distributed import Cluster
+from seqclf.training.events import DataEncoded, RunReport, TrialFinished
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.recipe import fit, fit_ngrams, load_files
+from seqclf.training.trainer import Callback
 
 METRICS = {"accuracy": "maximize", "loss": "minimize"}
 FINISHED = ("COMPLETE", "PRUNED")  # the states of a trial that count towards `trials`
 DEFAULT_BUDGET = 600.0  # seconds of search when neither a time limit nor a number of trials is given
 STUDY, BEST, MODEL = "study.db", "best.yaml", "model"
 START = "accurate"  # the first trial: this preset's sequence model
-
-
-@dataclass
-class TrialRow:
-    """One finished trial, for the live table."""
-
-    number: int
-    state: str  # complete | pruned
-    value: float | None
-    epochs: int
-    seconds: float
-    settings: dict
-    best: bool
-
-
-class TuneReport(RunReport):
-    """Told about each trial as it ends (and, through `RunReport`, about the final training)."""
-
-    def on_trial(self, row: TrialRow) -> None: ...
 
 
 @dataclass
@@ -105,7 +88,7 @@ def start_params(config: Config) -> dict:
 
 def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, budget_seconds: float | None = None, *,
          trials: int | None = None, metric: str = "accuracy", seed: int = 0, ensemble: int = 3,
-         cache: str | Path | bool = True, report: TuneReport | None = None) -> TuneResult:
+         cache: str | Path | bool = True, report: RunReport | None = None) -> TuneResult:
     """Search until the study holds `trials` finished trials or `budget_seconds` have passed, whichever comes
     first (with neither, for DEFAULT_BUDGET seconds), then train the final model into OUT/model (see the
     module's doc). A study that already holds `trials` finished trials is not searched further: its best
@@ -114,7 +97,7 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
     budget_seconds = _time_limit(budget_seconds, trials)
     if metric not in METRICS:
         raise SeqclfError(f"unknown metric {metric!r}", field="metric", hint="choose one of: " + ", ".join(METRICS))
-    report = report or TuneReport()
+    report = report or RunReport()
     for path in (data, valid):
         check_readable(path, config.data)
     out = Path(out)
@@ -129,7 +112,7 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
                         "space includes ensembles and n-gram evidence)", path=train_data.source, field="label",
                         hint="train a multi-label model with `seqclf train` (its settings are flags)")
     for encoded in (train_data, valid_data):
-        report.on_data(encoded)
+        report.on_event(DataEncoded(encoded))
     ngrams = fit_ngrams(config, tokenizer, train_data, valid_data)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
 
@@ -175,7 +158,7 @@ def finished(study) -> list:
     return [t for t in study.trials if t.state.name in FINISHED]
 
 
-def _search(study, objective, budget_seconds: float | None, trials: int | None, report: TuneReport) -> None:
+def _search(study, objective, budget_seconds: float | None, trials: int | None, report: RunReport) -> None:
     """Trials until the study holds `trials` finished ones or `budget_seconds` have passed (None: no such limit)."""
     left = None if trials is None else trials - len(finished(study))
     if left is not None and left <= 0:
@@ -184,9 +167,9 @@ def _search(study, objective, budget_seconds: float | None, trials: int | None, 
     def after(study, trial) -> None:
         state = trial.state.name.lower()
         if trial.state.name in FINISHED:
-            report.on_trial(TrialRow(trial.number, state, trial.value, trial.user_attrs.get("epochs", 0),
-                                     trial.user_attrs.get("seconds", _duration(trial)), suggest_settings(trial),
-                                     state == "complete" and study.best_trial.number == trial.number))
+            report.on_event(TrialFinished(trial.number, state, trial.value, trial.user_attrs.get("epochs", 0),
+                                          trial.user_attrs.get("seconds", _duration(trial)), suggest_settings(trial),
+                                          state == "complete" and study.best_trial.number == trial.number))
 
     study.optimize(objective, n_trials=left, timeout=budget_seconds, callbacks=[after])
 
@@ -210,7 +193,7 @@ def suggest_settings(trial) -> dict:
     return params
 
 
-class _Pruning(RunReport):
+class _Pruning(Callback):
     """Reports each epoch's validation figure to the trial; stops it when the pruner says so, or when
     the search's time is up (`deadline`, on the monotonic clock; None: no time limit)."""
 

@@ -5,6 +5,7 @@ from seqclf import TextClassifier
 from seqclf.config import Config, load_preset
 from seqclf.data.demo import demo_corpus
 from seqclf.data.readers import read_dataset
+from seqclf.report import calibration_text
 
 
 def test_sst2_with_default_settings(sst2, sst2_default_model):
@@ -26,7 +27,7 @@ def test_sst2_temperature_scaling_lowers_the_test_calibration_error(sst2, sst2_d
         model.temperature = fitted
     before = raw["calibration"]["expected_calibration_error"]
     after = calibrated["calibration"]["expected_calibration_error"]
-    print(f"SST-2 temperature {fitted:.3f} ({clf.calibration.summary()}); test ECE {before:.4f} -> {after:.4f}, "
+    print(f"SST-2 temperature {fitted:.3f} ({calibration_text(clf.calibration)}); test ECE {before:.4f} -> {after:.4f}, "
           f"accuracy {raw['accuracy']:.4f} -> {calibrated['accuracy']:.4f}")
     assert clf.calibration.kept and fitted == clf.calibration.temperature
     assert after <= before and calibrated["accuracy"] == raw["accuracy"]

@@ -15,7 +15,8 @@ from seqclf.config import Config
 from seqclf.data.demo import demo_corpus
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.study import open_study, study_errors
-from seqclf.tune import STUDY, TuneReport, tune
+from seqclf.training.events import RunReport, TrialFinished
+from seqclf.tune import STUDY, tune
 
 
 def opened(path, direction="maximize"):
@@ -143,9 +144,10 @@ def tiny_files(tmp_path):
 def test_a_study_that_turns_read_only_while_trials_run_keeps_them(tmp_path, tiny_files, each_connection):
     """Read-only from the second trial on: SQLite's own refusal, forced with `PRAGMA query_only` (the tests
     may run as root, whom a chmod does not stop)."""
-    class ReadOnlyAfterTheFirstTrial(TuneReport):
-        def on_trial(self, row):
-            each_connection("PRAGMA query_only = ON")
+    class ReadOnlyAfterTheFirstTrial(RunReport):
+        def on_event(self, event):
+            if isinstance(event, TrialFinished):
+                each_connection("PRAGMA query_only = ON")
 
     out = tmp_path / "tuned"
     with pytest.raises(WriteError) as refusal:

@@ -8,7 +8,8 @@ from optuna.trial import TrialState
 from seqclf.config import Config, load_preset
 from seqclf.errors import SeqclfError
 from seqclf.training.history import EpochRecord
-from seqclf.tune import (DEFAULT_BUDGET, TuneReport, _Pruning, _search, _time_limit, finished, start_params, suggest,
+from seqclf.training.events import RunReport
+from seqclf.tune import (DEFAULT_BUDGET, _Pruning, _search, _time_limit, finished, start_params, suggest,
                          suggest_settings)
 
 
@@ -40,7 +41,7 @@ def finished_study(n: int):
 @pytest.mark.parametrize("held, trials, run", [(0, 3, 3), (2, 3, 1), (3, 3, 0), (5, 3, 0)])
 def test_trials_counts_the_studys_finished_trials_earlier_runs_included(held, trials, run):
     study = finished_study(held)
-    _search(study, lambda trial: trial.suggest_float("x", 0, 1), None, trials, TuneReport())
+    _search(study, lambda trial: trial.suggest_float("x", 0, 1), None, trials, RunReport())
     assert len(study.trials) == held + run
 
 
@@ -49,7 +50,7 @@ def test_pruned_trials_count_and_failed_ones_do_not():
     for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL):
         study.tell(study.ask(), 0.5 if state == TrialState.COMPLETE else None, state=state)
     assert [t.state for t in finished(study)] == [TrialState.COMPLETE, TrialState.PRUNED]
-    _search(study, lambda trial: 0.5, None, 3, TuneReport())
+    _search(study, lambda trial: 0.5, None, 3, RunReport())
     assert len(finished(study)) == 3
 
 
@@ -59,9 +60,9 @@ def test_with_both_limits_the_search_stops_at_whichever_comes_first():
         return 0.5
 
     study = optuna.create_study()
-    _search(study, slow, 0.1, 100, TuneReport())
+    _search(study, slow, 0.1, 100, RunReport())
     assert len(study.trials) == 1  # the time limit came first
-    _search(study, slow, 3600, 2, TuneReport())
+    _search(study, slow, 3600, 2, RunReport())
     assert len(study.trials) == 2  # the trial count came first
 
 

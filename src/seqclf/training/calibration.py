@@ -34,11 +34,6 @@ class Calibration:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def summary(self) -> str:
-        verdict = ("kept" if self.kept else "not kept: it does not lower the error, the temperature stays 1")
-        return (f"calibration: temperature {self.temperature:.3f} fitted on the validation data; expected "
-                f"calibration error {self.ece_before:.4f} -> {self.ece_after:.4f} ({verdict})")
-
 
 def fit_temperature(logits: torch.Tensor, targets: torch.Tensor) -> float:
     """The T in [1/MAX_TEMPERATURE, MAX_TEMPERATURE] that minimizes the cross-entropy of (N, C) logits / T

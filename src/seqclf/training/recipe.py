@@ -40,25 +40,9 @@ from seqclf.training.history import History
 from seqclf.training.member import train_member
 from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
 from seqclf.training.thresholds import choose_thresholds
-from seqclf.training.thresholds import summary as thresholds_summary
+from seqclf.training.events import (Calibrated, Combined, LabelSetsFound, LongTexts, MemberStarted, RunReport,
+                                     ThresholdsChosen, tell)
 from seqclf.training.trainer import Callback
-
-
-class RunReport(Callback):
-    """A training callback that is also told about the run around the loop (shown by rank 0 only)."""
-
-    def on_cluster(self, cluster: Cluster, batch_size: int) -> None: ...
-
-    def on_data(self, data: EncodedData) -> None: ...
-
-    def on_member(self, member: int, members: int, seed: int) -> None: ...
-
-    def on_combined(self, summary: str) -> None: ...
-
-    def on_calibrated(self, summary: str) -> None: ...
-
-    def on_note(self, text: str) -> None:
-        """A fact about this run the user should know (the task detected, long texts, thresholds)."""
 
 
 @dataclass
@@ -110,18 +94,14 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
     if train.multi_label and not config.data.multi_label:
         config = config.updated({"multi_label": True})  # the settings checked for label sets (`asked` is kept)
-        _note(reports, f"multi-label: {train.detected}, so every text has a set of labels; training a sigmoid "
-                       "per label (pass --multi-label to say so, --label-separator for csv and tsv label fields)")
     multi_label = config.data.multi_label
     if multi_label:
-        _note(reports, "multi-label: the trace's acc columns are subset accuracy (every label of a text right, at "
-                       "probability 0.5); thresholds are chosen after training")
+        tell(reports, LabelSetsFound(None if asked.data.multi_label else train.detected))
     classes = class_order(train.label_names, config.data.label_order)
     data = split_examples(tokenizer, train, valid, classes, settings, multi_label)
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
-    _note(reports, long_texts_note(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all",
-                                   "training texts"))
+    tell(reports, long_texts(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all"))
     members, history, coverage = _train_members(config, tokenizer, classes, data, cluster, callbacks, reports,
                                                 checkpoint_dir, resume, chunking)
     model, combination, validation = _combine(members, config, tokenizer, classes, data, reports, ngrams)
@@ -147,8 +127,7 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
     members, records, coverage = [], [], None
     for member in range(config.model.ensemble):
         seed = settings.seed + MEMBER_SEED_STEP * member
-        for report in reports:
-            report.on_member(member, config.model.ensemble, seed)
+        tell(reports, MemberStarted(member, config.model.ensemble, seed))
         finished = load_member(directory, member, config, data.fingerprint) if resume and directory else None
         model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes))
         model.multi_label = multi_label
@@ -168,25 +147,13 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
 MEMBER_SEED_STEP = 1000  # member i of an ensemble trains with seed + 1000 i
 
 
-def _note(reports: list[RunReport], text: str | None) -> None:
-    if text is not None:
-        for report in reports:
-            report.on_note(text)
-
-
-def long_texts_note(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, every_window: bool,
-                    what: str) -> str | None:
-    """How many texts are longer than max_len, and what happens to them; None if none is."""
+def long_texts(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, every_window: bool) -> LongTexts | None:
+    """How many texts are longer than max_len, and how they are read; None if none is."""
     longer = int((np.diff(corpus.offsets) > max_len).sum())
     if not longer:
         return None
-    counted = f"long texts: {longer:,} of {len(corpus):,} {what} are longer than max_len={max_len} tokens"
-    if chunking is None:
-        return f"{counted}: truncated to their first {max_len} (--long-text chunk reads them whole)"
-    how = ("training, validation and prediction read every window" if every_window else
-           "training reads a random window per epoch, validation and prediction every window")
-    return (f"{counted}: read in windows of {max_len} (stride {chunking.stride}, {chunking.pooling} of their "
-            f"logits); {how}")
+    return LongTexts(longer, len(corpus), max_len, None if chunking is None else chunking.stride,
+                     None if chunking is None else chunking.pooling, every_window)
 
 
 def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunking | None,
@@ -196,8 +163,7 @@ def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunki
         return None
     fitted = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking), data.valid.targets)
     model.temperature = fitted.used
-    for report in reports:
-        report.on_calibrated(fitted.summary())
+    tell(reports, Calibrated(fitted))
     return fitted
 
 
@@ -212,7 +178,7 @@ def _thresholds(config: Config, model: Classifier, valid: Labeled | None, classe
         probabilities = model.activate(text_logits(model, valid.corpus, valid.indices, chunking)).numpy()
         truth = valid.targets.numpy()
     thresholds = choose_thresholds(probabilities, truth, rule)
-    _note(reports, thresholds_summary(thresholds, classes, rule, valid is not None))
+    tell(reports, ThresholdsChosen(tuple(thresholds), tuple(classes), rule, valid is not None))
     return tuple(thresholds)
 
 
@@ -247,8 +213,8 @@ def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordT
                                       ngrams is not None, model_config.combine, model_config.ngram_weight)
     model = Ensemble(members, ngrams, rule, weight).eval()
     validation = _validation(model, valid)
-    for report in reports:
-        report.on_combined(_combination_text(model, validation))
+    tell(reports, Combined(tuple(model.sources), tuple(model.weights.tolist()), model.rule,
+                           None if validation is None else validation["accuracy"]))
     return model, {"combine": rule, "ngram_weight": float(weight), "ngram_l2": None if l2 is None else float(l2)}, \
         validation
 
@@ -264,12 +230,6 @@ def _validation(model: Classifier, valid: Labeled | None) -> dict | None:
     logits = predict_logits(model, valid.corpus, valid.indices)  # (N, C)
     return {"accuracy": (logits.argmax(1) == valid.targets).float().mean().item(),
             "loss": nn.functional.cross_entropy(logits, valid.targets).item()}
-
-
-def _combination_text(model: Ensemble, validation: dict | None) -> str:
-    shares = ", ".join(f"{source} {weight:.2f}" for source, weight in zip(model.sources, model.weights.tolist()))
-    scored = f"; validation accuracy {validation['accuracy']:.4f}" if validation else ""
-    return f"combined: {'arithmetic' if model.rule == 'mean' else 'geometric'} mean of probabilities ({shares}){scored}"
 
 
 def same_weights_everywhere(model: Classifier, cluster: Cluster) -> list[str]:

@@ -36,10 +36,3 @@ def choose_thresholds(probabilities: np.ndarray, truth: np.ndarray | None, rule:
     if rule == "global":
         return [best_threshold(probabilities.ravel(), truth.ravel())] * labels
     return [best_threshold(probabilities[:, c], truth[:, c]) for c in range(labels)]
-
-
-def summary(thresholds: list[float], classes: list[str], rule: str | float, validated: bool) -> str:
-    how = ("as given" if isinstance(rule, float) else
-           f"{rule}, chosen on the validation data" if validated else "0.5: no validation data to choose them on")
-    shown = ", ".join(f"{name} {t:.3f}" for name, t in zip(classes[:8], thresholds))
-    return f"multi-label thresholds ({how}): {shown}{', …' if len(classes) > 8 else ''}"

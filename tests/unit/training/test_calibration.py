@@ -3,6 +3,7 @@ import pytest
 import torch
 from torch import nn
 
+from seqclf.report import calibration_text
 from seqclf.training.calibration import MAX_TEMPERATURE, calibrate, fit_temperature
 
 
@@ -28,7 +29,7 @@ def test_overconfident_logits_are_calibrated_and_the_argmax_stays():
     result = calibrate(logits, targets)
     assert result.kept and result.ece_after < result.ece_before and result.used == result.temperature
     assert torch.equal((logits / result.used).argmax(1), logits.argmax(1))
-    assert "kept" in result.summary()
+    assert calibration_text(result).endswith("(kept)")
 
 
 def test_a_temperature_that_does_not_lower_the_error_is_not_kept():
@@ -36,7 +37,7 @@ def test_a_temperature_that_does_not_lower_the_error_is_not_kept():
     result = calibrate(logits, targets)
     assert result.kept == (result.ece_after < result.ece_before)
     if not result.kept:
-        assert result.used == 1.0 and "not kept" in result.summary()
+        assert result.used == 1.0 and "not kept" in calibration_text(result)
 
 
 def test_the_temperature_is_bounded():
