@@ -194,8 +194,8 @@ def worker_scale(path: str, cache_dir: str, epochs: int) -> dict:
     """Encode (or load from the cache) and train the classic model on a generated file."""
     from seqclf import TextClassifier
     from seqclf.config import Config
-    from seqclf.data.cache import CorpusCache
-    from seqclf.data.encoded import encode_training_file
+    from seqclf.text.cache import CorpusCache
+    from seqclf.text.encoded import encode_training_file
     from seqclf.data.readers import read_dataset
 
     config = Config.from_dict({**CLASSIC, "max_len": MAX_LEN, "lr": LR, "batch_size": BATCH, "epochs": max(epochs, 1),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from seqclf.data.batching import Chunking
+from seqclf.text.batching import Chunking
 from seqclf.outputs import INDEPENDENT_NOTE
 
 

@@ -22,8 +22,8 @@ from seqclf import artifacts, evaluation, outputs, views
 from seqclf.answers import answers, labels_over_thresholds
 from seqclf.artifacts import ModelParts
 from seqclf.config import Config
-from seqclf.data.batching import Chunking
-from seqclf.data.encoded import EncodedData, encode_data, encode_training_data
+from seqclf.text.batching import Chunking
+from seqclf.text.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import dataset_from_lists
 from seqclf.deploy.backend import BACKENDS, BackendConfig, build_engine
@@ -97,7 +97,7 @@ class TextClassifier:
     def fit_encoded(self, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
                     callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
                     resume: bool = False, cluster: Cluster | None = None) -> TextClassifier:
-        """Train on data already through stage 2 (`seqclf.data.encoded`). Under `torchrun` every process calls
+        """Train on data already through stage 2 (`seqclf.text.encoded`). Under `torchrun` every process calls
         this with the same data and all end with the same weights (`seqclf.training.recipe`)."""
         from seqclf.training.recipe import fit
 

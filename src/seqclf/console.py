@@ -25,7 +25,7 @@ from seqclf.reading import BadRow
 from seqclf.printable import printable
 
 if TYPE_CHECKING:
-    from seqclf.data.encoded import EncodedData
+    from seqclf.text.encoded import EncodedData
     from seqclf.data_flow import DataFlow
 
 

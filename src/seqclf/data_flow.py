@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import torch
 
-from seqclf.data.batching import Chunking
-from seqclf.data.tensors import pad_batch
+from seqclf.text.batching import Chunking
+from seqclf.text.tensors import pad_batch
 from seqclf.inference import text_logits
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import Classifier

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqclf.data.encoded import EncodedData, class_indices, encode_data, label_matrix
+from seqclf.text.encoded import EncodedData, class_indices, encode_data, label_matrix
 from seqclf.data.readers import dataset_from_lists
 from seqclf.training.metrics import calibration, classification_report, multi_label_report
 

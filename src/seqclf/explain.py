@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqclf.data.tensors import pad_batch
+from seqclf.text.tensors import pad_batch
 from seqclf.errors import DataError, SeqclfError
 from seqclf.ids import PAD_ID, UNK_ID
 from seqclf.nn.classifier import Classifier

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from seqclf.data.batching import Chunking, sorted_batches
-from seqclf.data.tensors import pad_batch
+from seqclf.text.batching import Chunking, sorted_batches
+from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.nn.pooling import pool_windows

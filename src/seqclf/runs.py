@@ -15,9 +15,9 @@ from pathlib import Path
 from seqclf import artifacts
 from seqclf.api import TextClassifier
 from seqclf.config import Config
-from seqclf.data.cache import CorpusCache, default_cache_dir
+from seqclf.text.cache import CorpusCache, default_cache_dir
 from seqclf.data.demo import demo_corpus
-from seqclf.data.encoded import EncodedData, check_known_labels, encode_data
+from seqclf.text.encoded import EncodedData, check_known_labels, encode_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import check_readable, read_dataset
 from seqclf.errors import SeqclfError, WriteError

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from seqclf.data.batching import Chunking
+from seqclf.text.batching import Chunking
 from seqclf.inference import predict_logits
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.ensemble import Ensemble

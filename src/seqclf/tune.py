@@ -22,7 +22,7 @@ import yaml
 
 from seqclf import artifacts
 from seqclf.config import Config, load_preset
-from seqclf.data.cache import CorpusCache, default_cache_dir
+from seqclf.text.cache import CorpusCache, default_cache_dir
 from seqclf.data.readers import check_readable
 from seqclf.errors import DataError, SeqclfError
 from seqclf.fileio import removing_new_directories, write_file_atomically

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from seqclf import DataError, NotFittedError, TextClassifier
-from seqclf.data.tensors import pad_batch
+from seqclf.text.tensors import pad_batch
 from seqclf.training.history import History
 from seqclf.training.trainer import Callback
 

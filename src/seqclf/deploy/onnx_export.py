@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqclf.data.batching import Chunking
+from seqclf.text.batching import Chunking
 from seqclf.deploy.graph import (INPUTS, META_LABELS, META_LONG_TEXT, META_MAX_LEN, META_QUANTIZATION, META_TASK,
                                  META_VERSION, META_WEIGHTS, OUTPUTS)
 from seqclf.deploy.quantize import quantize_onnx

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqclf.data.batching import pad_ids, sorted_batches
+from seqclf.text.batching import pad_ids, sorted_batches
 from seqclf.deploy.graph import INPUTS, META_LABELS, META_QUANTIZATION, META_WEIGHTS
 from seqclf.errors import ModelDirError, SeqclfError
 from seqclf.ids import EncodedCorpus

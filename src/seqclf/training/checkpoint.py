@@ -22,8 +22,8 @@ from torch import nn
 
 from seqclf.artifacts import CHECKPOINT, is_checkpoint_file, member_checkpoint
 from seqclf.config import Config
-from seqclf.data.batching import BucketSampler
-from seqclf.data.encoded import EncodedData
+from seqclf.text.batching import BucketSampler
+from seqclf.text.encoded import EncodedData
 from seqclf.errors import ModelDirError
 from seqclf.fileio import write_file_atomically
 from seqclf.text.tokenizer import WordTokenizer

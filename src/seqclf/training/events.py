@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Union
 from seqclf.training.trainer import Callback
 
 if TYPE_CHECKING:
-    from seqclf.data.encoded import EncodedData
+    from seqclf.text.encoded import EncodedData
     from seqclf.training.calibration import Calibration
     from seqclf.training.distributed import Cluster
 

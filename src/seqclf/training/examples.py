@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqclf.data.encoded import EncodedData, class_indices, label_matrix
+from seqclf.text.encoded import EncodedData, class_indices, label_matrix
 from seqclf.data.settings import LABEL_ORDERS
 from seqclf.errors import DataError
 from seqclf.text.tokenizer import WordTokenizer

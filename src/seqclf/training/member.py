@@ -11,8 +11,8 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from seqclf.config import Config
-from seqclf.data.batching import BucketSampler, Chunking, sample_windows
-from seqclf.data.tensors import pad_batch
+from seqclf.text.batching import BucketSampler, Chunking, sample_windows
+from seqclf.text.tensors import pad_batch
 from seqclf.errors import ConfigError
 from seqclf.ids import PAD_ID
 from seqclf.inference import text_logits

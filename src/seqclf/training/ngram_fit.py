@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqclf.data.tensors import pad_batch
+from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.ngrams import NgramEvidence
 

@@ -17,10 +17,10 @@ import torch
 from torch import nn
 
 from seqclf.config import Config
-from seqclf.data.batching import Chunking
-from seqclf.data.tensors import pad_batch
-from seqclf.data.cache import CorpusCache
-from seqclf.data.encoded import EncodedData, encode_file, encode_training_file
+from seqclf.text.batching import Chunking
+from seqclf.text.tensors import pad_batch
+from seqclf.text.cache import CorpusCache
+from seqclf.text.encoded import EncodedData, encode_file, encode_training_file
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.fitted_state import FittedState
 from seqclf.ids import EncodedCorpus

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from seqclf.data.encoded import encode_training_data, label_matrix
+from seqclf.text.encoded import encode_training_data, label_matrix
 from seqclf.data.readers import dataset_from_lists, read_dataset
 from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError

@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqclf.data.tensors import pad_batch
+from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.nn.encoders import ENCODERS

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from seqclf.data.tensors import pad_batch
+from seqclf.text.tensors import pad_batch
 from seqclf.ids import PAD, UNK, UNK_ID
 from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, auto_max_len
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqclf.data.batching import BucketSampler, merge_small
+from seqclf.text.batching import BucketSampler, merge_small
 from seqclf.errors import ConfigError
 from seqclf.training.distributed import Cluster, check_precision, join_cluster, resolve_device
 

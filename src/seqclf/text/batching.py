@@ -1,4 +1,4 @@
-"""Batches of an encoded corpus: grouped by length, padded per batch, as NumPy arrays (data/tensors.py
+"""Batches of an encoded corpus: grouped by length, padded per batch, as NumPy arrays (text/tensors.py
 makes them PyTorch tensors).
 
 A batch is padded to its own longest sequence; since the model's output does not depend on

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from seqclf.data.batching import pad_ids
+from seqclf.text.batching import pad_ids
 from seqclf.ids import EncodedCorpus
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqclf.data.cache import CorpusCache, cache_key
+from seqclf.text.cache import CorpusCache, cache_key
 from seqclf.data.readers import BadRow, Dataset, read_dataset
 from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError

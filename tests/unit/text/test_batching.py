@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from seqclf.data.batching import Chunking, length_bucketed_batches, sample_windows, sorted_batches
-from seqclf.data.tensors import pad_batch
+from seqclf.text.batching import Chunking, length_bucketed_batches, sample_windows, sorted_batches
+from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.pooling import pool_windows as pool_window_logits
 from seqclf.outputs import pool_windows

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from seqclf.config import Config
-from seqclf.data.cache import CorpusCache
+from seqclf.text.cache import CorpusCache
 from seqclf.data.demo import demo_corpus
-from seqclf.data.encoded import encode_file, encode_training_file
+from seqclf.text.encoded import encode_file, encode_training_file
 from seqclf.errors import SeqclfWarning
 
 
