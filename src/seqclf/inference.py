@@ -11,7 +11,7 @@ from seqclf.text.batching import Chunking, sorted_batches
 from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.modes import device_of, eval_mode
-from seqclf.nn.pooling import pool_windows
+from seqclf.outputs import pool_window_tensors
 
 
 def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], corpus: EncodedCorpus,
@@ -43,7 +43,7 @@ def text_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], cor
         return predict_logits(model, corpus, indices)
     pieces, owners, _ = chunking.windows(corpus, indices)
     texts = len(corpus) if indices is None else len(indices)
-    return pool_windows(predict_logits(model, pieces), torch.from_numpy(owners), texts, chunking.pooling)  # (N, C)
+    return pool_window_tensors(predict_logits(model, pieces), torch.from_numpy(owners), texts, chunking.pooling)  # (N, C)
 
 
 class TorchEngine:

@@ -1,12 +1,17 @@
-"""Stage 5's last step, from logits to what a model answers, in NumPy (no PyTorch): softmax over classes
-for single-label models, a sigmoid per label for multi-label ones; and, for long texts read in windows,
-each text's window logits pooled into one row.
-
-PyTorch's side of the same choice is `Classifier.activate` (nn/classifier.py); tests check that both agree.
+"""Stage 5's last step, from logits to what a model answers: softmax over classes for single-label models,
+a sigmoid per label for multi-label ones; and, for long texts read in windows, each text's window logits
+pooled into one row. The one home of both, on NumPy arrays (what ONNX Runtime's path uses, never importing
+PyTorch) and on PyTorch tensors (differentiable; through tensor methods, so this module imports no
+PyTorch either); tests/unit/test_outputs.py checks that the two agree.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 TASKS = ("single-label", "multi-label")
 WINDOW_POOLINGS = ("mean", "max")
@@ -45,3 +50,18 @@ def pool_windows(logits: np.ndarray, owners: np.ndarray, texts: int, how: str) -
     sums = np.zeros((texts, logits.shape[1]), dtype=np.float64)
     np.add.at(sums, owners, logits)
     return (sums / np.bincount(owners, minlength=texts)[:, None]).astype(np.float32)
+
+
+def tensor_probabilities(logits: torch.Tensor, multi_label: bool) -> torch.Tensor:
+    """`probabilities` on (B, C) tensors: softmax over the classes, or each label's sigmoid."""
+    return logits.sigmoid() if multi_label else logits.softmax(dim=-1)
+
+
+def pool_window_tensors(logits: torch.Tensor, owners: torch.Tensor, texts: int, how: str) -> torch.Tensor:
+    """`pool_windows` on tensors, differentiable, so that training reads every window of a text as prediction
+    does: (N, C) logits of `texts` texts from the (W, C) logits of their windows, `owners` (W,)."""
+    index = owners.to(logits.device).unsqueeze(1).expand_as(logits)  # (W, C)
+    pooled = logits.new_zeros(texts, logits.size(1))  # (N, C)
+    reduce = "amax" if how == "max" else "mean"
+    return pooled.scatter_reduce(0, index, logits, reduce=reduce, include_self=False)
+

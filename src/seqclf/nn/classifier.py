@@ -16,6 +16,7 @@ from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import device_of
 from seqclf.nn.pooling import build_pooling, valid_steps
 from seqclf.nn.settings import ModelConfig
+from seqclf.outputs import tensor_probabilities
 
 STAGES = ("embedded", "encoded", "pooled", "logits")
 
@@ -30,11 +31,11 @@ class Classifier(nn.Module):
 
     config: ModelConfig
     temperature: float = 1.0
-    multi_label: bool = False  # a sigmoid per label (outputs.py's choice, on tensors), else softmax over classes
+    multi_label: bool = False  # a sigmoid per label, else softmax over classes (`seqclf.outputs`)
 
     def activate(self, logits: torch.Tensor) -> torch.Tensor:
         """(B, C) probabilities of (B, C) logits: softmax over the classes, or each label's sigmoid."""
-        return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
+        return tensor_probabilities(logits, self.multi_label)
 
     def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         """The model's own stages, "logits" last, before the temperature."""

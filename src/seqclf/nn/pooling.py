@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from seqclf.outputs import pool_window_tensors
+
 
 def valid_steps(lengths: torch.Tensor, steps: int) -> torch.Tensor:
     """(B, T) bool mask, True on real tokens."""
@@ -53,18 +55,6 @@ def build_pooling(name: str, features: int):
     return pooling(features) if isinstance(pooling, type) else pooling
 
 
-def pool_windows(logits: torch.Tensor, owners: torch.Tensor, texts: int, how: str) -> torch.Tensor:
-    """(N, C) logits of `texts` texts from the (W, C) logits of their windows (long_text=chunk); `owners` (W,)
-    says whose window each row is, every text having at least one. `how`: mean or max. Differentiable, so
-    training can read every window of a text as prediction does. (`seqclf.outputs.pool_windows` is the
-    NumPy twin that ONNX Runtime's path uses; a test keeps them equal.)"""
-    index = owners.to(logits.device).unsqueeze(1).expand_as(logits)  # (W, C)
-    pooled = logits.new_zeros(texts, logits.size(1))  # (N, C)
-    if how == "max":
-        return pooled.scatter_reduce(0, index, logits, reduce="amax", include_self=False)
-    return pooled.scatter_reduce(0, index, logits, reduce="mean", include_self=False)
-
-
 class WindowPooled(nn.Module):
     """A model over windows that answers per text: (ids, lengths) of W windows and their owners (W,) in
     text order -> (N, C) pooled logits."""
@@ -75,4 +65,4 @@ class WindowPooled(nn.Module):
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor, owners: torch.Tensor) -> torch.Tensor:
         # ids: (W, T), lengths: (W,), owners: (W,) sorted, 0 .. N - 1
-        return pool_windows(self.model(ids, lengths), owners, int(owners[-1]) + 1, self.how)  # (N, C)
+        return pool_window_tensors(self.model(ids, lengths), owners, int(owners[-1]) + 1, self.how)  # (N, C)

@@ -1,11 +1,8 @@
 import numpy as np
-import torch
 
 from seqclf.text.batching import Chunking, length_bucketed_batches, sample_windows, sorted_batches
 from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
-from seqclf.nn.pooling import pool_windows as pool_window_logits
-from seqclf.outputs import pool_windows
 
 SEQUENCES = [[5, 6, 7], [8], [9, 10, 11, 12, 13], [14, 15]]
 
@@ -79,13 +76,3 @@ def test_sampled_windows_lie_inside_their_texts():
         assert sampled.sequence(1).tolist() == [5, 6]
         starts.add(window[0])
     assert len(starts) > 10  # not always the same window
-
-
-def test_pooled_window_logits_mean_and_max():
-    logits = np.array([[1.0, 0.0], [3.0, -2.0], [5.0, 5.0]], dtype=np.float32)
-    owners = np.array([0, 0, 1])
-    np.testing.assert_allclose(pool_windows(logits, owners, 2, "mean"), [[2.0, -1.0], [5.0, 5.0]])
-    np.testing.assert_allclose(pool_windows(logits, owners, 2, "max"), [[3.0, 0.0], [5.0, 5.0]])
-    for how in ("mean", "max"):  # PyTorch's twin (training and the PyTorch path) gives the same
-        pooled = pool_window_logits(torch.from_numpy(logits), torch.from_numpy(owners), 2, how)
-        np.testing.assert_allclose(pooled.numpy(), pool_windows(logits, owners, 2, how))
