@@ -5,13 +5,14 @@
 
 For the classic model (and the default model) on the torch and the ONNX backend: the p50 of the whole
 `predict_proba([text])` call, of tokenization alone (the tokenizer call the prediction makes:
-`encode_for_model([text])`, or `encode([text])` in versions without it), and of ONNX
+`encode([text], every_id=False)`; `encode_for_model([text])` or `encode([text])` in older versions), and of ONNX
 Runtime's own `session.run` on inputs prepared beforehand; the rest is the call's own overhead.
 Prints one markdown row per model and backend.
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +36,14 @@ def session_of(clf: TextClassifier):
     return holder.engine.session
 
 
+def model_encoder(tokenizer):
+    """The tokenizer call a prediction makes, in this version or an older one."""
+    if "every_id" in inspect.signature(tokenizer.encode).parameters:
+        return lambda text: tokenizer.encode([text], every_id=False)
+    encode = getattr(tokenizer, "encode_for_model", tokenizer.encode)
+    return lambda text: encode([text])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--label", default="after")
@@ -52,8 +61,7 @@ def main() -> None:
                 loaded = TextClassifier.load(clf.save(Path(folder) / "m"), backend=backend,
                                              onnx_file=str(path) if backend == "onnx" else None)
                 whole = p50_us(lambda t: loaded.predict_proba([t]), texts)
-                encode = getattr(loaded.tokenizer, "encode_for_model", loaded.tokenizer.encode)
-                tokenize = p50_us(lambda t: encode([t]), texts)
+                tokenize = p50_us(model_encoder(loaded.tokenizer), texts)
                 run = 0.0
                 if backend == "onnx":
                     session = session_of(loaded)

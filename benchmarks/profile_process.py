@@ -29,7 +29,7 @@ PHASES = {
     "reading files": [("seqclf.data.readers", "read_dataset"), ("seqclf.data.readers", "read_inputs")],
     "vocabulary and ids": [("seqclf.text.tokenizer", "WordTokenizer.train"),
                            ("seqclf.text.tokenizer", "WordTokenizer.encode"),
-                           ("seqclf.text.tokenizer", "WordTokenizer.encode_for_model")],
+                           ("seqclf.text.tokenizer", "WordTokenizer.encode")],
     "model and optimizer set-up": [("seqclf.training.optim", "build_optimizer")],
     "training epochs": [("seqclf.training.trainer", "Trainer._epoch")],
     "validation": [],  # the function Trainer.fit is given (see `install`)

@@ -214,7 +214,7 @@ class TextClassifier:
             return np.zeros((0, len(self.fitted.classes)), dtype=np.float32), np.zeros(0, dtype=np.int64)
         texts = dataset_from_lists(texts, None, source="texts").texts
         tokenizer = self.fitted.tokenizer
-        corpus = tokenizer.encode_for_model(texts) if self.chunking is None else tokenizer.encode(texts)
+        corpus = tokenizer.encode(texts, every_id=self.chunking is not None)  # windows need every id
         return self.corpus_probabilities(corpus), corpus.offsets[1:] - corpus.offsets[:-1]  # (np.diff: slower)
 
     def corpus_probabilities(self, corpus: EncodedCorpus) -> np.ndarray:

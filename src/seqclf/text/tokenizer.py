@@ -113,17 +113,15 @@ class WordTokenizer:
     def vocab_size(self) -> int:
         return self._hf.get_vocab_size()
 
-    def encode(self, texts: Sequence[str]) -> EncodedCorpus:
-        """Ids of each text, read cut to max_len (all ids are kept: lengths before truncation are known)."""
-        if self._splitter is not None:
-            return self._splitter.encode(texts, self._vocabulary).truncated(self.max_len)
-        return _encode(self._hf, texts).truncated(self.max_len)
-
-    def encode_for_model(self, texts: Sequence[str]) -> EncodedCorpus:
-        """The ids a model reads: each text's first max_len, the same as `encode` gives, found faster
-        (long texts are split only as far as needed: lengths before truncation are known up to max_len + 1)."""
+    def encode(self, texts: Sequence[str], *, every_id: bool = True) -> EncodedCorpus:
+        """Ids of each text, read cut to max_len: the one way text becomes ids. `every_id`: keep all of a
+        text's ids (its length before truncation is known; windows of long texts need them); False: the same
+        ids a model reads, found faster, long texts split only as far as needed (lengths known up to
+        max_len + 1, enough to tell that a text was truncated)."""
         if self._splitter is None:
-            return self.encode(texts)
+            return _encode(self._hf, texts).truncated(self.max_len)
+        if every_id:
+            return self._splitter.encode(texts, self._vocabulary).truncated(self.max_len)
         # cut one id later than the model reads: the texts longer than max_len stay known
         if len(texts) == 1:
             return self._splitter.encode_one(texts[0], self._vocabulary, self.max_len + 1).truncated(self.max_len)

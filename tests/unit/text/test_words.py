@@ -72,7 +72,7 @@ def test_mixed_batches_keep_their_order(texts):
                       max_size=20), max_len=st.integers(1, 12))
 def test_the_model_reads_the_same_first_ids_however_they_are_found(texts, max_len):
     tokenizer, _ = WordTokenizer.train(texts + ["the common words"], TokenizerConfig(max_len=max_len))
-    whole, cut = tokenizer.encode(texts), tokenizer.encode_for_model(texts)
+    whole, cut = tokenizer.encode(texts), tokenizer.encode(texts, every_id=False)
     assert [list(cut.sequence(i)) for i in range(len(texts))] == [list(whole.sequence(i)) for i in range(len(texts))]
 
 
@@ -86,7 +86,7 @@ def test_special_tokens_spelled_out_in_a_text_encode_as_tokenizer_json_does(tmp_
     for i, text in enumerate(texts):
         expected = theirs.encode(text).ids
         assert list(encoded.sequence(i)) == expected  # training's own encoding
-        assert list(ours.encode([text]).sequence(0)) == expected == list(ours.encode_for_model([text]).sequence(0))
+        assert list(ours.encode([text]).sequence(0)) == expected == list(ours.encode([text], every_id=False).sequence(0))
     assert list(encoded.sequence(0)) == [UNK_ID]
 
 
