@@ -7,6 +7,7 @@ import pytest
 from hypothesis import settings
 
 from seqclf import TextClassifier
+from seqclf.data.demo import demo_corpus
 from seqclf.data.readers import Dataset, read_dataset
 
 from helpers import tiny_corpus, train_tiny
@@ -64,3 +65,35 @@ def fitted(demo_data) -> TextClassifier:
 @pytest.fixture(scope="session")
 def model_dir(fitted, tmp_path_factory) -> Path:
     return fitted.save(tmp_path_factory.mktemp("models") / "tiny")
+
+
+# -- searches (tune) -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def each_connection():
+    """`each_connection(sql)`: SQLite runs `sql` on every connection the storage takes from now on."""
+    import sqlalchemy
+
+    pragmas = []
+
+    def on_checkout(connection, record, proxy):
+        for sql in pragmas:
+            connection.execute(sql)
+
+    sqlalchemy.event.listen(sqlalchemy.pool.Pool, "checkout", on_checkout)
+    yield pragmas.append
+    sqlalchemy.event.remove(sqlalchemy.pool.Pool, "checkout", on_checkout)
+
+
+def _write_tsv(path, texts, labels):
+    path.write_text("label\ttext\n" + "".join(f"{label}\t{text}\n" for text, label in zip(texts, labels)))
+    return path
+
+
+@pytest.fixture
+def tiny_files(tmp_path):
+    """A tiny training file and validation file (TSV) of demo sentences."""
+    texts, labels = demo_corpus(120, seed=4)
+    return (_write_tsv(tmp_path / "train.tsv", texts[:90], labels[:90]),
+            _write_tsv(tmp_path / "dev.tsv", texts[90:], labels[90:]))

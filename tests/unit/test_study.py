@@ -9,13 +9,10 @@ from contextlib import closing
 
 import optuna
 import pytest
-import sqlalchemy
 
 from seqclf.config import Config
-from seqclf.data.demo import demo_corpus
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.study import open_study, study_errors
-from seqclf.training.events import RunReport, TrialFinished
 from seqclf.tune import STUDY, tune
 
 
@@ -104,20 +101,6 @@ def test_a_directory_is_not_a_study(tmp_path):
         opened(tmp_path / STUDY)
 
 
-@pytest.fixture
-def each_connection():
-    """`each_connection(sql)`: SQLite runs `sql` on every connection the storage takes from now on."""
-    pragmas = []
-
-    def on_checkout(connection, record, proxy):
-        for sql in pragmas:
-            connection.execute(sql)
-
-    sqlalchemy.event.listen(sqlalchemy.pool.Pool, "checkout", on_checkout)
-    yield pragmas.append
-    sqlalchemy.event.remove(sqlalchemy.pool.Pool, "checkout", on_checkout)
-
-
 def test_a_full_disk_says_the_trials_are_kept_and_how_to_resume(tmp_path, each_connection):
     path = tmp_path / STUDY
     study = opened(path)
@@ -128,35 +111,6 @@ def test_a_full_disk_says_the_trials_are_kept_and_how_to_resume(tmp_path, each_c
     message = str(refusal.value)
     assert message.startswith(f"cannot write {path}: database or disk is full") and "\n" not in message
     assert "the trials finished so far are kept in it" in message and "run the same command again" in message
-
-
-def write(path, texts, labels):
-    path.write_text("label\ttext\n" + "".join(f"{label}\t{text}\n" for text, label in zip(texts, labels)))
-    return path
-
-
-@pytest.fixture
-def tiny_files(tmp_path):
-    texts, labels = demo_corpus(120, seed=4)
-    return write(tmp_path / "train.tsv", texts[:90], labels[:90]), write(tmp_path / "dev.tsv", texts[90:], labels[90:])
-
-
-def test_a_study_that_turns_read_only_while_trials_run_keeps_them(tmp_path, tiny_files, each_connection):
-    """Read-only from the second trial on: SQLite's own refusal, forced with `PRAGMA query_only` (the tests
-    may run as root, whom a chmod does not stop)."""
-    class ReadOnlyAfterTheFirstTrial(RunReport):
-        def on_event(self, event):
-            if isinstance(event, TrialFinished):
-                each_connection("PRAGMA query_only = ON")
-
-    out = tmp_path / "tuned"
-    with pytest.raises(WriteError) as refusal:
-        tune(Config(), *tiny_files, out, trials=3, ensemble=1, cache=False, report=ReadOnlyAfterTheFirstTrial())
-    message = str(refusal.value)
-    assert message.startswith(f"cannot write {out / STUDY}: attempt to write a readonly database")
-    assert "the trials finished so far are kept in it" in message and "run the same command again" in message
-    study = optuna.load_study(study_name="seqclf", storage=f"sqlite:///{out / STUDY}")
-    assert [t.state.name for t in study.trials] == ["COMPLETE"]  # the first trial, kept; the second never began
 
 
 def test_a_search_of_another_metric_is_not_continued(tmp_path, tiny_files):
