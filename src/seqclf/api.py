@@ -72,6 +72,7 @@ class TextClassifier:
         self.cluster: Cluster | None = None  # where the last fit ran (under torchrun: this process's rank)
         self.backend, self.directory = BackendConfig(), None
         self._parts: ModelParts | None = None
+        self._explainer: Explainer | None = None
 
     # -- training -------------------------------------------------------------------------------
 
@@ -79,10 +80,9 @@ class TextClassifier:
             epochs: int | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
             resume: bool = False) -> TextClassifier:
         """Train on texts and labels. `valid`: (texts, labels), a fraction to hold out, or None for
-        the configured valid_fraction. The weights of the best validation epoch are kept.
-
-        With `checkpoint_dir`, a resume checkpoint is written there after every epoch (and every
-        `checkpoint_every` steps); `resume=True` continues from it."""
+        the configured valid_fraction. The weights of the best validation epoch are kept. With `checkpoint_dir`,
+        a resume checkpoint is written there after every epoch (and every `checkpoint_every` steps);
+        `resume=True` continues from it."""
         if epochs is not None:
             self.config = self.config.updated({"epochs": epochs})
         multi_label = self.config.data.multi_label
@@ -120,7 +120,7 @@ class TextClassifier:
         self.engine = build_engine(parts, directory, backend)
         self.chunking = Chunking.of(parts.config.tokenizer, parts.tokenizer.max_len)
         self.thresholds = np.asarray(parts.fitted.thresholds or [], dtype=np.float32)  # (C,) multi-label
-        self._explainer: Explainer | None = None
+        self._explainer = None
         return self
 
     @property
@@ -128,8 +128,8 @@ class TextClassifier:
         """Attributions of this model (made when first asked for: they need PyTorch and Captum)."""
         from seqclf.explain import Explainer
 
+        parts = self.fitted
         if self._explainer is None:
-            parts = self.fitted
             self._explainer = Explainer(lambda: parts.model, parts.tokenizer, parts.classes,
                                         None if self.backend == BackendConfig() else self.backend.describe())
         return self._explainer
@@ -291,9 +291,9 @@ class TextClassifier:
         model.onnx (model.int8.onnx) in the model directory."""
         from seqclf.deploy.onnx_export import export_onnx
 
+        parts = self.fitted  # an unfitted classifier: NotFittedError before anything else
         check_choice("quantize", quantize, QUANTIZATIONS, allow_none=True)
         if path is None and self.directory is None:
             raise DataError("no model directory to export into", field="path", hint="give a path")
-        parts = self.fitted
         return export_onnx(parts.model.on_cpu(), parts.classes, parts.tokenizer.max_len,
                            path or artifacts.onnx_path(self.directory, quantize), quantize, self.chunking)

@@ -121,8 +121,12 @@ def test_bad_input_raises_value_errors():
         TextClassifier(**TINY).fit(["a", ""], ["x", "y"])
     with pytest.raises(DataError, match="no training examples"):
         TextClassifier(**TINY).fit([], [])
-    with pytest.raises(NotFittedError, match="no model yet"):
-        TextClassifier().predict(["a"])
+    unfitted = TextClassifier()
+    for use in (lambda: unfitted.predict(["a"]), lambda: unfitted.predict_top(["a"]), lambda: unfitted.trace("a"),
+                lambda: unfitted.data_flow(["a"]), unfitted.describe, lambda: unfitted.evaluate(["a"], ["x"]),
+                lambda: unfitted.explain(["a"]), unfitted.export_onnx, lambda: unfitted.save("never")):
+        with pytest.raises(NotFittedError, match="no model yet"):  # every use of the model says so, first
+            use()
     with pytest.raises(ValueError, match="unknown setting"):
         TextClassifier(embeding_dim=3)
 
