@@ -101,8 +101,12 @@ def train_to_directory(config: Config, data: str | Path, out: str | Path, *, val
     cluster = join_cluster(config.train.device)  # under torchrun: this process's rank; else a cluster of one
     try:
         with locked(directory) if cluster.is_main else contextlib.nullcontext():
-            return _train(config, data, directory, valid, test, _cache(cache), resume, cluster,
-                          report if cluster.is_main and report is not None else RunReport())
+            run = _train(config, data, directory, valid, test, _cache(cache), resume, cluster,
+                         report if cluster.is_main and report is not None else RunReport())
+        # every process leaves together, once rank 0 has written and evaluated the model: a process whose gloo
+        # group is torn down while another still holds it was seen to abort at exit
+        cluster.barrier()
+        return run
     except WriteError as exc:
         raise _what_is_kept(exc, directory) from exc
     finally:
