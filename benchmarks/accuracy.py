@@ -27,7 +27,7 @@ import numpy as np
 from seqclf import TextClassifier
 from seqclf.config import Config, load_preset
 from seqclf.data.readers import read_dataset
-from seqclf.training.metrics import classification_report
+from seqclf.metrics import classification_report
 
 HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))

@@ -34,7 +34,7 @@ from helpers import question_sentence_pairs  # noqa: E402  (the test's pairs, bu
 
 from seqclf import TextClassifier, artifacts  # noqa: E402
 from seqclf.data.readers import read_dataset  # noqa: E402
-from seqclf.training.metrics import multi_label_report  # noqa: E402
+from seqclf.metrics import multi_label_report  # noqa: E402
 from seqclf.training.thresholds import choose_thresholds  # noqa: E402
 
 SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))

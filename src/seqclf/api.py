@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from seqclf import artifacts, evaluation, outputs, views
-from seqclf.answers import answers, labels_over_thresholds
+from seqclf.answers import answers
 from seqclf.artifacts import ModelParts
 from seqclf.config import Config
 from seqclf.text.batching import Chunking
@@ -32,6 +32,7 @@ from seqclf.errors import DataError, SeqclfError
 from seqclf.fields import check_choice
 from seqclf.fitted_state import FittedState
 from seqclf.ids import EncodedCorpus
+from seqclf.task import Task
 from seqclf.training.history import History
 
 if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, not with this module
@@ -85,12 +86,10 @@ class TextClassifier:
         `resume=True` continues from it."""
         if epochs is not None:
             self.config = self.config.updated({"epochs": epochs})
-        multi_label = self.config.data.multi_label
-        tokenizer, train = encode_training_data(dataset_from_lists(texts, labels, "training data", multi_label),
-                                                self.config.tokenizer)
-        if isinstance(valid, tuple):
-            valid = encode_data(dataset_from_lists(valid[0], valid[1], "validation data", multi_label or train.multi_label),
-                                tokenizer)
+        tokenizer, train = encode_training_data(
+            dataset_from_lists(texts, labels, "training data", self.config.data.task), self.config.tokenizer)
+        if isinstance(valid, tuple):  # label sets in the training data: the validation labels are read as sets too
+            valid = encode_data(dataset_from_lists(valid[0], valid[1], "validation data", train.task), tokenizer)
         return self.fit_encoded(tokenizer, train, valid, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
                                 resume=resume)
 
@@ -181,6 +180,11 @@ class TextClassifier:
         return self.fitted.fitted
 
     @property
+    def task(self) -> Task:
+        """Single-label or multi-label: what the training labels made the model (`seqclf.task`)."""
+        return self.fitted_state.task
+
+    @property
     def model(self) -> Classifier | None:
         return None if self._parts is None else self._parts.model
 
@@ -224,14 +228,11 @@ class TextClassifier:
             return self.engine.run(corpus)[1]
         pieces, owners, _ = self.chunking.windows(corpus)
         logits = outputs.pool_windows(self.engine.run(pieces)[0], owners, len(corpus), self.chunking.pooling)
-        return outputs.probabilities(logits, self.fitted_state.multi_label)
+        return self.task.activate(logits)
 
     def predict(self, texts: Sequence[str]) -> list[str] | list[list[str]]:
         """Each text's class; for a multi-label model, its list of labels (possibly empty)."""
-        probabilities = self.predict_proba(texts)
-        if self.fitted_state.multi_label:
-            return labels_over_thresholds(probabilities, self.thresholds, self.classes_)
-        return [self.classes_[i] for i in probabilities.argmax(axis=1)]
+        return self.task.decide(self.predict_proba(texts), self.thresholds, self.classes_)
 
     def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
         """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default), most
@@ -242,8 +243,8 @@ class TextClassifier:
 
     def answers(self, probabilities: np.ndarray, tokens: np.ndarray, top_k: int | None = None) -> list[dict]:
         """`predict_top`'s answers from (N, C) probabilities and (N,) token counts already computed."""
-        return answers(probabilities, tokens, self.classes_, self.fitted.tokenizer.max_len, self.chunking,
-                       self.thresholds if self.fitted_state.multi_label else None, top_k)
+        return answers(self.task, probabilities, tokens, self.classes_, self.fitted.tokenizer.max_len,
+                       self.chunking, self.thresholds, top_k)
 
     def predict_inputs(self, inputs: Sequence[str | BadRow], top_k: int | None = None) -> list[dict | None]:
         """One result per input, in order: `predict_top`'s for a text, None for a row that has none."""

@@ -236,9 +236,9 @@ def _settings_and_fitted(directory: Path, raw: dict, version: int) -> tuple[Conf
         fitted = FittedState.from_dict(fitted_values)
     except ConfigError as exc:
         raise ModelDirError(exc.problem, path=fitted_file, field=exc.field) from None
-    if version < 4 and fitted.multi_label != config.data.multi_label:
-        raise ModelDirError(f"task {fitted.task!r} does not match multi_label {config.data.multi_label}",
-                            path=fitted_file, field="task")
+    if version < 4 and fitted.task != config.data.task:  # the settings held the task twice
+        raise ModelDirError(f"task {fitted.task.name!r} does not match the data settings' "
+                            f"{config.data.task.name!r}", path=fitted_file, field="task")
     return config, fitted, fitted_file
 
 

@@ -76,10 +76,8 @@ def audit(data: Dataset, config: Config, folds: int = DEFAULT_FOLDS,
         from cleanlab.rank import get_label_quality_scores
     except ImportError as exc:
         raise SeqclfError(f"audit needs cleanlab ({exc.name} is missing)", hint="pip install 'seqclf[audit]'") from None
-    if data.multi_label:
-        raise DataError("holds label sets (multi-label data); the audit ranks one label per text", path=data.source,
-                        field="label", hint="audit a single-label file (cleanlab's multi-label ranking is not "
-                                            "wired here yet)")
+    data.task.check_single_label(data.source, "the audit ranks one label per text", hint="audit a single-label file "
+                                 "(cleanlab's multi-label ranking is not wired here yet)")
     classes = sorted(set(data.labels))
     _check(data, classes, folds)
     labels = np.array([classes.index(label) for label in data.labels])  # (N,)

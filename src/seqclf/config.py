@@ -47,10 +47,7 @@ class Config:
     def validate(self) -> Config:
         for section in SECTIONS:
             getattr(self, section).validate()
-        if self.data.multi_label and self.model.combined:  # the one setting that spans two sections
-            raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
-                              "probabilities over classes", field="ensemble" if self.model.ensemble > 1 else
-                              "ngram_evidence", hint="use --ensemble 1 --no-ngram-evidence")
+        self.data.task.check_combinable(self.model.ensemble, self.model.ngram_evidence)  # spans two sections
         return self
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

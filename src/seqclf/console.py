@@ -45,16 +45,19 @@ def emphasized(bold: str, rest: str = "") -> Text:
     return Text.assemble((printable(bold), "bold"), printable(rest))
 
 
-def classes_text(classes: list[str], multi_label: bool = False) -> str:
-    noun = "labels (multi-label)" if multi_label else "classes"
+NOUNS = {"single-label": "classes", "multi-label": "labels (multi-label)"}  # by task name
+
+
+def classes_text(classes: list[str], task: str = "single-label") -> str:
+    noun = NOUNS[task]
     return f"{len(classes)} {noun}: {', '.join(classes[:8])}{', …' if len(classes) > 8 else ''}"
 
 
 def print_data(console: Console, data: EncodedData) -> None:
     """One line per data file read: size, classes, and how long reading and encoding took."""
     how = "loaded from the cache" if data.from_cache else "read and encoded"
-    labels = classes_text(sorted(data.label_names), data.multi_label)
-    if data.multi_label:
+    labels = classes_text(sorted(data.label_names), data.task.name)
+    if data.task.label_sets:
         labels = f"{len(data.label_ids) / max(len(data), 1):.2f} labels per text, {labels}"
     console.print(f"{data.source}: {len(data)} examples, {data.tokens:,} tokens, "
                   f"{labels}; {how} in {data.seconds:.2f} s "

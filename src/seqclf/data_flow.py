@@ -115,7 +115,7 @@ def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
         rows.append(FlowRow("5 window pooling", f"{chunking.pooling} of each text's window logits", [texts, len(classes)],
                             preview(logits[0].tolist(), 3)))
     probabilities = model.activate(logits)[0]  # (C,)
-    if model.multi_label:
+    if model.task.label_sets:
         rows.append(FlowRow("5 sigmoid", "each label's own probability (they do not sum to 1)",
                             [texts, len(classes)], preview(probabilities.tolist(), 3)))
         chosen = [c for c, p, t in zip(classes, probabilities.tolist(), thresholds) if p >= t]

@@ -3,6 +3,7 @@ their `validate()` methods share. Errors name the field, as the command line and
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -35,3 +36,8 @@ def check_fraction(name: str, value: float) -> None:
     """A share: 0 <= value < 1."""
     if not 0 <= value < 1:
         raise ConfigError(f"must be in [0, 1), got {value}", field=name)
+
+
+def finite_number(value: object) -> bool:
+    """An int or float (not a bool) that is finite: what a number read from JSON or YAML must be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -9,19 +9,19 @@ written. None of it is a flag; training never writes it into the settings.
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from seqclf.errors import ConfigError
-from seqclf.outputs import TASKS, task_name
+from seqclf.fields import finite_number
+from seqclf.task import Task, task_named
 
 
 @dataclass(frozen=True)
 class FittedState:
     """What one training run learned besides the weights (scikit-learn's fitted attributes)."""
 
-    task: str  # one of outputs.TASKS: how the labels were read (label sets make a multi-label model)
+    task: Task  # what the training labels made it: single-label, or multi-label (label sets)
     max_len: int  # tokens read per sequence, as resolved (settings may say `auto`)
     vocab_size: int  # ids of the tokenizer, special tokens included
     num_classes: int  # outputs of the model, in labels.json's order
@@ -32,19 +32,11 @@ class FittedState:
     ngram_l2: float | None = None  # n-gram evidence: the L2 penalty chosen
     weights_fingerprint: str | None = None  # of the weights saved beside it (ties an ONNX graph to them)
 
-    @classmethod
-    def for_task(cls, multi_label: bool, **values: Any) -> FittedState:
-        return cls(task=task_name(multi_label), **values)
-
-    @property
-    def multi_label(self) -> bool:
-        return self.task == TASKS[1]
-
     def with_values(self, **values: Any) -> FittedState:
         return dataclasses.replace(self, **values)
 
     def to_dict(self) -> dict[str, Any]:
-        values = dataclasses.asdict(self)
+        values = {**dataclasses.asdict(self), "task": self.task.name}
         values["thresholds"] = None if self.thresholds is None else list(self.thresholds)
         return values
 
@@ -61,38 +53,25 @@ class FittedState:
         thresholds = values.get("thresholds")
         if thresholds is not None and not isinstance(thresholds, list):
             raise ConfigError(f"expected a list of numbers, got {thresholds!r}", field="thresholds")
-        return cls(**{**values, "thresholds": None if thresholds is None else tuple(thresholds)}).checked()
+        if not isinstance(values["task"], str):
+            raise ConfigError(f"expected a task's name, got {values['task']!r}", field="task")
+        return cls(**{**values, "task": task_named(values["task"]),
+                      "thresholds": None if thresholds is None else tuple(thresholds)}).checked()
 
     def checked(self) -> FittedState:
-        if self.task not in TASKS:
-            raise ConfigError(f"unknown task {self.task!r}", field="task", hint="one of: " + ", ".join(TASKS))
         for name, least in (("max_len", 1), ("vocab_size", 1), ("num_classes", 2)):
             value = getattr(self, name)
             if type(value) is not int or value < least:
                 raise ConfigError(f"expected an integer of at least {least}, got {value!r}", field=name)
-        if not _number(self.temperature) or self.temperature <= 0:
+        if not finite_number(self.temperature) or self.temperature <= 0:
             raise ConfigError(f"must be a number > 0, got {self.temperature!r}", field="temperature")
-        self._check_thresholds()
+        self.task.check_thresholds(self.thresholds, self.num_classes)
         if self.combine is not None and not isinstance(self.combine, str):
             raise ConfigError(f"expected a rule's name, got {self.combine!r}", field="combine")
-        if self.ngram_weight is not None and not (_number(self.ngram_weight) and 0 <= self.ngram_weight <= 1):
+        if self.ngram_weight is not None and not (finite_number(self.ngram_weight) and 0 <= self.ngram_weight <= 1):
             raise ConfigError(f"must be in [0, 1], got {self.ngram_weight!r}", field="ngram_weight")
-        if self.ngram_l2 is not None and not (_number(self.ngram_l2) and self.ngram_l2 > 0):
+        if self.ngram_l2 is not None and not (finite_number(self.ngram_l2) and self.ngram_l2 > 0):
             raise ConfigError(f"must be a number > 0, got {self.ngram_l2!r}", field="ngram_l2")
         if self.weights_fingerprint is not None and not isinstance(self.weights_fingerprint, str):
             raise ConfigError(f"expected a string, got {self.weights_fingerprint!r}", field="weights_fingerprint")
         return self
-
-    def _check_thresholds(self) -> None:
-        if not self.multi_label:
-            if self.thresholds is not None:
-                raise ConfigError("a single-label model has no thresholds", field="thresholds")
-            return
-        thresholds = self.thresholds or ()
-        if len(thresholds) != self.num_classes or not all(_number(t) and 0 < t < 1 for t in thresholds):
-            raise ConfigError(f"a multi-label model needs one threshold in (0, 1) per label ({self.num_classes}), "
-                              f"got {None if self.thresholds is None else list(self.thresholds)}", field="thresholds")
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -28,7 +28,7 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
         check_output_directory(args.out)
     model = _load(args, err)
     data = read_dataset(args.data, model.fitted.config.updated(flags(args, DATA_FIELDS)).data)
-    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.multi_label)})")
+    err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.task.name)})")
     if data.skipped:  # every one of them: evaluate writes no file to list them in
         err.print(f"skipped {len(data.skipped)} bad rows:")
         for row in data.skipped:

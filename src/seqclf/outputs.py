@@ -1,7 +1,6 @@
-"""Stage 5's last step, from logits to what a model answers: softmax over classes for single-label models,
-a sigmoid per label for multi-label ones; and, for long texts read in windows, each text's window logits
-pooled into one row. The one home of both, on NumPy arrays (what ONNX Runtime's path uses, never importing
-PyTorch) and on PyTorch tensors (differentiable; through tensor methods, so this module imports no
+"""Long texts read in windows: each text's window logits pooled into one row, before the task's activation
+(`seqclf.task`). The one home of window pooling, on NumPy arrays (what ONNX Runtime's path uses, never
+importing PyTorch) and on PyTorch tensors (differentiable; through tensor methods, so this module imports no
 PyTorch either); tests/unit/test_outputs.py checks that the two agree.
 """
 from __future__ import annotations
@@ -13,26 +12,7 @@ import numpy as np
 if TYPE_CHECKING:
     import torch
 
-TASKS = ("single-label", "multi-label")
 WINDOW_POOLINGS = ("mean", "max")
-INDEPENDENT_NOTE = ("multi-label: each probability is its label's own (a sigmoid), so they do not sum to 1; "
-                    "a label is predicted when its probability reaches its threshold")
-
-
-def task_name(multi_label: bool) -> str:
-    return TASKS[1] if multi_label else TASKS[0]
-
-
-def probabilities(logits: np.ndarray, multi_label: bool) -> np.ndarray:
-    """(N, C) float32 probabilities of (N, C) logits: rows sum to 1 (softmax), or each in (0, 1) (sigmoid)."""
-    logits = np.asarray(logits, dtype=np.float32)  # no copy when it is float32 already (every engine's)
-    if multi_label:
-        out = np.exp(-logits)  # (N, C); in place from here: one text's call is microseconds
-        out += 1.0
-        return np.reciprocal(out, out=out)
-    out = np.exp(logits - logits.max(axis=1, keepdims=True))  # (N, C)
-    out /= out.sum(axis=1, keepdims=True)
-    return out
 
 
 def pool_windows(logits: np.ndarray, owners: np.ndarray, texts: int, how: str) -> np.ndarray:
@@ -50,11 +30,6 @@ def pool_windows(logits: np.ndarray, owners: np.ndarray, texts: int, how: str) -
     sums = np.zeros((texts, logits.shape[1]), dtype=np.float64)
     np.add.at(sums, owners, logits)
     return (sums / np.bincount(owners, minlength=texts)[:, None]).astype(np.float32)
-
-
-def tensor_probabilities(logits: torch.Tensor, multi_label: bool) -> torch.Tensor:
-    """`probabilities` on (B, C) tensors: softmax over the classes, or each label's sigmoid."""
-    return logits.sigmoid() if multi_label else logits.softmax(dim=-1)
 
 
 def pool_window_tensors(logits: torch.Tensor, owners: torch.Tensor, texts: int, how: str) -> torch.Tensor:

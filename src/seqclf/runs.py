@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from seqclf import artifacts
@@ -133,8 +133,7 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
     report.on_event(ClusterJoined(cluster, config.train.batch_size))
     tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid)
     # a bad test file fails now, before training; label sets in the training data: its labels are sets too
-    test_settings = replace(config.data, multi_label=config.data.multi_label or train_data.multi_label)
-    test_data = read_dataset(test, test_settings) if test is not None else None
+    test_data = read_dataset(test, config.data.reading_for(train_data.task)) if test is not None else None
     for encoded in (train_data, valid_data):
         if encoded is not None:
             report.on_event(DataEncoded(encoded))

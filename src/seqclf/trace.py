@@ -89,7 +89,7 @@ class PredictionTrace:
             lines.append(f"  temperature     logits / {self.temperature:.3f} (calibrated on validation data)")
         lines += self._window_lines()
         shown = "  ".join(f"{c} {p:.3f}" for c, p in zip(self.classes, self.probabilities))
-        if not self.multi_label:
+        if self.thresholds is None:  # softmax over the classes, the most probable one predicted
             return "\n".join([*lines, "  softmax         " + shown,
                               f"  predicted       {self.label} ({max(self.probabilities):.3f})"])
         return "\n".join([
@@ -165,21 +165,11 @@ def prediction_trace(model: Classifier, tokenizer: WordTokenizer, classes: Seque
         label=classes[label],
         temperature=None if model.temperature == 1.0 else model.temperature,
         **combined,
-        **_decision(model, classes, probabilities.tolist(), thresholds),
+        **model.task.traced_decision(probabilities.numpy(), thresholds, classes),
         windows=windows,
         window_pooling=None if windows is None else chunking.pooling,
         pooled_logits=None if windows is None else logits[0].tolist(),
     )
-
-
-def _decision(model: Classifier, classes: Sequence[str], probabilities: list[float],
-              thresholds: Sequence[float] | None) -> dict:
-    """A multi-label model's thresholds and the labels over them, most probable first."""
-    if not model.multi_label:
-        return {}
-    order = sorted(range(len(classes)), key=lambda c: -probabilities[c])
-    return {"multi_label": True, "thresholds": list(thresholds),
-            "labels": [classes[c] for c in order if probabilities[c] >= thresholds[c]]}
 
 
 def _ngram_evidence(model: Ensemble, tokenizer: WordTokenizer, ids: torch.Tensor, lengths: torch.Tensor,

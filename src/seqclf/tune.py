@@ -24,7 +24,7 @@ from seqclf import artifacts
 from seqclf.config import Config, load_preset
 from seqclf.text.cache import CorpusCache, default_cache_dir
 from seqclf.data.readers import check_readable
-from seqclf.errors import DataError, SeqclfError
+from seqclf.errors import SeqclfError
 from seqclf.fileio import removing_new_directories, write_file_atomically
 from seqclf.runs import TrainingRun, train_to_directory
 from seqclf.study import open_study, study_errors
@@ -107,10 +107,9 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
         study = _open(optuna, out / STUDY, metric, seed)
     cache_root = None if cache is False else default_cache_dir() if cache is True else Path(cache)
     tokenizer, train_data, valid_data = load_files(config, CorpusCache(cache_root), Cluster(), data, valid)
-    if train_data.multi_label or config.data.multi_label:
-        raise DataError("holds label sets (multi-label data); `seqclf tune` searches single-label models (its "
-                        "space includes ensembles and n-gram evidence)", path=train_data.source, field="label",
-                        hint="train a multi-label model with `seqclf train` (its settings are flags)")
+    train_data.task.check_single_label(train_data.source, "`seqclf tune` searches single-label models (its space "
+                                       "includes ensembles and n-gram evidence)",
+                                       hint="train a multi-label model with `seqclf train` (its settings are flags)")
     for encoded in (train_data, valid_data):
         report.on_event(DataEncoded(encoded))
     ngrams = fit_ngrams(config, tokenizer, train_data, valid_data)

@@ -56,7 +56,7 @@ def describe(model: TextClassifier) -> dict:
     return {
         "name": None if model.directory is None else model.directory.name,
         "labels": parts.classes,
-        "task": parts.fitted.task,
+        "task": parts.fitted.task.name,
         "thresholds": None if parts.fitted.thresholds is None else list(parts.fitted.thresholds),
         "format_version": parts.format_version,
         "config": parts.config.to_dict(),

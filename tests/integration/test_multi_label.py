@@ -9,6 +9,7 @@ from helpers import FILLER, SECOND_QUESTION, TOPICS, question_sentence_pairs, to
 from seqclf import TextClassifier
 from seqclf.data.readers import read_dataset
 from seqclf.errors import ConfigError, DataError
+from seqclf.task import MULTI_LABEL
 
 
 def test_questions_with_sentences_get_both_labels(shared_data, sst2):
@@ -16,7 +17,7 @@ def test_questions_with_sentences_get_both_labels(shared_data, sst2):
     train = question_sentence_pairs(trec["train"], sst2["train"], seed=1)
     held_out = question_sentence_pairs(trec["test"], sst2["test"], seed=2)
     clf = TextClassifier().fit(*train)  # default settings; label lists: multi-label, detected
-    assert clf.fitted_state.multi_label and len(clf.fitted_state.thresholds) == 9
+    assert clf.task is MULTI_LABEL and len(clf.fitted_state.thresholds) == 9
     assert not clf.config.data.multi_label  # detected from the data, not asked: the settings stay as given
     report = clf.evaluate(*held_out)
     print(f"TREC question + SST-2 sentence pairs, {report['examples']} held out: micro-F1 {report['micro_f1']:.4f}, "

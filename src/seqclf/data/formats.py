@@ -248,11 +248,12 @@ def _fasttext_rows(content: str, config: DataConfig, source: str,
         words = raw.split()
         labels = [w[len(FASTTEXT_PREFIX):] for w in words if w.startswith(FASTTEXT_PREFIX)]
         text = " ".join(w for w in words if not w.startswith(FASTTEXT_PREFIX))
-        if not labels and require_labels and not config.multi_label:
+        sets_asked = config.task.label_sets
+        if not labels and require_labels and not sets_asked:
             yield BadRow(source, line, f"no {FASTTEXT_PREFIX}NAME label", raw, "label")
             continue
-        # several tags, or any number with multi_label: a label set; else the one label (or none)
-        label = labels if len(labels) > 1 or config.multi_label else labels[0] if labels else None
+        # several tags, or any number when label sets are asked: a label set; else the one label (or none)
+        label = labels if len(labels) > 1 or sets_asked else labels[0] if labels else None
         yield Row(line, text, label, raw)
 
 

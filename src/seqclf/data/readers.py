@@ -19,6 +19,7 @@ from seqclf.data.settings import DataConfig
 from seqclf.data.spaced_labels import note_stripped_labels, spaced_labels
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
+from seqclf.task import SINGLE_LABEL, Task, task_of
 
 LINES = "lines"  # predict's plain input: one text per line
 STDIN = "-"
@@ -39,7 +40,7 @@ class Dataset:
     source: str
     skipped: list[BadRow] = field(default_factory=list)
     lines: list[int] | None = None  # each text's line in its file (None: not read from a file)
-    multi_label: bool = False
+    task: Task = SINGLE_LABEL  # multi-label: the labels are label sets
     detected: str | None = None
 
     def __len__(self) -> int:
@@ -49,7 +50,7 @@ class Dataset:
         labels = None if self.labels is None else [self.labels[i] for i in indices]
         lines = None if self.lines is None else [self.lines[i] for i in indices]
         return Dataset([self.texts[i] for i in indices], labels, source or self.source, lines=lines,
-                       multi_label=self.multi_label)
+                       task=self.task)
 
     def label_names(self) -> list[str]:
         """The distinct class names of the labels (label sets flattened), sorted."""
@@ -132,9 +133,9 @@ def input_from_argument(text: str, position: int) -> str | BadRow:
 
 
 def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, source: str = "input",
-                       multi_label: bool = False) -> Dataset:
+                       task: Task = SINGLE_LABEL) -> Dataset:
     """Check Python lists the way files are checked; labels become strings. A label that is a list, tuple or
-    set (or any label, with `multi_label`) is a label set: the data set is then multi-label."""
+    set (or any label, when `task` is multi-label) is a label set: the data set is then multi-label."""
     if isinstance(texts, str):
         raise DataError("texts must be a list of strings, not one string", field="texts", path=source)
     texts = list(texts)
@@ -149,20 +150,20 @@ def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, so
     if len(labels) != len(texts):
         raise DataError(f"{len(texts)} texts but {len(labels)} labels", field="labels", path=source)
     sets = [i for i, label in enumerate(labels) if isinstance(label, (list, tuple, set, frozenset))]
-    multi_label = multi_label or bool(sets)
+    label_sets = task.label_sets or bool(sets)
     out, spaced = [], []
     for i, label in enumerate(labels):
         names = list(label) if isinstance(label, (list, tuple, set, frozenset)) else [label]
         for name in names:
             if not isinstance(name, (str, int)) or isinstance(name, bool) or str(name).strip() == "":
-                raise DataError(f"item {i} ({label!r}) is not a class name" + (" or a list of them" if multi_label
+                raise DataError(f"item {i} ({label!r}) is not a class name" + (" or a list of them" if label_sets
                                 else ""), field="labels", path=source, hint="labels are non-empty strings or integers"
-                                + ("; a multi-label example's labels are a list of them" if multi_label else ""))
+                                + ("; a multi-label example's labels are a list of them" if label_sets else ""))
         spaced += [(f"item {i}", name) for name in spaced_labels(names)]
-        out.append(tuple(dict.fromkeys(str(name).strip() for name in names)) if multi_label else str(label).strip())
+        out.append(tuple(dict.fromkeys(str(name).strip() for name in names)) if label_sets else str(label).strip())
     note_stripped_labels(source, spaced, out)
     detected = f"item {sets[0]} is a list of labels" if sets else None
-    return Dataset(texts, out, source, multi_label=multi_label, detected=detected)
+    return Dataset(texts, out, source, task=task_of(label_sets), detected=detected)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -226,13 +227,14 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
     if require_labels and not has_labels:
         raise DataError("rows without a label", path=source)
     first_set = next((i for i, label in enumerate(labels) if isinstance(label, tuple)), None)
-    multi_label = config.multi_label or first_set is not None
+    asked = config.task
+    task = task_of(asked.label_sets or first_set is not None)
     detected = None
-    if multi_label and not config.multi_label:  # rows with several labels: the other rows hold sets of one
+    if task != asked:  # rows with several labels: the other rows hold sets of one
         labels = [label if isinstance(label, tuple) or label is None else (label,) for label in labels]
         count = len(labels[first_set])
         detected = f"{source}:{lines[first_set]} gives a list of {count} label{'' if count == 1 else 's'}"
-    return Dataset(texts, labels if has_labels else None, source, skipped, lines, multi_label, detected)
+    return Dataset(texts, labels if has_labels else None, source, skipped, lines, task, detected)
 
 
 def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:
@@ -249,7 +251,7 @@ def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) ->
         return bad("empty text", text_field)
     if label is None:
         return bad("missing label", label_field) if require_labels else row
-    if config.multi_label or isinstance(label, list):
+    if config.task.label_sets or isinstance(label, list):
         return _with_label_set(row, config, bad)
     if isinstance(label, bool) or not isinstance(label, (str, int)):
         return bad(f"label is {type(label).__name__}, not a class name", label_field)

@@ -3,11 +3,12 @@ choice lists (`data/formats.py`); and the one list of class orders."""
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from seqclf.data.formats import DELIMITER_NAMES, FORMATS, QUOTINGS
 from seqclf.errors import ConfigError
 from seqclf.fields import check_choice, choices_text, setting
+from seqclf.task import Task, task_of
 
 LABEL_ORDERS = {"sorted": sorted, "first-seen": list}  # the order of the classes, from the first-seen labels
 
@@ -34,6 +35,16 @@ class DataConfig:
                                    normalize=lambda value: DELIMITER_NAMES.get(value, value))
     skip_bad_rows: bool = setting("skip malformed rows instead of failing; each one is reported (train: "
                                   "skipped_rows.jsonl in the model directory)", default=False)
+
+    @property
+    def task(self) -> Task:
+        """The task the labels are read as at least: multi-label (every label a set) when asked; else the data
+        decides (a label that is a list makes it multi-label)."""
+        return task_of(self.multi_label)
+
+    def reading_for(self, task: Task) -> DataConfig:
+        """These settings for data labelled for `task`: a multi-label model's data is read as label sets."""
+        return replace(self, multi_label=self.multi_label or task.label_sets)
 
     def validate(self) -> None:
         check_choice("format", self.format, FORMATS, allow_none=True)

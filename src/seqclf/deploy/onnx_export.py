@@ -37,7 +37,6 @@ from seqclf.ids import UNK_ID
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import eval_mode
-from seqclf.outputs import task_name
 from seqclf.version import __version__
 
 OPSET = 18
@@ -98,7 +97,7 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
         META_LABELS: json.dumps(classes, ensure_ascii=False),
         META_MAX_LEN: str(max_len),
         META_QUANTIZATION: quantize or "none",
-        META_TASK: task_name(model.multi_label),
+        META_TASK: model.task.name,
         META_LONG_TEXT: json.dumps({"long_text": "truncate"} if chunking is None else {
             "long_text": "chunk", "window": chunking.max_len, "stride": chunking.stride, "pooling": chunking.pooling}),
         META_VERSION: __version__,
@@ -106,7 +105,7 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
         graph.metadata_props.add(key=key, value=value)
     graph.doc_string = (f"seqclf {model.config.encoder} classifier. Inputs: input_ids, attention_mask (int64, "
                         f"batch x sequence, from tokenizer.json). Outputs: logits, probabilities (float32, "
-                        f"batch x {len(classes)}; {'a sigmoid per label' if model.multi_label else 'softmax'}), classes in the "
+                        f"batch x {len(classes)}; {model.task.activation}), classes in the "
                         f"order of metadata '{META_LABELS}'.")
     fp32 = graph.SerializeToString()
     parity = check_against_torch(fp32, model)
@@ -206,7 +205,7 @@ def check_against_torch(data: bytes, model: Classifier) -> float:
 def check_runs(data: bytes, model: Classifier) -> None:
     """A quantized graph must run on any batch and length and give probabilities."""
     probabilities = _run_onnx(data, model, *check_batch(model.vocab_size))
-    sums_right = model.multi_label or np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    sums_right = model.task.probabilities_well_formed(probabilities)
     if probabilities.shape != (4, model.num_classes) or not sums_right:
         raise ExportError("the quantized graph does not give one probability row per text", field="quantize")
 

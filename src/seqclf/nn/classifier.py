@@ -16,7 +16,7 @@ from seqclf.nn.encoders import ENCODERS
 from seqclf.nn.modes import device_of
 from seqclf.nn.pooling import build_pooling, valid_steps
 from seqclf.nn.settings import ModelConfig
-from seqclf.outputs import tensor_probabilities
+from seqclf.task import SINGLE_LABEL, Task
 
 STAGES = ("embedded", "encoded", "pooled", "logits")
 
@@ -31,11 +31,11 @@ class Classifier(nn.Module):
 
     config: ModelConfig
     temperature: float = 1.0
-    multi_label: bool = False  # a sigmoid per label, else softmax over classes (`seqclf.outputs`)
+    task: Task = SINGLE_LABEL  # its activation: softmax over classes, or a sigmoid per label (`seqclf.task`)
 
     def activate(self, logits: torch.Tensor) -> torch.Tensor:
         """(B, C) probabilities of (B, C) logits: softmax over the classes, or each label's sigmoid."""
-        return tensor_probabilities(logits, self.multi_label)
+        return self.task.activate_tensor(logits)
 
     def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         """The model's own stages, "logits" last, before the temperature."""

@@ -71,5 +71,5 @@ def build_classifier(config: ModelConfig, fitted: FittedState) -> Classifier:
         ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
         model = Ensemble(members, ngrams, fitted.combine, fitted.ngram_weight if ngrams is not None else 0.0)
     model.temperature = float(fitted.temperature)
-    model.multi_label = fitted.multi_label
+    model.task = fitted.task
     return model

@@ -25,7 +25,7 @@ from seqclf.data.formats import BadRow
 from seqclf.errors import SeqclfWarning, WriteError
 from seqclf.fileio import replace_directory
 
-CACHE_VERSION = 3  # 2: meta.json holds vocab_size and every skipped row; 3: label sets (label_offsets)
+CACHE_VERSION = 4  # 2: meta.json holds vocab_size and every skipped row; 3: label sets (label_offsets); 4: the task
 ARRAYS = ("ids", "offsets", "label_ids", "label_offsets")
 BAD_ROW_FIELDS = {f.name for f in dataclasses.fields(BadRow)}
 

@@ -17,6 +17,7 @@ from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError
 from seqclf.fileio import sha256_of
 from seqclf.ids import EncodedCorpus
+from seqclf.task import SINGLE_LABEL, Task, task_named
 from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, resolve_max_len
 
 
@@ -33,6 +34,7 @@ class EncodedData:
     seconds: float = 0.0  # to read and encode, or to load from the cache
     read_seconds: float = 0.0  # of which reading and parsing the file
     from_cache: bool = False
+    task: Task = SINGLE_LABEL  # what the labels are: one class each, or label sets
     label_offsets: np.ndarray | None = None  # (N + 1,) int64 for multi-label data, else None
     detected: str | None = None  # where the data showed it is multi-label, when the settings did not say
 
@@ -40,13 +42,9 @@ class EncodedData:
         return len(self.corpus)
 
     @property
-    def multi_label(self) -> bool:
-        return self.label_offsets is not None
-
-    @property
     def label_bounds(self) -> np.ndarray:
         """(N + 1,) where each example's labels start in `label_ids` (single-label data: one each)."""
-        return self.label_offsets if self.multi_label else np.arange(len(self) + 1, dtype=np.int64)
+        return self.label_offsets if self.label_offsets is not None else np.arange(len(self) + 1, dtype=np.int64)
 
     @property
     def tokens(self) -> int:
@@ -61,22 +59,11 @@ def check_known_labels(labels: list[str], known: list[str], source: str) -> None
                         field="labels", hint="every class must appear in the training data")
 
 
-def class_indices(data: EncodedData, classes: list[str]) -> np.ndarray:
-    """(N,) int64: the index in `classes` of each example's label."""
-    if data.multi_label:
-        raise DataError("holds label sets (multi-label data), but the model gives each text one class",
-                        path=data.source, field="labels", hint="evaluate it with a model trained with --multi-label")
-    return _remap(data, classes)[data.label_ids]
-
-
-def label_matrix(data: EncodedData, classes: list[str]) -> np.ndarray:
-    """(N, C) float32 multi-hot: 1 where `classes`[c] is among example n's labels. Single-label data gives
-    one 1 per row."""
-    remap = _remap(data, classes)
-    rows = np.repeat(np.arange(len(data)), np.diff(data.label_bounds))
-    matrix = np.zeros((len(data), len(classes)), dtype=np.float32)
-    matrix[rows, remap[data.label_ids]] = 1.0
-    return matrix
+def targets(data: EncodedData, classes: list[str], task: Task) -> np.ndarray:
+    """A `task` model's targets for `data`, its labels as indices into `classes`: (N,) class indices, or
+    (N, C) float32 multi-hot label sets (single-label data: one 1 per row)."""
+    task.check_data(data.task, data.source)  # before the labels are looked up: the first thing wrong is said
+    return task.targets(_remap(data, classes)[data.label_ids], data.label_bounds, len(classes))
 
 
 def _remap(data: EncodedData, classes: list[str]) -> np.ndarray:
@@ -88,7 +75,7 @@ def _remap(data: EncodedData, classes: list[str]) -> np.ndarray:
 def _label_ids(data: Dataset) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """Label ids (flat for label sets), names in first-seen order, and the sets' offsets (None: one label each)."""
     index: dict[str, int] = {}
-    if not data.multi_label:
+    if not data.task.label_sets:
         labels = data.labels
         ids = np.fromiter((index.setdefault(label, len(index)) for label in labels), dtype=np.int32, count=len(labels))
         return ids, list(index), None
@@ -102,7 +89,7 @@ def _label_ids(data: Dataset) -> tuple[np.ndarray, list[str], np.ndarray | None]
 def _encoded(data: Dataset, corpus: EncodedCorpus, started: float) -> EncodedData:
     label_ids, names, offsets = _label_ids(data)
     return EncodedData(corpus, label_ids, names, data.source, data.skipped, time.perf_counter() - started,
-                       label_offsets=offsets, detected=data.detected)
+                       task=data.task, label_offsets=offsets, detected=data.detected)
 
 
 def encode_training_data(data: Dataset, config: TokenizerConfig) -> tuple[WordTokenizer, EncodedData]:
@@ -174,7 +161,7 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
 def _store(cache: CorpusCache, key: str, encoded: EncodedData, vocab_size: int, **extra: str) -> None:
     arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids,
               "label_offsets": encoded.label_bounds}
-    meta = {"label_names": encoded.label_names, "vocab_size": vocab_size, "multi_label": encoded.multi_label,
+    meta = {"label_names": encoded.label_names, "vocab_size": vocab_size, "task": encoded.task.name,
             # where the label lists were seen, without the file's name (a cache entry is found by content)
             "detected": None if encoded.detected is None else encoded.detected.removeprefix(encoded.source),
             "skipped": [row.to_dict() for row in encoded.skipped], **extra}
@@ -194,6 +181,6 @@ def _from_cache(corpus: EncodedCorpus, arrays: dict[str, np.ndarray], meta: dict
                 started: float) -> EncodedData:
     skipped = [BadRow.from_dict(row) for row in meta["skipped"]]
     return EncodedData(corpus, arrays["label_ids"], meta["label_names"], str(path), skipped,
-                       time.perf_counter() - started, from_cache=True,
-                       label_offsets=arrays["label_offsets"] if meta.get("multi_label") else None,
+                       time.perf_counter() - started, from_cache=True, task=task_named(meta["task"]),
+                       label_offsets=arrays["label_offsets"] if task_named(meta["task"]).label_sets else None,
                        detected=None if meta.get("detected") is None else f"{path}{meta['detected']}")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from seqclf.training.metrics import calibration
+from seqclf.metrics import calibration
 
 MAX_TEMPERATURE = 10.0
 

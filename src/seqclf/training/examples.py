@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from seqclf.text.encoded import EncodedData, class_indices, label_matrix
+from seqclf.text.encoded import EncodedData, targets
 from seqclf.data.settings import LABEL_ORDERS
 from seqclf.errors import DataError
+from seqclf.task import Task
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.checkpoint import training_fingerprint
 from seqclf.training.ngram_fit import Labeled
@@ -18,26 +19,27 @@ from seqclf.training.settings import TrainConfig
 
 @dataclass
 class Split:
-    """The training examples, and the validation examples with their class indices (if any)."""
+    """The training examples, and the validation examples with their targets (if any), for the task."""
 
+    task: Task  # chosen once, from the training labels
     train: Labeled
     valid: Labeled | None
     fingerprint: str  # of the data, the split and the vocabulary (for resume)
 
 
 def split_examples(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None, classes: list[str],
-           settings: TrainConfig, multi_label: bool) -> Split:
-    targets_of = label_matrix if multi_label else class_indices  # (N, C) 0/1 label sets, or (N,) classes
-    targets = torch.from_numpy(targets_of(train, classes))
+           settings: TrainConfig) -> Split:
+    task = train.task  # the training labels decide: label sets make a multi-label model
+    train_targets = torch.from_numpy(targets(train, classes, task))  # (N,) classes, or (N, C) 0/1 label sets
     train_indices, valid_indices = holdout(len(train), valid, settings)
     fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
-    labeled = Labeled(train.corpus, train_indices, targets[train_indices])
+    labeled = Labeled(train.corpus, train_indices, train_targets[train_indices])
     if isinstance(valid, EncodedData):
-        return Split(labeled, Labeled(valid.corpus, np.arange(len(valid)), torch.from_numpy(targets_of(valid, classes))),
-                      fingerprint)
+        valid_targets = torch.from_numpy(targets(valid, classes, task))
+        return Split(task, labeled, Labeled(valid.corpus, np.arange(len(valid)), valid_targets), fingerprint)
     if valid_indices is not None:
-        return Split(labeled, Labeled(train.corpus, valid_indices, targets[valid_indices]), fingerprint)
-    return Split(labeled, None, fingerprint)
+        return Split(task, labeled, Labeled(train.corpus, valid_indices, train_targets[valid_indices]), fingerprint)
+    return Split(task, labeled, None, fingerprint)
 
 
 def class_order(first_seen: list[str], order: str) -> list[str]:

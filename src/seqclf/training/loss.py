@@ -1,14 +1,11 @@
-"""The training loss: cross-entropy over classes with optional label smoothing and class weights; for
-multi-label models, binary cross-entropy per label with optional per-label positive weights."""
+"""What the training loss is weighted with (class weights, or per-label positive weights for label sets), and
+the validation figures of logits against targets. The loss itself is the model's task's (`Task.loss`)."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
 import torch
 from torch import nn
-
-Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _no_weights(targets: torch.Tensor, num_classes: int) -> None:
@@ -35,19 +32,6 @@ CLASS_WEIGHTS: dict[str, Callable[[torch.Tensor, int], torch.Tensor | None]] = {
 def class_weights(targets: torch.Tensor, num_classes: int, scheme: str) -> torch.Tensor | None:
     """(C,) loss weights from the training targets ((N,) classes, or (N, C) label sets), or None for equal weights."""
     return CLASS_WEIGHTS[scheme](targets, num_classes)
-
-
-def loss_function(label_smoothing: float, weights: torch.Tensor | None, multi_label: bool = False) -> Loss:
-    """The mean loss of (B, C) logits against (B,) classes or, multi-label, (B, C) 0/1 targets."""
-    if multi_label:
-        return functools.partial(_binary_cross_entropy, label_smoothing=label_smoothing, pos_weight=weights)
-    return functools.partial(nn.functional.cross_entropy, label_smoothing=label_smoothing, weight=weights)
-
-
-def _binary_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float,
-                          pos_weight: torch.Tensor | None) -> torch.Tensor:
-    smoothed = targets * (1 - label_smoothing) + 0.5 * label_smoothing  # (B, C): 1 -> 1 - s/2, 0 -> s/2
-    return nn.functional.binary_cross_entropy_with_logits(logits, smoothed, pos_weight=pos_weight)
 
 
 def summed_loss(logits: torch.Tensor, targets: torch.Tensor) -> float:

@@ -24,7 +24,7 @@ from seqclf.training.checkpoint import Checkpointing
 from seqclf.training.distributed import Cluster, check_precision
 from seqclf.training.examples import Split
 from seqclf.training.history import History
-from seqclf.training.loss import class_weights, count_correct, loss_function, summed_loss
+from seqclf.training.loss import class_weights, count_correct, summed_loss
 from seqclf.training.ngram_fit import Labeled
 from seqclf.training.optim import build_optimizer
 from seqclf.training.schedules import lr_multiplier
@@ -43,7 +43,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     sparse = settings.sparse_embedding and cluster.device.type != "mps" and not (
         cluster.distributed and cluster.backend == "nccl")
     model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes), sparse_gradients=sparse)
-    model.multi_label = config.data.multi_label
+    model.task = data.task
     coverage = load_vectors(model, tokenizer, settings) if settings.vectors else None
     model.to(cluster.device)
     devices = [cluster.device.index] if cluster.device.type == "cuda" else None
@@ -68,8 +68,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     trainer = Trainer(
         model=WindowPooled(trained, chunking.pooling) if every_window else trained,
         optimizer=optimizer,
-        loss_fn=loss_function(settings.label_smoothing, None if weights is None else weights.to(cluster.device),
-                              model.multi_label),
+        loss_fn=data.task.loss(settings.label_smoothing, None if weights is None else weights.to(cluster.device)),
         max_grad_norm=settings.max_grad_norm,
         lr_multiplier=lambda step: schedule(step) * plateau.scale,
         callbacks=[*callbacks, keep_best, *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],

@@ -68,8 +68,8 @@ def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str 
         cluster.barrier()
     tokenizer, train_data = encode_training_file(train, config.data, config.tokenizer, cache)
     # label sets in the training data: the validation file's labels are sets too
-    valid_settings = replace(config.data, multi_label=config.data.multi_label or train_data.multi_label)
-    valid_data = encode_file(valid, valid_settings, tokenizer, cache) if valid is not None else None
+    valid_data = encode_file(valid, config.data.reading_for(train_data.task), tokenizer, cache) if valid is not None \
+        else None
     if cluster.is_main:
         cluster.barrier()
     return tokenizer, train_data, valid_data
@@ -86,19 +86,18 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     `ngrams`: n-gram evidence already fitted on the same data (and its L2 penalty), used instead of
     fitting it again (a search reuses one across its trials). `config` is never changed: what training
     chose or resolved is the returned `Fitted.state`."""
-    asked, settings = config, config.train
+    settings = config.train
     cluster = cluster or join_cluster(settings.device)
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
     reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
-    if train.multi_label and not config.data.multi_label:
-        config = config.updated({"multi_label": True})  # the settings checked for label sets (`asked` is kept)
-    multi_label = config.data.multi_label
-    if multi_label:
-        tell(reports, LabelSetsFound(None if asked.data.multi_label else train.detected))
+    task = train.task  # chosen once, from the training labels
+    task.check_combinable(config.model.ensemble, config.model.ngram_evidence)
+    if task.label_sets:
+        tell(reports, LabelSetsFound(None if config.data.task == task else train.detected))
     classes = class_order(train.label_names, config.data.label_order)
-    data = split_examples(tokenizer, train, valid, classes, settings, multi_label)
+    data = split_examples(tokenizer, train, valid, classes, settings)
     torch.set_num_threads(settings.threads or cluster.cpu_threads())
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
     tell(reports, long_texts(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all"))
@@ -109,10 +108,10 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
         kept = history.records[history.best_epoch - 1]
         validation = {"accuracy": kept.valid_accuracy, "loss": kept.valid_loss}
     fitted_calibration = _calibrated(model, config, data, chunking, reports)
-    state = FittedState.for_task(multi_label, max_len=tokenizer.max_len, vocab_size=tokenizer.vocab_size,
-                                 num_classes=len(classes), temperature=float(model.temperature), **combination,
-                                 thresholds=_thresholds(config, model, data.valid, classes, chunking, reports))
-    return Fitted(asked, state, tokenizer, model, classes, history, coverage, cluster,
+    state = FittedState(task, max_len=tokenizer.max_len, vocab_size=tokenizer.vocab_size, num_classes=len(classes),
+                        temperature=float(model.temperature), **combination,
+                        thresholds=_thresholds(config, model, data, classes, chunking, reports))
+    return Fitted(config, state, tokenizer, model, classes, history, coverage, cluster,
                   same_weights_everywhere(model, cluster), validation, fitted_calibration)
 
 
@@ -122,7 +121,7 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
                    ) -> tuple[list[SequenceClassifier], History, VectorCoverage | None]:
     """The `ensemble` sequence models, trained one after another (finished ones read back on resume), and
     their epochs in one history (`EpochRecord.member` tells whose)."""
-    settings, multi_label = config.train, config.data.multi_label
+    settings = config.train
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     members, records, coverage = [], [], None
     for member in range(config.model.ensemble):
@@ -130,7 +129,7 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
         tell(reports, MemberStarted(member, config.model.ensemble, seed))
         finished = load_member(directory, member, config, data.fingerprint) if resume and directory else None
         model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes))
-        model.multi_label = multi_label
+        model.task = data.task
         if finished is not None:
             model.load_state_dict(finished[0])
             history = finished[1]
@@ -159,7 +158,7 @@ def long_texts(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, e
 def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunking | None,
                 reports: list[RunReport]) -> Calibration | None:
     """With `calibrate` (single-label, validation data at hand): the temperature fitted, set on `model`."""
-    if not config.train.calibrate or data.valid is None or config.data.multi_label:
+    if not config.train.calibrate or data.valid is None or not data.task.calibrated:
         return None
     fitted = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking), data.valid.targets)
     model.temperature = fitted.used
@@ -167,10 +166,11 @@ def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunki
     return fitted
 
 
-def _thresholds(config: Config, model: Classifier, valid: Labeled | None, classes: list[str],
+def _thresholds(config: Config, model: Classifier, data: Split, classes: list[str],
                 chunking: Chunking | None, reports: list[RunReport]) -> tuple[float, ...] | None:
     """A multi-label model's thresholds, chosen on the validation data (`train.threshold`); else None."""
-    if not config.data.multi_label:
+    valid = data.valid
+    if not data.task.label_sets:
         return None
     rule = config.train.threshold
     probabilities, truth = np.zeros((1, len(classes))), None
@@ -186,7 +186,7 @@ def fit_ngrams(config: Config, tokenizer: WordTokenizer, train: EncodedData,
                valid: EncodedData | float | None = None) -> tuple[NgramEvidence, float]:
     """The n-gram evidence `fit` would combine, fitted on its own (with its L2 penalty)."""
     classes = class_order(train.label_names, config.data.label_order)
-    data = split_examples(tokenizer, train, valid, classes, config.train, multi_label=False)
+    data = split_examples(tokenizer, train, valid, classes, config.train)
     return fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, data.valid, config.train.ngram_l2)
 
 

@@ -3,6 +3,7 @@ import torch
 
 from seqclf.errors import ConfigError
 from seqclf.fitted_state import FittedState
+from seqclf.task import SINGLE_LABEL
 from seqclf.nn.classifier import SequenceClassifier
 from seqclf.nn.combination import COMBINATIONS, combine
 from seqclf.nn.ensemble import Ensemble, build_classifier
@@ -36,7 +37,7 @@ def test_the_ensemble_is_the_combination_of_its_models():
 
 
 def test_building_needs_the_combination_training_chose():
-    fitted = FittedState.for_task(False, max_len=10, vocab_size=30, num_classes=3)
+    fitted = FittedState(SINGLE_LABEL, max_len=10, vocab_size=30, num_classes=3)
     assert isinstance(build_classifier(CONFIG, fitted), SequenceClassifier)
     several = ModelConfig(**{**vars(CONFIG), "ensemble": 2, "ngram_evidence": True})
     with pytest.raises(ConfigError, match="chosen by training"):

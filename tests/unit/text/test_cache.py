@@ -132,7 +132,7 @@ def test_label_sets_come_back_from_the_cache_with_where_they_were_seen(tmp_path)
     cache = CorpusCache(tmp_path / "cache")
     _, first = encode_training_file(first_path, *sections(CONFIG), cache)
     _, second = encode_training_file(other_path, *sections(CONFIG), cache)
-    assert second.from_cache and second.multi_label
+    assert second.from_cache and second.task.label_sets
     assert np.array_equal(first.label_offsets, second.label_offsets) and np.array_equal(first.label_ids, second.label_ids)
     assert first.detected == f"{first_path}:1 gives a list of 1 label"
     assert second.detected == f"{other_path}:1 gives a list of 1 label"

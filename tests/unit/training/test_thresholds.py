@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from seqclf.training.metrics import multi_label_report
+from seqclf.metrics import multi_label_report
 from seqclf.training.thresholds import UNINFORMED, best_threshold, choose_thresholds
 
 

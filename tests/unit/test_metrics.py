@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from seqclf.training.metrics import calibration, classification_report
+from seqclf.metrics import calibration, classification_report
 
 
 def test_report_against_hand_counts():
