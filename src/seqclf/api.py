@@ -45,7 +45,6 @@ if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, n
     from seqclf.data_flow import DataFlow
     from seqclf.trace import PredictionTrace
     from seqclf.training.distributed import Cluster
-    from seqclf.training.recipe import Fitted
     from seqclf.training.trainer import Callback
 
 __all__ = ["TextClassifier", "NotFittedError", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "LONG_TEXT_SETTINGS",
@@ -67,10 +66,12 @@ class TextClassifier:
 
     def __init__(self, config: Config | None = None, **settings: object) -> None:
         self.config = (config or Config()).updated(settings)  # what was asked for; training never changes it
+        # fresh from fit (`ModelParts`): the pretrained vectors' coverage, the validation accuracy and loss, the
+        # temperature fitted, where it ran (under torchrun: this process's rank); None when loaded
         self.vectors_coverage: VectorCoverage | None = None
-        self.validation: dict | None = None  # the fitted model's validation accuracy and loss
-        self.calibration: Calibration | None = None  # the temperature fitted on the validation data
-        self.cluster: Cluster | None = None  # where the last fit ran (under torchrun: this process's rank)
+        self.validation: dict | None = None
+        self.calibration: Calibration | None = None
+        self.cluster: Cluster | None = None
         self.backend, self.directory = BackendConfig(), None
         self._parts: ModelParts | None = None
         self._explainer: Explainer | None = None
@@ -100,22 +101,14 @@ class TextClassifier:
         this with the same data and all end with the same weights (`seqclf.training.recipe`)."""
         from seqclf.training.recipe import fit
 
-        return self._adopt(fit(self.config, tokenizer, train, valid, cluster=cluster, callbacks=callbacks,
-                               checkpoint_dir=checkpoint_dir, resume=resume))
-
-    @classmethod
-    def from_fitted(cls, fitted: Fitted) -> TextClassifier:
-        return cls(fitted.config)._adopt(fitted)
-
-    def _adopt(self, fitted: Fitted) -> TextClassifier:
-        self.vectors_coverage, self.cluster = fitted.coverage, fitted.cluster
-        self.validation, self.calibration = fitted.validation, fitted.calibration
-        return self._run(ModelParts(fitted.config, fitted.state, fitted.tokenizer, fitted.classes, fitted.model,
-                                    fitted.history), BackendConfig(), None)
+        return self._run(fit(self.config, tokenizer, train, valid, cluster=cluster, callbacks=callbacks,
+                             checkpoint_dir=checkpoint_dir, resume=resume), BackendConfig(), None)
 
     def _run(self, parts: ModelParts, backend: BackendConfig, directory: Path | None) -> TextClassifier:
         """From now on: these fitted parts, run by `backend` (`directory`: where they were loaded from)."""
         self._parts, self.config, self.backend, self.directory = parts, parts.config, backend, directory
+        self.vectors_coverage, self.validation, self.calibration = parts.coverage, parts.validation, parts.calibration
+        self.cluster = parts.cluster
         self.engine = build_engine(parts, directory, backend)
         self.chunking = Chunking.of(parts.config.tokenizer, parts.tokenizer.max_len)
         self.thresholds = np.asarray(parts.fitted.thresholds or [], dtype=np.float32)  # (C,) multi-label

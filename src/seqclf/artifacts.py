@@ -47,6 +47,9 @@ from seqclf.training.history import History
 
 if TYPE_CHECKING:
     from seqclf.nn.classifier import Classifier
+    from seqclf.text.vectors import VectorCoverage
+    from seqclf.training.calibration import Calibration
+    from seqclf.training.distributed import Cluster
 
 # 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence; 4: fitted.json
 FORMAT_VERSION = 4
@@ -85,6 +88,8 @@ def onnx_path(directory: Path, quantize: str | None) -> Path:
 
 @dataclass
 class ModelParts:
+    """A fitted model, as training gives it and a model directory holds it (`TextClassifier` runs it)."""
+
     config: Config  # the settings, as given
     fitted: FittedState  # what training learned besides the weights
     tokenizer: WordTokenizer
@@ -93,6 +98,12 @@ class ModelParts:
     history: History
     skipped_rows: Sequence[BadRow] = field(default_factory=list)
     format_version: int = FORMAT_VERSION  # of the directory it was loaded from
+    # how the training run went, fresh from it (a loaded model has none of it):
+    validation: dict | None = None  # the final model's accuracy and loss on the validation data (before calibration)
+    calibration: Calibration | None = None  # the temperature fitted on the validation data, if calibrate
+    coverage: VectorCoverage | None = None  # of the pretrained vectors, when there were any
+    cluster: Cluster | None = None  # where it ran (under torchrun: this process's rank)
+    fingerprints: list[str] = field(default_factory=list)  # under torchrun: every rank's weights fingerprint
 
     @property
     def model(self) -> Classifier:

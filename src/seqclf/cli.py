@@ -89,13 +89,13 @@ def _train(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
         return _launch_torchrun(args, err)
     run = train_to_directory(config, args.data, args.out, valid=args.valid, test=args.test, resume=args.resume,
                              cache=False if args.no_cache else args.cache_dir or True, report=ConsoleReport(out))
-    cluster = run.cluster
+    cluster, fingerprints = run.classifier.cluster, run.classifier.fitted.fingerprints
     if cluster.distributed:
-        err.print(f"rank {cluster.rank} of {cluster.world_size}: weights {run.fingerprints[cluster.rank]}")
+        err.print(f"rank {cluster.rank} of {cluster.world_size}: weights {fingerprints[cluster.rank]}")
     if not cluster.is_main:
         return None
     if cluster.distributed:
-        out.print(f"weights identical on all {cluster.world_size} processes: {run.fingerprints[0]}")
+        out.print(f"weights identical on all {cluster.world_size} processes: {fingerprints[0]}")
     if run.classifier.vectors_coverage is not None:
         out.print(f"pretrained vectors ({config.train.vectors}): {run.classifier.vectors_coverage}")
     out.print()

@@ -26,7 +26,7 @@ from seqclf.data_flow import DataFlow
 from seqclf.training.checkpoint import has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
 from seqclf.training.events import ClusterJoined, DataEncoded, RunReport
-from seqclf.training.recipe import fit, load_files
+from seqclf.training.recipe import load_files
 
 __all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport", "write_evaluation",
            "check_output_directory", "write_report_files", "EVALUATION_FILES"]
@@ -37,10 +37,11 @@ EVALUATION_FILES = {"report": "report.json", "confusion_matrix": "confusion_matr
 
 @dataclass
 class TrainingRun:
+    """A training run from files: the model (its `cluster` and `fitted.fingerprints` say where it ran), the
+    directory written, and, on rank 0, what the run read and how the model did on the test file."""
+
     classifier: TextClassifier
     directory: Path  # the model directory written (by rank 0)
-    cluster: Cluster
-    fingerprints: list[str]  # under torchrun: every process's weights fingerprint (all equal)
     # on rank 0 only (None or empty elsewhere):
     data_flow: DataFlow | None  # of the training data
     skipped: list[BadRow]  # rows left out of the training, validation and test files
@@ -139,16 +140,15 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
             report.on_event(DataEncoded(encoded))
     if test_data is not None:
         check_known_labels(test_data.label_names(), train_data.label_names, test_data.source)
-    fitted = fit(config, tokenizer, train_data, valid_data, cluster=cluster, callbacks=[report],
-                 checkpoint_dir=directory, resume=resume)
-    clf = TextClassifier.from_fitted(fitted)
+    clf = TextClassifier(config).fit_encoded(tokenizer, train_data, valid_data, cluster=cluster, callbacks=[report],
+                                             checkpoint_dir=directory, resume=resume)
     if not cluster.is_main:  # rank 0 writes the model directory and evaluates
-        return TrainingRun(clf, directory, cluster, fitted.fingerprints, None, [], None, None)
+        return TrainingRun(clf, directory, None, [], None, None)
     skipped = [*train_data.skipped, *(valid_data.skipped if valid_data else []),
                *(test_data.skipped if test_data else [])]
     clf.save(directory, skipped_rows=skipped)
     encoded_test = encode_data(test_data, clf.tokenizer) if test_data is not None else None
-    return TrainingRun(clf, directory, cluster, fitted.fingerprints, clf.data_flow_encoded(train_data.corpus),
+    return TrainingRun(clf, directory, clf.data_flow_encoded(train_data.corpus),
                        skipped, encoded_test, None if encoded_test is None else clf.evaluate_encoded(encoded_test))
 
 

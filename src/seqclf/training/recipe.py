@@ -9,13 +9,14 @@ Under `torchrun` every process calls `fit` with the same data; alone, a process 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from seqclf.artifacts import ModelParts
 from seqclf.config import Config
 from seqclf.text.batching import Chunking
 from seqclf.text.tensors import pad_batch
@@ -45,21 +46,6 @@ from seqclf.training.events import (Calibrated, Combined, LabelSetsFound, LongTe
 from seqclf.training.trainer import Callback
 
 
-@dataclass
-class Fitted:
-    config: Config  # the settings as given
-    state: FittedState  # what training resolved and chose besides the weights
-    tokenizer: WordTokenizer
-    model: Classifier  # in eval mode, on the training device
-    classes: list[str]
-    history: History  # every sequence model's epochs (EpochRecord.member tells which)
-    coverage: VectorCoverage | None  # of the pretrained vectors, when there were any
-    cluster: Cluster
-    fingerprints: list[str]  # under torchrun: every process's weights fingerprint, in rank order (all equal)
-    validation: dict | None  # accuracy and loss of the final model on the validation data (before calibration)
-    calibration: Calibration | None  # the temperature fitted on the validation data, if calibrate
-
-
 def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str | Path,
                valid: str | Path | None = None) -> tuple[WordTokenizer, EncodedData, EncodedData | None]:
     """Read and encode the training (and validation) file, through the cache. Under torchrun, rank 0
@@ -77,7 +63,7 @@ def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str 
 
 def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
         cluster: Cluster | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
-        resume: bool = False, ngrams: tuple[NgramEvidence, float] | None = None) -> Fitted:
+        resume: bool = False, ngrams: tuple[NgramEvidence, float] | None = None) -> ModelParts:
     """Train a model: `ensemble` sequence models one after another, then (with `ngram_evidence`) the
     n-gram evidence, then the combination chosen on the validation data. `valid`: encoded validation
     data, a fraction of `train` to hold out, or None for the configured valid_fraction. Each sequence
@@ -85,7 +71,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     written there after every epoch (and every `checkpoint_every` steps); `resume=True` continues from it.
     `ngrams`: n-gram evidence already fitted on the same data (and its L2 penalty), used instead of
     fitting it again (a search reuses one across its trials). `config` is never changed: what training
-    chose or resolved is the returned `Fitted.state`."""
+    chose or resolved is the returned model's `fitted` state; its network is in eval mode, on the training
+    device, its history holds every sequence model's epochs (`EpochRecord.member` tells whose)."""
     settings = config.train
     cluster = cluster or join_cluster(settings.device)
     if cluster.distributed and settings.checkpoint_every:
@@ -111,8 +98,9 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     state = FittedState(task, max_len=tokenizer.max_len, vocab_size=tokenizer.vocab_size, num_classes=len(classes),
                         temperature=float(model.temperature), **combination,
                         thresholds=_thresholds(config, model, data, classes, chunking, reports))
-    return Fitted(config, state, tokenizer, model, classes, history, coverage, cluster,
-                  same_weights_everywhere(model, cluster), validation, fitted_calibration)
+    return ModelParts(config, state, tokenizer, classes, model, history, validation=validation,
+                      calibration=fitted_calibration, coverage=coverage, cluster=cluster,
+                      fingerprints=same_weights_everywhere(model, cluster))
 
 
 def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str], data: Split, cluster: Cluster,
