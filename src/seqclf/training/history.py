@@ -99,6 +99,8 @@ class History:
 
         epochs = [r.epoch for r in self.records]
         figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(9, 3.5))
+        # fixed margins: tight_layout would draw the figure once more to measure it (half the time of a save)
+        figure.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.91, wspace=0.22)
         for axes, key, title in ((loss_axes, "loss", "loss"), (accuracy_axes, "accuracy", "accuracy")):
             axes.plot(epochs, [getattr(r, f"train_{key}") for r in self.records], "o-", label="train")
             valid = [getattr(r, f"valid_{key}") for r in self.records]
@@ -112,6 +114,5 @@ class History:
         if best is not None:
             for axes in (loss_axes, accuracy_axes):
                 axes.axvline(best, color="grey", linestyle=":", linewidth=1)
-        figure.tight_layout()
         figure.savefig(path, dpi=100)
         plt.close(figure)
