@@ -129,8 +129,8 @@ def run_seqclf(corpus: Corpus, preset: str, seeds: list[int], overrides: dict) -
         _, seconds = timed(lambda: clf.fit(corpus.train.texts, corpus.train.labels,
                                            valid=(corpus.dev.texts, corpus.dev.labels)))
         runs.add(clf.evaluate(corpus.test.texts, corpus.test.labels), seconds, clf.validation["accuracy"])
-        chosen = clf.config.model
-        combined = f", combined: {chosen.combine}, n-gram weight {chosen.ngram_weight}" if chosen.combined else ""
+        chosen = clf.fitted_state  # what training chose on dev (the settings say `auto`)
+        combined = f", combined: {chosen.combine}, n-gram weight {chosen.ngram_weight:.2f}" if chosen.combine else ""
         print(f"  {runs.system} seed {seed}: {runs.accuracy[-1]:.4f} in {seconds:.1f} s{combined}", flush=True)
     return runs
 
