@@ -1,9 +1,10 @@
 """Fitting the n-gram evidence (nn/ngrams.py) on the training data only: naive-Bayes log-count ratios of
 each feature in each class against the rest, then a logistic regression over the ratio-scaled binary
-features (L-BFGS, full batch, computed a chunk of texts at a time), its L2 penalty chosen on the
-validation data from a small grid (as NBSVM's C is chosen on dev)."""
+features (L-BFGS, full batch, on a sparse design matrix), its L2 penalty chosen on the validation data
+from a small grid (as NBSVM's C is chosen on dev)."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,25 +53,21 @@ def fit_ngram_evidence(vocab_size: int, num_classes: int, train: Labeled, valid:
 
 class _Problem:
     """The logistic regression over the features the training texts hold (far fewer than the hashed
-    buckets), so that L-BFGS works on short vectors."""
+    buckets), on a sparse (N, F') design of each text's 0/1 features: a step of L-BFGS is two sparse
+    products, the gradient written out rather than traced (each output row summed in one fixed order, on
+    any number of threads)."""
 
     def __init__(self, evidence: NgramEvidence, data: Labeled) -> None:
-        chunks = _feature_chunks(evidence, data)
-        self.seen = torch.unique(torch.cat([features[counted] for features, counted, _ in chunks]))  # (F',)
-        # features as positions in `seen` (uncounted ones point anywhere: they are masked)
-        self.chunks = [(torch.searchsorted(self.seen, features).clamp(max=len(self.seen) - 1), counted, targets)
-                       for features, counted, targets in chunks]
-        self.ratio = _log_count_ratios(self.chunks, (len(self.seen), evidence.ratio.size(1)))  # (F', C)
-        self.n = len(data.indices)
-        self.weight = torch.zeros_like(self.ratio, requires_grad=True)  # (F', C)
-        self.bias = torch.zeros(self.ratio.size(1), requires_grad=True)  # (C,)
-
-    def scores(self, features: torch.Tensor, counted: torch.Tensor) -> torch.Tensor:
-        # The weights' rows are looked up as an embedding: its backward sums each row's gradient in a fixed
-        # order on any number of threads (indexing's backward, an accumulating index_put_, does not: the
-        # fit, and so the model, changed from run to run on 2 threads).
-        weight = nn.functional.embedding(features, self.weight)  # (n, 2T, C)
-        return (self.ratio[features] * weight * counted.unsqueeze(2)).sum(dim=1) + self.bias
+        rows, features, targets = _counted_features(evidence, data)
+        self.seen, columns = torch.unique(features, return_inverse=True)  # (F',), (nnz,) positions in it
+        n, classes = len(data.indices), evidence.ratio.size(1)
+        self.design = _sparse(rows, columns, (n, len(self.seen)))  # (N, F')
+        self.design_t = _sparse(columns, rows, (len(self.seen), n))  # (F', N)
+        self.targets = nn.functional.one_hot(targets, classes).float()  # (N, C)
+        self.ratio = _log_count_ratios(columns, targets[rows], (len(self.seen), classes))  # (F', C)
+        self.n = n
+        self.weight = torch.zeros_like(self.ratio)  # (F', C)
+        self.bias = torch.zeros(classes)  # (C,)
 
     def fit(self, l2: float, evidence: NgramEvidence) -> None:
         """Minimize the mean cross-entropy + l2 / n |weight|^2, from the current weights; copy them into
@@ -79,20 +76,34 @@ class _Problem:
                                       tolerance_change=1e-7, line_search_fn="strong_wolfe")
 
         def closure() -> torch.Tensor:
-            optimizer.zero_grad()
-            total = l2 / self.n * (self.weight ** 2).sum()
-            total.backward()
-            for features, counted, targets in self.chunks:
-                loss = nn.functional.cross_entropy(self.scores(features, counted), targets, reduction="sum") / self.n
-                loss.backward()
-                total = total + loss.detach()
-            return total
+            log_p = torch.log_softmax(self.design @ (self.ratio * self.weight) + self.bias, dim=1)  # (N, C)
+            residual = (log_p.exp() - self.targets) / self.n  # (N, C): d loss / d scores
+            self.weight.grad = self.ratio * (self.design_t @ residual) + 2 * l2 / self.n * self.weight
+            self.bias.grad = residual.sum(dim=0)
+            return -(log_p * self.targets).sum() / self.n + l2 / self.n * (self.weight ** 2).sum()
 
         optimizer.step(closure)
         with torch.no_grad():
             evidence.weight.zero_()
             evidence.weight[self.seen] = self.weight
             evidence.bias.copy_(self.bias)
+
+
+def _sparse(rows: torch.Tensor, columns: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """A 0/1 matrix in compressed sparse rows (PyTorch calls its CSR support beta: the warning is not shown)."""
+    with warnings.catch_warnings(action="ignore", category=UserWarning):
+        return torch.sparse_coo_tensor(torch.stack([rows, columns]), torch.ones(len(rows)), shape,
+                                       check_invariants=False).coalesce().to_sparse_csr()
+
+
+def _counted_features(evidence: NgramEvidence, data: Labeled) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each text's counted features as (text row, feature) pairs, and the (N,) class of each text."""
+    rows, features = [], []
+    for start, (chunk, counted, _) in zip(range(0, len(data.indices), CHUNK), _feature_chunks(evidence, data)):
+        row, position = counted.nonzero(as_tuple=True)
+        rows.append(row + start)
+        features.append(chunk[row, position])
+    return torch.cat(rows), torch.cat(features), data.targets
 
 
 def _feature_chunks(evidence: NgramEvidence, data: Labeled) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -105,13 +116,11 @@ def _feature_chunks(evidence: NgramEvidence, data: Labeled) -> list[tuple[torch.
     return chunks
 
 
-def _log_count_ratios(chunks, shape: tuple[int, int]) -> torch.Tensor:
-    """(F, C): log of (share of class c's texts with f) over (share of the other classes' texts with f)."""
+def _log_count_ratios(columns: torch.Tensor, classes: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """(F, C): log of (share of class c's texts with f) over (share of the other classes' texts with f), from
+    each (text, feature) pair's feature column and its text's class."""
     counts = torch.zeros(shape, dtype=torch.float64)  # (F, C): texts of class c holding feature f
-    for features, counted, targets in chunks:
-        classes = targets.unsqueeze(1).expand_as(features)  # (n, 2T)
-        counts.index_put_((features[counted], classes[counted]), torch.ones(int(counted.sum()), dtype=torch.float64),
-                          accumulate=True)
+    counts.index_put_((columns, classes), torch.ones(len(columns), dtype=torch.float64), accumulate=True)
     inside = counts + NB_ALPHA
     outside = counts.sum(dim=1, keepdim=True) - counts + NB_ALPHA
     return torch.log((inside / inside.sum(dim=0)) / (outside / outside.sum(dim=0))).float()
