@@ -123,7 +123,7 @@ class TextClassifier:
         parts = self.fitted
         if self._explainer is None:
             self._explainer = Explainer(lambda: parts.model, parts.tokenizer, parts.classes,
-                                        None if self.backend == BackendConfig() else self.backend.describe())
+                                        None if self.backend.is_default else self.backend.describe())
         return self._explainer
 
     # -- files ------------------------------------------------------------------------------------

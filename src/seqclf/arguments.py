@@ -222,6 +222,9 @@ def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
                         help="int8: torch quantizes dynamically on load; onnx reads model.int8.onnx")
     parser.add_argument("--onnx", metavar="FILE", help="the ONNX graph to run with --backend onnx "
                                                        "(default: model.onnx or model.int8.onnx in the model directory)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="CPU threads to compute with (default: the cores this process can get now, less those "
+                             "other processes keep busy)")
 
 
 def number(text: str) -> float:

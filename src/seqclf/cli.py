@@ -7,14 +7,21 @@ imports its commands: `seqclf predict --backend onnx` and `--help` never load Py
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from seqclf.arguments import check_numbers, parser
+from seqclf import threads
+
+threads.start_measuring()  # first: other processes' CPU use is watched while the modules below load
+
+from seqclf.arguments import check_numbers, parser  # noqa: E402
 from seqclf.config import FIELD_SECTION, Config, load_preset, read_config_file
 from seqclf.console import (LiteralConsole, classes_text, emphasized, headline, print_data, print_data_flow,
                             print_label_issues, warnings_as_lines)
@@ -27,6 +34,7 @@ from seqclf.reading import read_dataset
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    threads.settle_wait_policy()  # before a command loads PyTorch
     args.argv = list(sys.argv[1:] if argv is None else argv)
     width = None if sys.stdout.isatty() else 120  # logs and pipes get wide tables, not 80 columns
     out = LiteralConsole(width=width)
@@ -87,8 +95,17 @@ def _train(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
     config = _train_config(args)
     if args.nproc is not None:
         return _launch_torchrun(args, err)
-    run = train_to_directory(config, args.data, args.out, valid=args.valid, test=args.test, resume=args.resume,
-                             cache=False if args.no_cache else args.cache_dir or True, report=ConsoleReport(out))
+    report = ConsoleReport(out)
+    try:
+        with _sigterm_as_interrupt():
+            run = train_to_directory(config, args.data, args.out, valid=args.valid, test=args.test,
+                                     resume=args.resume, cache=False if args.no_cache else args.cache_dir or True,
+                                     report=report)
+    except KeyboardInterrupt as stop:
+        err.print(_interrupted_text(args, *report.interruption()))
+        return 128 + getattr(stop, "signal", signal.SIGINT)
+    finally:
+        report.close()
     cluster, fingerprints = run.classifier.cluster, run.classifier.fitted.fingerprints
     if cluster.distributed:
         err.print(f"rank {cluster.rank} of {cluster.world_size}: weights {fingerprints[cluster.rank]}")
@@ -109,6 +126,33 @@ def _train(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
         print_data(out, run.test)
         out.print(f"test: {headline(run.test_report)}")
     return None
+
+
+class _Terminated(KeyboardInterrupt):
+    signal = signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a training run as Ctrl-C does (the checkpoint stays, the message says how to resume)."""
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted_text(args: argparse.Namespace, epoch: int, step: int, checkpoint: tuple[int, int] | None) -> str:
+    where = f"interrupted at epoch {epoch}, step {step}" if epoch else "interrupted before the first epoch"
+    if checkpoint is None:
+        return f"{where}: no checkpoint was written yet (the first comes after epoch 1); run the command again"
+    kept = (f"the checkpoint after epoch {checkpoint[0] - 1}" if checkpoint[1] == 0
+            else f"the checkpoint of epoch {checkpoint[0]} at step {checkpoint[1]}")
+    argv = [arg for arg in args.argv if arg != "--resume"]
+    return f"{where}: {kept} is kept in {args.out}; continue with: {shlex.join(['seqclf', *argv, '--resume'])}"
 
 
 def _launch_torchrun(args: argparse.Namespace, err: LiteralConsole) -> int:

@@ -25,6 +25,7 @@ from seqclf.reading import BadRow
 from seqclf.printable import printable
 
 if TYPE_CHECKING:
+    from seqclf.threads import ThreadChoice
     from seqclf.text.encoded import EncodedData
     from seqclf.data_flow import DataFlow
 
@@ -46,6 +47,12 @@ def emphasized(bold: str, rest: str = "") -> Text:
 
 
 NOUNS = {"single-label": "classes", "multi-label": "labels (multi-label)"}  # by task name
+
+
+def threads_text(choice: ThreadChoice) -> str:
+    """Why fewer threads than cores (said only then)."""
+    return (f"threads: {choice.threads} of {choice.cores} cores: {choice.taken} kept busy by other processes "
+            f"(threads waiting for a busy core slow every step); --threads N sets the count")
 
 
 def classes_text(classes: list[str], task: str = "single-label") -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 from seqclf.api import LONG_TEXT_SETTINGS, BackendConfig, TextClassifier
 from seqclf.arguments import INPUT_FIELDS
 from seqclf.config import FIELD_SECTION, Config
-from seqclf.console import LiteralConsole, classes_text, print_evaluation, print_predictions, print_top_words
+from seqclf.console import (LiteralConsole, classes_text, print_evaluation, print_predictions, print_top_words,
+                            threads_text)
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.reading import input_from_argument, read_dataset, read_inputs
 
@@ -150,14 +151,16 @@ def _writing_standard_output() -> Iterator[None]:
 
 
 def _backend(args: argparse.Namespace) -> BackendConfig:
-    return BackendConfig(args.backend, args.quantize, args.onnx)
+    return BackendConfig(args.backend, args.quantize, args.onnx, args.threads)
 
 
 def _load(args: argparse.Namespace, err: LiteralConsole) -> TextClassifier:
     backend = _backend(args)
     model = TextClassifier.load(args.model, backend)
-    if backend != BackendConfig():
+    if not backend.is_default:
         err.print(f"backend: {backend.describe()}")
+    if model.engine.threads.reduced:
+        err.print(threads_text(model.engine.threads))
     reading = flags(args, LONG_TEXT_SETTINGS)
     if reading:  # e.g. --long-text chunk for a model trained with truncation
         model = model.reading_long_texts(reading)

@@ -1,41 +1,87 @@
-"""The training report as the terminal shows it while training runs: the data read, a progress bar per
-epoch, a row of the training trace per epoch, the chart at the end, and a search's trials as a live
-table (`seqclf train`, `seqclf tune`, `seqclf demo`)."""
+"""The training report as it runs (`seqclf train`, `seqclf tune`, `seqclf demo`, `TextClassifier.fit`): the
+data read, the epochs, the phases between them, a row of the training trace per epoch, the chart at the
+end, and a search's trials as a table.
+
+In a terminal an epoch is one live line (`epoch 5/10 · model 2/3 · 155/217 batches · 2,310 texts/s · loss
+0.2098 · ETA 0:00:41`). In a file or a pipe the same facts are plain lines: one when an epoch has run
+`QUIET_AT_MOST` seconds since the last line, never a control character. A phase outside the epochs (the
+n-gram evidence, calibration, saving...) is named once it has run `ANNOUNCE_AFTER` seconds, then said
+again every `QUIET_AT_MOST` seconds while it lasts, so that a log never goes quiet for longer.
+"""
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from seqclf.console import LiteralConsole, emphasized, print_data
+from seqclf.report_text import PHASE_WORDS, event_lines
+from seqclf.training.events import DataEncoded, MemberStarted, PhaseStarted, RunEvent, RunReport, TrialFinished
 from seqclf.training.history import TRACE_COLUMNS, EpochRecord, History, trace_row
-from seqclf.training.events import (Calibrated, ClusterJoined, Combined, DataEncoded, LabelSetsFound, LongTexts,
-                                     MemberStarted, RunEvent, RunReport, ThresholdsChosen, TrialFinished)
 
 if TYPE_CHECKING:
-    from seqclf.training.calibration import Calibration
     from seqclf.training.trainer import Progress as TrainingProgress
 
 _WIDTHS = (7, 11, 10, 11, 10, 8, 10)
+ANNOUNCE_AFTER = 2.0  # seconds a phase runs before it is named
+QUIET_AT_MOST = 10.0  # seconds between two lines of a file or pipe while something runs
 
 
 def _line(cells: tuple[str, ...]) -> str:
     return "".join(f"{cell:>{width}}" for cell, width in zip(cells, _WIDTHS))
 
 
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _PhaseWatch:
+    """Names a phase once it has run ANNOUNCE_AFTER seconds, then every QUIET_AT_MOST seconds, until it ends."""
+
+    def __init__(self, console: LiteralConsole, words: str) -> None:
+        self.console, self.words, self.started = console, words, time.monotonic()
+        self._ended = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="seqclf-phase", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        if self._ended.wait(ANNOUNCE_AFTER):
+            return
+        self.console.print(f"{self.words} …")
+        while not self._ended.wait(QUIET_AT_MOST):
+            self.console.print(f"{self.words}: {_clock(time.monotonic() - self.started)} so far")
+
+    def end(self) -> None:
+        self._ended.set()
+        self._thread.join()
+
+
 class ConsoleReport(RunReport):
-    """The data read; a progress bar while an epoch runs; a row of the training trace when it ends; the
-    chart at the end; a search's trials as a live table."""
+    """A run as the console shows it (see the module's notes); `interruption()` says where a stopped run stood."""
 
     def __init__(self, console: LiteralConsole, title: Text = emphasized("training trace")) -> None:
         self.console, self.title = console, title
         self.progress: Progress | None = None
-        self.task = None
+        self.plan: MemberStarted | None = None
+        self.epoch = self.steps = self.step = 0
+        self.epoch_started = self.last_line = 0.0
+        self.checkpoint: tuple[int, int] | None = None  # (epoch, step) a resume would start from
+        self.records: list[EpochRecord] = []  # every member's epochs, for the one chart of the run
+        self._phase: _PhaseWatch | None = None
         self.title_shown = self.header_shown = self.trials_shown = False
 
+    # -- events -----------------------------------------------------------------------------------
+
     def on_event(self, event: RunEvent) -> None:
-        if isinstance(event, DataEncoded):
+        self._end_phase()
+        if isinstance(event, PhaseStarted):
+            if event.phase in PHASE_WORDS:
+                self._phase = _PhaseWatch(self.console, PHASE_WORDS[event.phase])
+        elif isinstance(event, DataEncoded):
             print_data(self.console, event.data)
         elif isinstance(event, MemberStarted):
             self._member(event)
@@ -45,7 +91,20 @@ class ConsoleReport(RunReport):
             for line in event_lines(event):
                 self.console.print(line)
 
+    def _end_phase(self) -> None:
+        if self._phase is not None:
+            self._phase.end()
+            self._phase = None
+
+    def close(self) -> None:
+        """Stop every live line and watch (the run ended, or was stopped)."""
+        self._end_phase()
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
     def _member(self, event: MemberStarted) -> None:
+        self.plan = event
         if event.members > 1:
             if event.member:
                 self.console.print()
@@ -63,40 +122,58 @@ class ConsoleReport(RunReport):
         self.console.print(f"{row.number:>4}{' *' if row.best else '  '} {row.state:<9}{value:>8}{row.epochs:>8}"
                            f"{row.seconds:>9.1f}  {settings}")
 
-    def _title(self) -> None:
+    # -- the epochs -------------------------------------------------------------------------------
+
+    def _header(self) -> None:
         if not self.title_shown:
             self.console.print(self.title)
             self.title_shown = True
-
-    def _header(self) -> None:
-        self._title()
         if not self.header_shown:
             self.console.print(_line(TRACE_COLUMNS), style="bold")
             self.header_shown = True
 
     def on_resume(self, progress: TrainingProgress) -> None:
-        self._title()
+        self._header()
         self.console.print(f"resuming from the checkpoint: epoch {progress.epoch}, after step {progress.step} "
                            f"(the epochs before it as they were recorded)")
-        self._header()
-        history = progress.history
-        for record in history.records:
-            self.console.print(_line(trace_row(record, best=history.best_epoch == record.epoch)))
+        records = progress.history.records
+        for i, record in enumerate(records):  # each marked as it was: the best of the epochs up to it
+            self.console.print(_line(trace_row(record, best=History(records[: i + 1]).best_epoch == record.epoch)))
+
+    def _where(self) -> str:
+        epochs = f"/{self.plan.epochs}" if self.plan else ""
+        model = f" · model {self.plan.member + 1}/{self.plan.members}" if self.plan and self.plan.members > 1 else ""
+        return f"epoch {self.epoch}{epochs}{model}"
 
     def on_epoch_begin(self, epoch: int, steps: int) -> None:
+        self._end_phase()
         self._header()
+        self.epoch, self.steps, self.step = epoch, steps, 0
+        self.epoch_started = self.last_line = time.monotonic()
         if not self.console.is_terminal:
-            return  # a log file gets the trace rows only
+            return
         self.progress = Progress(
-            TextColumn(f"epoch {epoch}"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
-            TimeElapsedColumn(), console=self.console, transient=True,
-        )
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            TextColumn("batches · {task.fields[rate]} texts/s · loss {task.fields[loss]} · ETA", markup=False),
+            TimeRemainingColumn(), console=self.console, transient=True)
         self.progress.start()
-        self.task = self.progress.add_task("train", total=steps, loss="-")
+        self.progress.add_task(self._where(), total=steps, loss="-", rate="-")
 
     def on_step_end(self, step: int, loss: float) -> None:
+        self.step = step
+        now = time.monotonic()
+        per_batch = self.plan.examples / max(self.steps, 1) if self.plan else 0.0
+        rate = f"{step * per_batch / max(now - self.epoch_started, 1e-9):,.0f}" if per_batch else "-"
         if self.progress is not None:
-            self.progress.update(self.task, completed=step, loss=f"{loss:.4f}")
+            self.progress.update(self.progress.task_ids[0], completed=step, loss=f"{loss:.4f}", rate=rate)
+        elif now - self.last_line >= QUIET_AT_MOST:
+            left = (now - self.epoch_started) / step * (self.steps - step)
+            self.console.print(f"{self._where()}: {step}/{self.steps} batches, {rate} texts/s, loss {loss:.4f}, "
+                               f"ETA {_clock(left)}")
+            self.last_line = now
+
+    def on_checkpoint(self, progress: TrainingProgress) -> None:
+        self.checkpoint = (progress.epoch, progress.step)
 
     def on_epoch_end(self, record: EpochRecord, history: History) -> None:
         if self.progress is not None:
@@ -105,57 +182,14 @@ class ConsoleReport(RunReport):
         self.console.print(_line(trace_row(record, best=history.best_epoch == record.epoch)))
 
     def on_train_end(self, history: History) -> None:
+        self.records += [record for record in history.records if record not in self.records]
+        if self.plan is not None and self.plan.member + 1 < self.plan.members:
+            return  # an ensemble: one chart, after its last model
         self.console.print()
-        self.console.print(history.ascii_chart())
+        self.console.print(History(self.records).ascii_chart())
         self.console.print(f"best epoch: {history.best_epoch} (its weights are kept)")
 
-
-def event_lines(event: RunEvent) -> list[str]:
-    """What the terminal says of a run's event: the sentences of the faces, from the data of the engines."""
-    if isinstance(event, ClusterJoined):
-        cluster = event.cluster
-        return [f"distributed: {cluster.world_size} processes ({cluster.backend} on {cluster.device.type}), batch "
-                f"{event.batch_size} shared among them"] if cluster.distributed else []
-    if isinstance(event, LabelSetsFound):
-        detected = [] if event.detected is None else [
-            f"multi-label: {event.detected}, so every text has a set of labels; training a sigmoid per label (pass "
-            "--multi-label to say so, --label-separator for csv and tsv label fields)"]
-        return [*detected, "multi-label: the trace's acc columns are subset accuracy (every label of a text right, "
-                           "at probability 0.5); thresholds are chosen after training"]
-    if isinstance(event, LongTexts):
-        return [long_texts_text(event)]
-    if isinstance(event, Combined):
-        shares = ", ".join(f"{source} {weight:.2f}" for source, weight in zip(event.sources, event.weights))
-        scored = "" if event.validation_accuracy is None else f"; validation accuracy {event.validation_accuracy:.4f}"
-        rule = "arithmetic" if event.rule == "mean" else "geometric"
-        return [f"combined: {rule} mean of probabilities ({shares}){scored}"]
-    if isinstance(event, Calibrated):
-        return [calibration_text(event.calibration)]
-    if isinstance(event, ThresholdsChosen):
-        return [thresholds_text(event)]
-    return []
-
-
-def long_texts_text(event: LongTexts, what: str = "training texts") -> str:
-    counted = f"long texts: {event.longer:,} of {event.total:,} {what} are longer than max_len={event.max_len} tokens"
-    if event.stride is None:
-        return f"{counted}: truncated to their first {event.max_len} (--long-text chunk reads them whole)"
-    how = ("training, validation and prediction read every window" if event.every_window else
-           "training reads a random window per epoch, validation and prediction every window")
-    return (f"{counted}: read in windows of {event.max_len} (stride {event.stride}, {event.pooling} of their "
-            f"logits); {how}")
-
-
-def calibration_text(calibration: Calibration) -> str:
-    verdict = "kept" if calibration.kept else "not kept: it does not lower the error, the temperature stays 1"
-    return (f"calibration: temperature {calibration.temperature:.3f} fitted on the validation data; expected "
-            f"calibration error {calibration.ece_before:.4f} -> {calibration.ece_after:.4f} ({verdict})")
-
-
-def thresholds_text(event: ThresholdsChosen) -> str:
-    rule = event.rule
-    how = ("as given" if isinstance(rule, float) else f"{rule}, chosen on the validation data" if event.validated
-           else "0.5: no validation data to choose them on")
-    shown = ", ".join(f"{name} {t:.3f}" for name, t in zip(event.classes[:8], event.thresholds))
-    return f"multi-label thresholds ({how}): {shown}{', …' if len(event.classes) > 8 else ''}"
-
+    def interruption(self) -> tuple[int, int, tuple[int, int] | None]:
+        """(epoch, step) where the run stopped, and the (epoch, step) its last checkpoint resumes from."""
+        self.close()
+        return self.epoch, self.step, self.checkpoint

@@ -25,7 +25,7 @@ from seqclf.fileio import locked, resolved, write_files_atomically
 from seqclf.data_flow import DataFlow
 from seqclf.training.checkpoint import has_checkpoint
 from seqclf.training.distributed import Cluster, join_cluster, leave_cluster
-from seqclf.training.events import ClusterJoined, DataEncoded, RunReport
+from seqclf.training.events import ClusterJoined, DataEncoded, PhaseStarted, RunReport
 from seqclf.training.recipe import load_files
 
 __all__ = ["TrainingRun", "train_to_directory", "writing", "demo_corpus", "RunReport", "write_evaluation",
@@ -146,10 +146,15 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
         return TrainingRun(clf, directory, None, [], None, None)
     skipped = [*train_data.skipped, *(valid_data.skipped if valid_data else []),
                *(test_data.skipped if test_data else [])]
+    report.on_event(PhaseStarted("saving"))
     clf.save(directory, skipped_rows=skipped)
+    report.on_event(PhaseStarted("data_flow"))
+    flow = clf.data_flow_encoded(train_data.corpus)
+    report.on_event(PhaseStarted("test"))
     encoded_test = encode_data(test_data, clf.tokenizer) if test_data is not None else None
-    return TrainingRun(clf, directory, clf.data_flow_encoded(train_data.corpus),
-                       skipped, encoded_test, None if encoded_test is None else clf.evaluate_encoded(encoded_test))
+    test_report = None if encoded_test is None else clf.evaluate_encoded(encoded_test)
+    report.on_event(PhaseStarted("finished"))
+    return TrainingRun(clf, directory, flow, skipped, encoded_test, test_report)
 
 
 def _cache(cache: str | Path | bool) -> CorpusCache:

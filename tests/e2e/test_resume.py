@@ -1,12 +1,16 @@
 """A training run killed with SIGKILL mid-epoch and resumed ends exactly as an uninterrupted run;
-resuming with other settings, or training over a checkpoint without --resume, is refused."""
+resuming with other settings, or training over a checkpoint without --resume, is refused; a run stopped
+with Ctrl-C or SIGTERM says in one line what it keeps and the command that continues it."""
 import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -71,3 +75,39 @@ def test_sigkill_mid_epoch_then_resume_gives_identical_weights_and_metrics(tmp_p
     assert all(torch.equal(ours[name], theirs[name]) for name in ours)
     assert comparable(interrupted / "metrics.jsonl") == comparable(reference / "metrics.jsonl")
     assert not has_checkpoint(interrupted)  # the finished model replaced it
+
+
+def signal_mid_epoch(process, out, epoch, signum):
+    """Send `signum` once the run's checkpoint is inside `epoch`; True if that happened."""
+    deadline = time.monotonic() + 240
+    while process.poll() is None and time.monotonic() < deadline:
+        if has_checkpoint(out):
+            progress = load_checkpoint(out)["progress"]
+            if progress["epoch"] == epoch and progress["step"] > 0:
+                process.send_signal(signum)
+                return True
+        time.sleep(0.002)
+    return False
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_run_says_what_is_kept_and_the_command_it_prints_resumes_it(tmp_path, signum):
+    texts, labels = demo_corpus(3000, seed=5)
+    data = tmp_path / "train.tsv"
+    data.write_text("label\ttext\n" + "".join(f"{l}\t{t}\n" for t, l in zip(texts, labels)))
+    out = tmp_path / "run"
+    process = subprocess.Popen(command(data, out), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert signal_mid_epoch(process, out, 2, signum), "the run ended before it could be stopped mid-epoch"
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum and "Traceback" not in stderr
+    said = stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"interrupted at epoch 2, step \d+: the checkpoint of epoch 2 at step \d+ is kept in "
+                        + re.escape(str(out)) + r"; continue with: seqclf train .* --resume", said), said
+    assert has_checkpoint(out)
+    if signum != signal.SIGINT:
+        return
+    again = shlex.split(said.split("continue with: ")[1])
+    resumed = subprocess.run([sys.executable, "-m", "seqclf", *again[1:]], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from the checkpoint: epoch 2" in resumed.stdout
+    assert re.search(r"^\s+1 \*", resumed.stdout, re.MULTILINE)  # epoch 1 keeps its mark: the best so far

@@ -5,7 +5,7 @@ from seqclf import TextClassifier
 from seqclf.config import Config, load_preset
 from seqclf.data.demo import demo_corpus
 from seqclf.data.readers import read_dataset
-from seqclf.report import calibration_text
+from seqclf.report_text import calibration_text
 
 
 def test_sst2_with_default_settings(sst2, sst2_default_model):

@@ -79,3 +79,11 @@ def test_train_help_groups_the_settings_by_stage_in_the_pipeline_order():
     stage_2 = help_text[starts[1]:starts[2]]
     assert "--max-len" in stage_2 and "--long-text" in stage_2 and "--embed-dim" not in stage_2
     assert "--embed-dim" in help_text[starts[2]:starts[3]] and "--lr " in help_text[starts[3]:]
+
+
+def test_threads_is_a_flag_of_train_and_of_every_command_that_runs_a_model():
+    for argv in (["train", "data.tsv", "--out", "m"], ["predict", "m", "a text"], ["evaluate", "m", "data.tsv"],
+                 ["serve", "m"]):
+        args = parser().parse_args([*argv, "--threads", "1"])
+        check_numbers(args)  # a setting's flag arrives as text: checked by its config, never compared here
+        assert str(args.threads) == "1"

@@ -3,7 +3,6 @@ probabilities of an encoded corpus in input order, with NumPy arrays only (no Py
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +11,14 @@ from seqclf.text.batching import pad_ids, sorted_batches
 from seqclf.deploy.graph import INPUTS, META_LABELS, META_QUANTIZATION, META_WEIGHTS
 from seqclf.errors import ModelDirError, SeqclfError
 from seqclf.ids import EncodedCorpus
+from seqclf.threads import ThreadChoice, choose_threads
 
 
 class OnnxRuntimeModel:
     """A session over one exported file, checked to belong to the model it stands in for."""
 
-    def __init__(self, path: str | Path, classes: list[str], weights_fingerprint: str):
+    def __init__(self, path: str | Path, classes: list[str], weights_fingerprint: str,
+                 threads: ThreadChoice | None = None):
         try:
             import onnxruntime
         except ImportError:
@@ -27,9 +28,12 @@ class OnnxRuntimeModel:
         if not self.path.is_file():
             raise ModelDirError("ONNX file not found", path=self.path,
                                 hint="write it with `seqclf export MODEL_DIR` (add --quantize int8 for the int8 file)")
+        self.threads = threads or choose_threads()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0))
+        options.intra_op_num_threads = self.threads.threads
         options.inter_op_num_threads = 1
+        # idle threads sleep instead of spinning: a spinning thread takes a core another process needs
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime's own error types: a damaged or foreign file

@@ -68,10 +68,6 @@ class Cluster:
     def backend(self) -> str:
         return "nccl" if self.device.type == "cuda" else "gloo"
 
-    def cpu_threads(self) -> int:
-        """This process's share of the machine's cores."""
-        return max(1, len(os.sched_getaffinity(0)) // self.local_world_size)
-
     def sum(self, values: list[float]) -> list[float]:
         """Element-wise sums over all ranks (float64, so counts stay exact)."""
         if not self.distributed:

@@ -3,13 +3,15 @@
 The recipe, `runs` and `tune` emit these events to every `RunReport` (`on_event`); the faces render them
 (`seqclf.report` for the terminal and a log file; a tracker or the web page would take the same events).
 Nothing below the faces composes a sentence. The epochs themselves come through the trainer's callbacks
-(`Callback.on_epoch_end` with its `EpochRecord`), which a `RunReport` also is.
+(`Callback.on_epoch_end` with its `EpochRecord`, `on_checkpoint`), which a `RunReport` also is. The
+threads a run computes with are told as the `ThreadChoice` itself (`seqclf.threads`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
+from seqclf.threads import ThreadChoice
 from seqclf.training.trainer import Callback
 
 if TYPE_CHECKING:
@@ -55,11 +57,25 @@ class LongTexts:
 
 @dataclass(frozen=True)
 class MemberStarted:
-    """Sequence model `member` (from 0) of `members` starts training with `seed`."""
+    """Sequence model `member` (from 0) of `members` starts training with `seed`: `epochs` epochs (at most)
+    over `examples` training examples."""
 
     member: int
     members: int
     seed: int
+    epochs: int
+    examples: int
+
+
+@dataclass(frozen=True)
+class PhaseStarted:
+    """A step of the run outside the epochs begins (the one before it has ended): one of `PHASES`;
+    "finished": the run's last step has ended."""
+
+    phase: str
+
+
+PHASES = ("ngram_evidence", "combination", "calibration", "thresholds", "saving", "data_flow", "test", "finished")
 
 
 @dataclass(frozen=True)
@@ -102,8 +118,8 @@ class TrialFinished:
     best: bool
 
 
-RunEvent = Union[ClusterJoined, DataEncoded, LabelSetsFound, LongTexts, MemberStarted, Combined, Calibrated,
-                 ThresholdsChosen, TrialFinished]
+RunEvent = Union[ClusterJoined, ThreadChoice, DataEncoded, LabelSetsFound, LongTexts, MemberStarted, PhaseStarted,
+                 Combined, Calibrated, ThresholdsChosen, TrialFinished]
 
 
 class RunReport(Callback):

@@ -31,6 +31,7 @@ from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
+from seqclf.threads import choose_threads
 from seqclf.text.vectors import VectorCoverage
 from seqclf.training.checkpoint import load_member, save_member
 from seqclf.training.calibration import Calibration, calibrate
@@ -41,8 +42,8 @@ from seqclf.training.history import History
 from seqclf.training.member import train_member
 from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
 from seqclf.training.thresholds import choose_thresholds
-from seqclf.training.events import (Calibrated, Combined, LabelSetsFound, LongTexts, MemberStarted, RunReport,
-                                     ThresholdsChosen, tell)
+from seqclf.training.events import (Calibrated, Combined, LabelSetsFound, LongTexts, MemberStarted, PhaseStarted,
+                                     RunReport, ThresholdsChosen, tell)
 from seqclf.training.trainer import Callback
 
 
@@ -85,7 +86,9 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
         tell(reports, LabelSetsFound(None if config.data.task == task else train.detected))
     classes = class_order(train.label_names, config.data.label_order)
     data = split_examples(tokenizer, train, valid, classes, settings)
-    torch.set_num_threads(settings.threads or cluster.cpu_threads())
+    threads = choose_threads(settings.threads, share=cluster.local_world_size)
+    torch.set_num_threads(threads.threads)
+    tell(reports, threads)
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
     tell(reports, long_texts(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all"))
     members, history, coverage = _train_members(config, tokenizer, classes, data, cluster, callbacks, reports,
@@ -98,6 +101,7 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     state = FittedState(task, max_len=tokenizer.max_len, vocab_size=tokenizer.vocab_size, num_classes=len(classes),
                         temperature=float(model.temperature), **combination,
                         thresholds=_thresholds(config, model, data, classes, chunking, reports))
+    tell(reports, PhaseStarted("finished"))
     return ModelParts(config, state, tokenizer, classes, model, history, validation=validation,
                       calibration=fitted_calibration, coverage=coverage, cluster=cluster,
                       fingerprints=same_weights_everywhere(model, cluster))
@@ -114,7 +118,7 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
     members, records, coverage = [], [], None
     for member in range(config.model.ensemble):
         seed = settings.seed + MEMBER_SEED_STEP * member
-        tell(reports, MemberStarted(member, config.model.ensemble, seed))
+        tell(reports, MemberStarted(member, config.model.ensemble, seed, settings.epochs, len(data.train.indices)))
         finished = load_member(directory, member, config, data.fingerprint) if resume and directory else None
         model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes))
         model.task = data.task
@@ -148,6 +152,7 @@ def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunki
     """With `calibrate` (single-label, validation data at hand): the temperature fitted, set on `model`."""
     if not config.train.calibrate or data.valid is None or not data.task.calibrated:
         return None
+    tell(reports, PhaseStarted("calibration"))
     fitted = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking), data.valid.targets)
     model.temperature = fitted.used
     tell(reports, Calibrated(fitted))
@@ -160,6 +165,7 @@ def _thresholds(config: Config, model: Classifier, data: Split, classes: list[st
     valid = data.valid
     if not data.task.label_sets:
         return None
+    tell(reports, PhaseStarted("thresholds"))
     rule = config.train.threshold
     probabilities, truth = np.zeros((1, len(classes))), None
     if valid is not None:
@@ -188,10 +194,12 @@ def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordT
         return members[0], {}, None
     ngrams, l2 = None, None
     if model_config.ngram_evidence:
+        tell(reports, None if fitted_ngrams else PhaseStarted("ngram_evidence"))
         ngrams, l2 = fitted_ngrams or fit_ngram_evidence(tokenizer.vocab_size, len(classes), data.train, valid,
                                                          config.train.ngram_l2)
         ngrams.to(device_of(members[0]))
     log_probs = None
+    tell(reports, PhaseStarted("combination"))
     if valid is not None:
         everything = Ensemble(members, ngrams, "mean", 0.0).eval()
         with eval_mode(everything), torch.inference_mode():

@@ -56,7 +56,8 @@ class TrainConfig:
                                    "window per epoch, cheaper)", default="all")
     calibrate: bool = setting("after training, fit a temperature for the logits on the validation data (temperature "
                               "scaling); it is kept only if it lowers the validation calibration error", default=True)
-    threads: int | None = setting("CPU threads for torch; none = the process's share of the cores", default=None)
+    threads: int | None = setting("CPU threads for torch; none = the cores this process can get now (its share of "
+                                  "the cores, less those other processes keep busy)", default=None)
     device: str = setting("where to train: " + choices_text(DEVICES) + " (auto: a GPU if there is one)",
                           default="auto")
     precision: str = setting(choices_text(PRECISIONS) + " (bf16 and fp16: automatic mixed precision, on CUDA)",

@@ -41,6 +41,9 @@ class Callback:
 
     def on_resume(self, progress: Progress) -> None: ...
 
+    def on_checkpoint(self, progress: Progress) -> None:
+        """A resume checkpoint was written: `progress` is where a resumed run starts (epoch, step)."""
+
 
 class KeepBest(Callback):
     """Remembers the weights of the best epoch so far and puts them back when training ends."""
@@ -153,12 +156,17 @@ class Trainer:
             for callback in self.callbacks:
                 callback.on_epoch_end(record, history)
             progress = Progress(epoch=progress.epoch + 1, global_step=progress.global_step, history=history)
-            if self.checkpoint is not None:
-                self.checkpoint(progress)
+            self._save_checkpoint(progress)
             stopped = any(callback.stop for callback in self.callbacks)
         for callback in self.callbacks:
             callback.on_train_end(history)
         return history
+
+    def _save_checkpoint(self, progress: Progress) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(progress)
+            for callback in self.callbacks:
+                callback.on_checkpoint(progress)
 
     def _epoch(self, progress: Progress, batches: Iterable[Batch]) -> EpochRecord:
         self.model.train()
@@ -201,7 +209,7 @@ class Trainer:
                 callback.on_step_end(progress.step, progress.loss_sum / progress.examples)
             if self.checkpoint is not None and self.checkpoint_every and progress.global_step % self.checkpoint_every == 0:
                 progress.correct, progress.seconds = int(correct), time.perf_counter() - started
-                self.checkpoint(progress)
+                self._save_checkpoint(progress)
         seconds = time.perf_counter() - started
         loss_sum, correct_total, examples, tokens = self.sum_over_processes(
             [progress.loss_sum, int(correct), progress.examples, progress.tokens])

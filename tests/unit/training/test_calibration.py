@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from seqclf.report import calibration_text
+from seqclf.report_text import calibration_text
 from seqclf.training.calibration import MAX_TEMPERATURE, calibrate, fit_temperature
 
 

@@ -1,0 +1,92 @@
+"""The training report: a live line in a terminal; plain lines in a file or pipe, one at least every
+QUIET_AT_MOST seconds while an epoch or a phase runs; phases named once they last; the resumed table
+marks each epoch as the uninterrupted run did; one chart for a whole ensemble."""
+import io
+import time
+
+from seqclf import report
+from seqclf.console import LiteralConsole
+from seqclf.report import ConsoleReport
+from seqclf.training.events import PHASES, MemberStarted, PhaseStarted
+from seqclf.training.history import EpochRecord, History
+from seqclf.training.trainer import Progress
+
+
+def console(terminal: bool) -> tuple[LiteralConsole, io.StringIO]:
+    buffer = io.StringIO()
+    return LiteralConsole(file=buffer, force_terminal=terminal, width=200), buffer
+
+
+def record(epoch: int, accuracy: float, member: int = 0) -> EpochRecord:
+    return EpochRecord(epoch, 0.5, 0.8, 0.6, accuracy, 1.0, 1000.0, 1e-3, member)
+
+
+def test_a_pipe_gets_plain_progress_lines_with_rate_and_eta(monkeypatch):
+    monkeypatch.setattr(report, "QUIET_AT_MOST", 0.0)  # a line at every step
+    out, buffer = console(terminal=False)
+    run = ConsoleReport(out)
+    run.on_event(MemberStarted(1, 3, 1013, epochs=10, examples=6400))
+    run.on_epoch_begin(5, steps=200)
+    run.on_step_end(50, 0.4321)
+    text = buffer.getvalue()
+    assert "epoch 5/10 · model 2/3: 50/200 batches" in text and "texts/s, loss 0.4321, ETA 0:00:" in text
+    assert "\x1b" not in text and "\r" not in text
+
+
+def test_a_terminal_gets_one_live_line_with_done_total_and_eta():
+    out, buffer = console(terminal=True)
+    run = ConsoleReport(out)
+    run.on_event(MemberStarted(0, 1, 13, epochs=3, examples=640))
+    run.on_epoch_begin(2, steps=20)
+    run.on_step_end(5, 0.25)
+    run.progress.refresh()
+    shown = buffer.getvalue()
+    run.close()
+    assert "epoch 2/3" in shown and "5/20" in shown and "texts/s" in shown and "ETA" in shown
+
+
+def test_a_long_phase_is_named_then_said_again_while_it_lasts(monkeypatch):
+    monkeypatch.setattr(report, "ANNOUNCE_AFTER", 0.05)
+    monkeypatch.setattr(report, "QUIET_AT_MOST", 0.1)
+    out, buffer = console(terminal=False)
+    run = ConsoleReport(out)
+    run.on_event(PhaseStarted("ngram_evidence"))
+    time.sleep(0.4)
+    run.on_event(PhaseStarted("calibration"))  # ends the first; this one ends before it is named
+    run.on_event(PhaseStarted("finished"))
+    time.sleep(0.1)
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == "fitting the n-gram evidence …"
+    assert len(lines) >= 3 and all(line.startswith("fitting the n-gram evidence: 0:00:00 so far") for line in lines[1:])
+    assert not any("calibrating" in line for line in lines)
+
+
+def test_every_phase_has_its_words():
+    assert set(report.PHASE_WORDS) == set(PHASES) - {"finished"}
+
+
+def test_the_resumed_table_marks_each_epoch_as_it_was_marked():
+    out, buffer = console(terminal=False)
+    records = [record(1, 0.70), record(2, 0.75), record(3, 0.72)]
+    ConsoleReport(out).on_resume(Progress(epoch=4, history=History(records)))
+    rows = [line.split()[0:2] for line in buffer.getvalue().splitlines() if line.strip()[:1].isdigit()]
+    assert rows == [["1", "*"], ["2", "*"], ["3", "0.5000"]]
+
+
+def test_an_ensemble_gets_one_chart_after_its_last_model():
+    out, buffer = console(terminal=False)
+    run = ConsoleReport(out)
+    for member in range(3):
+        run.on_event(MemberStarted(member, 3, 13 + member, epochs=2, examples=100))
+        run.on_train_end(History([record(1, 0.7, member), record(2, 0.8, member)]))
+    assert buffer.getvalue().count("loss per epoch") == 1
+
+
+def test_interruption_says_where_the_run_and_its_checkpoint_stood():
+    out, _ = console(terminal=False)
+    run = ConsoleReport(out)
+    run.on_event(MemberStarted(0, 1, 13, epochs=5, examples=100))
+    run.on_epoch_begin(3, steps=10)
+    run.on_step_end(4, 0.3)
+    run.on_checkpoint(Progress(epoch=3, step=0))
+    assert run.interruption() == (3, 4, (3, 0))
