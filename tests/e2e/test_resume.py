@@ -17,8 +17,10 @@ from safetensors.torch import load_file
 from seqclf.data.demo import demo_corpus
 from seqclf.training.checkpoint import has_checkpoint, load_checkpoint
 
+# One thread: bit-identical sums. With two, PyTorch's parallel sums were seen to round differently when a core
+# was contended (the polling below is such a contender), so two runs could differ in the last bits.
 SETTINGS = ["--epochs", "3", "--embed-dim", "32", "--hidden-dim", "16", "--checkpoint-every", "3",
-            "--word-dropout", "0.1", "--lr-schedule", "plateau", "--no-cache"]
+            "--word-dropout", "0.1", "--lr-schedule", "plateau", "--no-cache", "--threads", "1"]
 
 
 def command(data, out, *extra):
