@@ -33,15 +33,14 @@ def comparable(metrics_file):
     return [{k: v for k, v in row.items() if k not in ("seconds", "tokens_per_second")} for row in rows]
 
 
-def kill_mid_epoch(process, out, epoch):
-    """SIGKILL the run once its checkpoint is inside `epoch` (some steps done); True if that happened."""
+def signal_mid_epoch(process, out, epoch, signum):
+    """Send `signum` once the run's checkpoint is inside `epoch`; True if that happened."""
     deadline = time.monotonic() + 240
     while process.poll() is None and time.monotonic() < deadline:
         if has_checkpoint(out):
             progress = load_checkpoint(out)["progress"]
             if progress["epoch"] == epoch and progress["step"] > 0:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+                process.send_signal(signum)
                 return True
         time.sleep(0.002)
     return False
@@ -55,7 +54,8 @@ def test_sigkill_mid_epoch_then_resume_gives_identical_weights_and_metrics(tmp_p
     subprocess.run(command(data, reference), check=True, capture_output=True, timeout=300)
 
     process = subprocess.Popen(command(data, interrupted), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    assert kill_mid_epoch(process, interrupted, epoch=2), "the run ended before it could be killed mid-epoch"
+    assert signal_mid_epoch(process, interrupted, 2, signal.SIGKILL), "the run ended before it could be killed mid-epoch"
+    process.wait()
     assert process.returncode == -signal.SIGKILL
     assert not (interrupted / "config.json").exists()  # no model yet, only the checkpoint
 
@@ -77,19 +77,6 @@ def test_sigkill_mid_epoch_then_resume_gives_identical_weights_and_metrics(tmp_p
     assert all(torch.equal(ours[name], theirs[name]) for name in ours)
     assert comparable(interrupted / "metrics.jsonl") == comparable(reference / "metrics.jsonl")
     assert not has_checkpoint(interrupted)  # the finished model replaced it
-
-
-def signal_mid_epoch(process, out, epoch, signum):
-    """Send `signum` once the run's checkpoint is inside `epoch`; True if that happened."""
-    deadline = time.monotonic() + 240
-    while process.poll() is None and time.monotonic() < deadline:
-        if has_checkpoint(out):
-            progress = load_checkpoint(out)["progress"]
-            if progress["epoch"] == epoch and progress["step"] > 0:
-                process.send_signal(signum)
-                return True
-        time.sleep(0.002)
-    return False
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
