@@ -11,7 +11,7 @@ methods of those names are one-line conveniences.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +26,8 @@ from seqclf.text.batching import Chunking
 from seqclf.text.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import dataset_from_lists
-from seqclf.deploy.backend import BACKENDS, BackendConfig, build_engine
+from seqclf.deploy.backend import (BACKENDS, BackendConfig, Engine, EngineEvent, EngineFallback, GraphExporting,
+                                   build_engine, export_graph)
 from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import DataError, SeqclfError
 from seqclf.fields import check_choice
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, n
     from seqclf.training.trainer import Callback
 
 __all__ = ["TextClassifier", "NotFittedError", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "LONG_TEXT_SETTINGS",
-           "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT"]
+           "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT", "EngineEvent", "GraphExporting", "EngineFallback"]
 Labeled = tuple[Sequence[str], Sequence[object]]
 EXPLAIN_STEPS = 50  # points of the integral, by default
 TOP_WORDS = 20  # words per class, by default
@@ -74,6 +75,7 @@ class TextClassifier:
         self.cluster: Cluster | None = None
         self.backend, self.directory = BackendConfig(), None
         self._parts: ModelParts | None = None
+        self._engine: Engine | None = None
         self._explainer: Explainer | None = None
 
     # -- training -------------------------------------------------------------------------------
@@ -109,11 +111,23 @@ class TextClassifier:
         self._parts, self.config, self.backend, self.directory = parts, parts.config, backend, directory
         self.vectors_coverage, self.validation, self.calibration = parts.coverage, parts.validation, parts.calibration
         self.cluster = parts.cluster
-        self.engine = build_engine(parts, directory, backend)
+        self._engine: Engine | None = None
         self.chunking = Chunking.of(parts.config.tokenizer, parts.tokenizer.max_len)
         self.thresholds = np.asarray(parts.fitted.thresholds or [], dtype=np.float32)  # (C,) multi-label
         self._explainer = None
         return self
+
+    @property
+    def engine(self) -> Engine:
+        """What runs stages 3-5 for predictions, made when first needed (see `start_engine`)."""
+        return self.start_engine()
+
+    def start_engine(self, on_event: Callable[[EngineEvent], None] = lambda event: None) -> Engine:
+        """The engine, made now if not yet: the default backend may first export the model's ONNX graph into
+        its directory, or fall back to PyTorch; `on_event` hears of either (`GraphExporting`, `EngineFallback`)."""
+        if self._engine is None:
+            self._engine = build_engine(self.fitted, self.directory, self.backend, on_event)
+        return self._engine
 
     @property
     def explainer(self) -> Explainer:
@@ -122,18 +136,21 @@ class TextClassifier:
 
         parts = self.fitted
         if self._explainer is None:
+            asked = self.backend  # a note when predictions were asked of another model than the float32 PyTorch one
+            other = asked.quantize is not None or asked.backend == "onnx"
             self._explainer = Explainer(lambda: parts.model, parts.tokenizer, parts.classes,
-                                        None if self.backend.is_default else self.backend.describe())
+                                        asked.describe() if other else None)
         return self._explainer
 
     # -- files ------------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, directory: str | Path, backend: str | BackendConfig = "torch", quantize: str | None = None,
+    def load(cls, directory: str | Path, backend: str | BackendConfig = "auto", quantize: str | None = None,
              onnx_file: str | Path | None = None) -> TextClassifier:
-        """A saved model (checked whole by `artifacts.load`). `backend="onnx"` predicts with ONNX Runtime from
-        the file `seqclf export` wrote (DIR/model.onnx, or DIR/model.int8.onnx with `quantize="int8"`, or
-        `onnx_file`); `quantize="int8"` with the torch backend quantizes the PyTorch model dynamically."""
+        """A saved model (checked whole by `artifacts.load`). The default backend, "auto", predicts with ONNX
+        Runtime when it is installed (from DIR/model.onnx, or DIR/model.int8.onnx with `quantize="int8"`,
+        exported there when first needed) and with PyTorch otherwise; "onnx" insists on ONNX Runtime (`onnx_file`:
+        another graph), "torch" on PyTorch (`quantize="int8"`: the model quantized dynamically)."""
         settings = backend if isinstance(backend, BackendConfig) else BackendConfig(
             backend, quantize, None if onnx_file is None else str(onnx_file))
         parts = artifacts.load(directory)
@@ -283,11 +300,8 @@ class TextClassifier:
         """Write the model (ids and attention mask to logits and probabilities) as an ONNX graph, checked
         against PyTorch in ONNX Runtime; `quantize="int8"` writes the int8 graph. `path` defaults to
         model.onnx (model.int8.onnx) in the model directory."""
-        from seqclf.deploy.onnx_export import export_onnx
-
         parts = self.fitted  # an unfitted classifier: NotFittedError before anything else
         check_choice("quantize", quantize, QUANTIZATIONS, allow_none=True)
         if path is None and self.directory is None:
             raise DataError("no model directory to export into", field="path", hint="give a path")
-        return export_onnx(parts.model.on_cpu(), parts.classes, parts.tokenizer.max_len,
-                           path or artifacts.onnx_path(self.directory, quantize), quantize, self.chunking)
+        return export_graph(parts, Path(path or artifacts.onnx_path(self.directory, quantize)), quantize, self.chunking)

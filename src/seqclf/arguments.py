@@ -215,11 +215,13 @@ def _export_command(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_backend_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=BACKENDS, default="torch",
-                        help="what runs the model: torch (default) or onnx (ONNX Runtime, needs seqclf[onnx] and "
-                             "a graph from `seqclf export`)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="what runs the model: auto (default: ONNX Runtime when seqclf[onnx] is installed, "
+                             "from the model directory's graph, written there the first time; else PyTorch), "
+                             "onnx (ONNX Runtime only) or torch (PyTorch only)")
     parser.add_argument("--quantize", choices=QUANTIZATIONS,
-                        help="int8: torch quantizes dynamically on load; onnx reads model.int8.onnx")
+                        help="int8: ONNX Runtime reads model.int8.onnx (written the first time); torch quantizes "
+                             "dynamically on load")
     parser.add_argument("--onnx", metavar="FILE", help="the ONNX graph to run with --backend onnx "
                                                        "(default: model.onnx or model.int8.onnx in the model directory)")
     parser.add_argument("--threads", type=int, metavar="N",

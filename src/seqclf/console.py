@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from seqclf.api import EngineEvent, GraphExporting
 from seqclf.errors import SeqclfWarning
 from seqclf.reading import BadRow
 from seqclf.printable import printable
@@ -53,6 +54,14 @@ def threads_text(choice: ThreadChoice) -> str:
     """Why fewer threads than cores (said only then)."""
     return (f"threads: {choice.threads} of {choice.cores} cores: {choice.taken} kept busy by other processes "
             f"(threads waiting for a busy core slow every step); --threads N sets the count")
+
+
+def engine_text(event: EngineEvent) -> str:
+    """What the default engine did before the first prediction: exported the graph, or fell back."""
+    if isinstance(event, GraphExporting):
+        return (f"writing the ONNX graph {event.path} (once for this model: ONNX Runtime predicts from it; "
+                f"--backend torch runs PyTorch instead)")
+    return f"predicting with PyTorch: the ONNX graph could not be written ({event.reason})"
 
 
 def classes_text(classes: list[str], task: str = "single-label") -> str:

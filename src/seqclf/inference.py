@@ -51,8 +51,9 @@ class TorchEngine:
     """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) logits and
     probabilities of an encoded corpus, in input order."""
 
-    def __init__(self, model: torch.nn.Module, threads: ThreadChoice | None = None) -> None:
+    def __init__(self, model: torch.nn.Module, threads: ThreadChoice | None = None, quantized: bool = False) -> None:
         self.model = model
+        self.description = f"PyTorch {'int8' if quantized else 'fp32'}"
         self.threads = threads or choose_threads()
         torch.set_num_threads(self.threads.threads)  # one pool per process: the last engine made sets it
 

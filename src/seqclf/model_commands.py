@@ -14,8 +14,8 @@ from pathlib import Path
 from seqclf.api import LONG_TEXT_SETTINGS, BackendConfig, TextClassifier
 from seqclf.arguments import INPUT_FIELDS
 from seqclf.config import FIELD_SECTION, Config
-from seqclf.console import (LiteralConsole, classes_text, print_evaluation, print_predictions, print_top_words,
-                            threads_text)
+from seqclf.console import (LiteralConsole, classes_text, engine_text, print_evaluation, print_predictions,
+                            print_top_words, threads_text)
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.reading import input_from_argument, read_dataset, read_inputs
 
@@ -111,12 +111,13 @@ def _serve(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
     access = ServeAccess(read_api_key(args.api_key_file, os.environ), tuple(args.cors_origin))
     check_address(args.host, args.port)  # before the model loads and before "serving ..." is printed
     limits = ServeLimits(args.max_texts, args.max_chars, args.max_body_bytes, header_timeout=args.header_timeout)
+    engine = _load(args, err).engine  # a bad model directory is a clear error here; the default graph written once
     backend = _backend(args)
-    app = create_app(args.model, limits, backend, access)  # a bad model directory is a clear error here, before serving
+    app = create_app(args.model, limits, backend, access)
     if access.api_key is None and not is_loopback(args.host):
         err.print(f"warning: serving on {args.host} without an API key: anyone who can reach port {args.port} can "
                   "use the model (pass --api-key-file FILE or set SEQCLF_API_KEY)")
-    out.print(f"serving {args.model} ({backend.describe()}) on http://{args.host}:{args.port}/ "
+    out.print(f"serving {args.model} ({engine.description}) on http://{args.host}:{args.port}/ "
               f"({'API key required on /v1/*; ' if access.api_key else ''}API docs: /docs; Ctrl-C stops)")
     serve(app, args.model, args.host, args.port, args.workers, limits, backend, access, args.shutdown_timeout)
 
@@ -155,12 +156,12 @@ def _backend(args: argparse.Namespace) -> BackendConfig:
 
 
 def _load(args: argparse.Namespace, err: LiteralConsole) -> TextClassifier:
-    backend = _backend(args)
-    model = TextClassifier.load(args.model, backend)
-    if not backend.is_default:
-        err.print(f"backend: {backend.describe()}")
-    if model.engine.threads.reduced:
-        err.print(threads_text(model.engine.threads))
+    model = TextClassifier.load(args.model, _backend(args))
+    engine = model.start_engine(lambda event: err.print(engine_text(event)))
+    if not model.backend.is_default:
+        err.print(f"backend: {engine.description}")
+    if engine.threads.reduced:
+        err.print(threads_text(engine.threads))
     reading = flags(args, LONG_TEXT_SETTINGS)
     if reading:  # e.g. --long-text chunk for a model trained with truncation
         model = model.reading_long_texts(reading)

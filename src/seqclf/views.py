@@ -63,5 +63,5 @@ def describe(model: TextClassifier) -> dict:
         "fitted": parts.fitted.to_dict(),
         "data_flow": data_flow(model, [EXAMPLE]).with_batch_axis("N").to_dict(),
         "history": [asdict(record) for record in parts.history.records],
-        "backend": model.backend.describe(),
+        "backend": model.engine.description,  # what answers, e.g. "ONNX Runtime fp32"
     }

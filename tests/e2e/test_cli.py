@@ -307,4 +307,6 @@ def test_export_problems_are_one_line_and_exit_2(data_files, tmp_path):
     assert result.returncode == 2 and "rnn encoder cannot be exported" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (model / "model.onnx").exists()
     result = seqclf("predict", model, "some text", "--backend", "onnx")
-    assert result.returncode == 2 and "seqclf export" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "rnn encoder cannot be exported" in result.stderr and "Traceback" not in result.stderr
+    result = seqclf("predict", model, "some text")  # the default engine: PyTorch for a graph that cannot be
+    assert result.returncode == 0 and result.stderr.count("\n") == 1 and not (model / "model.onnx").exists()

@@ -100,13 +100,13 @@ def test_a_graph_of_other_weights_is_refused(exported, tmp_path, demo_data):
     other = TextClassifier(**{**TINY, "seed": 1}).fit(*demo_data).save(tmp_path / "other")
     shutil.copy(directory / "model.onnx", other / "model.onnx")
     with pytest.raises(ModelDirError, match="exported from other weights"):
-        TextClassifier.load(other, backend="onnx")
+        TextClassifier.load(other, backend="onnx", onnx_file=other / "model.onnx").engine
 
 
 def test_asking_for_int8_from_a_float_graph_is_refused(exported):
     directory, _ = exported
     with pytest.raises(ConfigError, match="holds a float32 graph, not int8"):
-        TextClassifier.load(directory, backend="onnx", quantize="int8", onnx_file=directory / "model.onnx")
+        TextClassifier.load(directory, backend="onnx", quantize="int8", onnx_file=directory / "model.onnx").engine
 
 
 def test_an_encoder_that_cannot_be_exported_fails_clearly_and_writes_nothing(demo_data, tmp_path):
@@ -138,7 +138,7 @@ def test_a_graph_that_does_not_reproduce_the_model_is_not_written(fitted, tmp_pa
 def test_serving_on_the_onnx_backend(exported, demo_data):
     directory, _ = exported
     with TestClient(create_app(directory, backend=BackendConfig("onnx", "int8"))) as client:
-        assert client.get("/health").json()["backend"] == "onnx int8"
+        assert client.get("/health").json()["backend"] == "ONNX Runtime int8"
         predictions = client.post("/v1/predict", json={"texts": demo_data[0][:4]}).json()["predictions"]
     assert [p["label"] for p in predictions] == TextClassifier.load(directory, "onnx", "int8").predict(demo_data[0][:4])
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seqclf import TextClassifier
-from seqclf.deploy.onnx_export import UNEXPORTABLE
+from seqclf.deploy.graph import UNEXPORTABLE
 from seqclf.nn.encoders import ENCODERS
 
 SMALL = dict(embed_dim=32, hidden_dim=32, epochs=1, batch_size=32)

@@ -28,10 +28,9 @@ from torch import nn
 
 from seqclf.text.batching import Chunking
 from seqclf.deploy.graph import (INPUTS, META_LABELS, META_LONG_TEXT, META_MAX_LEN, META_QUANTIZATION, META_TASK,
-                                 META_VERSION, META_WEIGHTS, OUTPUTS)
+                                 META_VERSION, META_WEIGHTS, OUTPUTS, UNEXPORTABLE, ExportError)
 from seqclf.deploy.quantize import quantize_onnx
 from seqclf.deploy.silence import quiet
-from seqclf.errors import SeqclfError
 from seqclf.fileio import write_file_atomically
 from seqclf.ids import UNK_ID
 from seqclf.nn.classifier import Classifier
@@ -42,16 +41,7 @@ from seqclf.version import __version__
 OPSET = 18
 FOLD_ANY_SIZE = 1 << 40
 PARITY_TOLERANCE = 1e-4  # probabilities, ONNX Runtime fp32 vs PyTorch
-# Encoders PyTorch's exporter cannot turn into a graph for every sequence length.
-UNEXPORTABLE = {
-    "rnn": "PyTorch's ONNX exporter unrolls nn.RNN over the example's length, so the graph would only "
-           "accept that one length; train with --encoder gru or --encoder lstm to export",
-}
 EXPORTABLE = [name for name in ENCODERS if name not in UNEXPORTABLE]
-
-
-class ExportError(SeqclfError):
-    """The model cannot be written as (or run from) an ONNX graph."""
 
 
 class IdsToProbabilities(nn.Module):

@@ -14,6 +14,10 @@ from seqclf.ids import EncodedCorpus
 from seqclf.threads import ThreadChoice, choose_threads
 
 
+class GraphNotCurrent(ModelDirError):
+    """No graph at the path, or one exported from other weights or labels: export it (again)."""
+
+
 class OnnxRuntimeModel:
     """A session over one exported file, checked to belong to the model it stands in for."""
 
@@ -26,7 +30,7 @@ class OnnxRuntimeModel:
                               hint="pip install 'seqclf[onnx]'") from None
         self.path = Path(path)
         if not self.path.is_file():
-            raise ModelDirError("ONNX file not found", path=self.path,
+            raise GraphNotCurrent("ONNX file not found", path=self.path,
                                 hint="write it with `seqclf export MODEL_DIR` (add --quantize int8 for the int8 file)")
         self.threads = threads or choose_threads()
         options = onnxruntime.SessionOptions()
@@ -37,15 +41,16 @@ class OnnxRuntimeModel:
         try:
             self.session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime's own error types: a damaged or foreign file
-            raise ModelDirError(f"ONNX Runtime cannot load it: {str(exc).strip().splitlines()[0]}",
+            raise GraphNotCurrent(f"ONNX Runtime cannot load it: {str(exc).strip().splitlines()[0]}",
                                 path=self.path) from None
         metadata = self.session.get_modelmeta().custom_metadata_map
         if metadata.get(META_WEIGHTS) != weights_fingerprint:
-            raise ModelDirError("was exported from other weights than this model directory's", path=self.path,
+            raise GraphNotCurrent("was exported from other weights than this model directory's", path=self.path,
                                 field=META_WEIGHTS, hint="export it again with `seqclf export MODEL_DIR`")
         if json.loads(metadata.get(META_LABELS, "null")) != classes:
-            raise ModelDirError("its labels differ from the model directory's", path=self.path, field=META_LABELS)
+            raise GraphNotCurrent("its labels differ from the model directory's", path=self.path, field=META_LABELS)
         self.quantization = metadata.get(META_QUANTIZATION, "none")
+        self.description = f"ONNX Runtime {'fp32' if self.quantization == 'none' else self.quantization}"
         self.num_classes, self.outputs = len(classes), ["logits", "probabilities"]
 
     def run(self, corpus: EncodedCorpus, batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:

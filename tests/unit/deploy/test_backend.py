@@ -5,9 +5,9 @@ from seqclf.errors import ConfigError
 from seqclf.api import BackendConfig
 
 
-def test_onnx_backend_without_an_exported_file_says_how_to_make_one(model_dir):
-    with pytest.raises(ModelDirError, match="seqclf export"):
-        TextClassifier.load(model_dir, backend="onnx")
+def test_a_graph_file_that_is_not_there_says_how_to_make_one(model_dir, tmp_path):
+    with pytest.raises(ModelDirError, match="ONNX file not found.*seqclf export"):
+        TextClassifier.load(model_dir, backend="onnx", onnx_file=tmp_path / "missing.onnx").engine
 
 
 @pytest.mark.parametrize("settings, field", [(("tensorflow",), "backend"), (("torch", "int4"), "quantize"),
