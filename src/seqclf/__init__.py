@@ -1,12 +1,13 @@
 """seqclf: sequence classification in PyTorch whose whole pipeline can be seen, stage by stage.
 
-The names below are imported when first used (PEP 562), so that a process that only predicts with
-ONNX Runtime, or only reads settings, never imports PyTorch.
+Nothing here imports PyTorch, so that a process that only predicts with ONNX Runtime, or only reads
+settings, never does; `Config` is imported when first used (PEP 562).
 """
 from __future__ import annotations
 
 import importlib
 
+from seqclf import api  # the model object: NumPy, not PyTorch
 from seqclf.errors import ConfigError, DataError, ModelDirError, SeqclfError
 from seqclf.version import __version__
 
@@ -14,6 +15,16 @@ _LAZY = {"TextClassifier": "seqclf.api", "NotFittedError": "seqclf.api", "Config
 
 __all__ = ["TextClassifier", "Config", "SeqclfError", "DataError", "ConfigError", "ModelDirError", "NotFittedError",
            "__version__"]
+
+
+def _python_report() -> object:
+    """The report `TextClassifier.fit` shows (made when a fit starts: it needs PyTorch, loaded by then)."""
+    from seqclf.report import python_report
+
+    return python_report()
+
+
+api.progress_report = _python_report  # the faces, above the API, plug in the report it shows
 
 
 def __getattr__(name: str) -> object:

@@ -46,11 +46,15 @@ if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, n
     from seqclf.data_flow import DataFlow
     from seqclf.trace import PredictionTrace
     from seqclf.training.distributed import Cluster
+    from seqclf.training.events import RunReport
     from seqclf.training.trainer import Callback
 
 __all__ = ["TextClassifier", "NotFittedError", "BackendConfig", "BACKENDS", "QUANTIZATIONS", "LONG_TEXT_SETTINGS",
            "EXPLAIN_STEPS", "TOP_WORDS", "MIN_COUNT", "EngineEvent", "GraphExporting", "EngineFallback"]
 Labeled = tuple[Sequence[str], Sequence[object]]
+# The report `fit` shows unless told `progress=False`: the console's (`seqclf.report.python_report`), which
+# the package plugs in (`seqclf/__init__.py`), as sentences live in the faces above this module.
+progress_report: Callable[[], RunReport] | None = None
 EXPLAIN_STEPS = 50  # points of the integral, by default
 TOP_WORDS = 20  # words per class, by default
 MIN_COUNT = 5  # occurrences a word needs to be ranked among the top words, by default
@@ -82,19 +86,25 @@ class TextClassifier:
 
     def fit(self, texts: Sequence[str], labels: Sequence[object], valid: Labeled | float | None = None, *,
             epochs: int | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
-            resume: bool = False) -> TextClassifier:
+            resume: bool = False, progress: bool = True) -> TextClassifier:
         """Train on texts and labels. `valid`: (texts, labels), a fraction to hold out, or None for
         the configured valid_fraction. The weights of the best validation epoch are kept. With `checkpoint_dir`,
         a resume checkpoint is written there after every epoch (and every `checkpoint_every` steps);
-        `resume=True` continues from it."""
+        `resume=True` continues from it. `progress`: show the run as `seqclf train` does (a live line per epoch,
+        in a notebook a progress bar; the training trace; the chart), on the standard output; False: silent."""
         if epochs is not None:
             self.config = self.config.updated({"epochs": epochs})
         tokenizer, train = encode_training_data(
             dataset_from_lists(texts, labels, "training data", self.config.data.task), self.config.tokenizer)
         if isinstance(valid, tuple):  # label sets in the training data: the validation labels are read as sets too
             valid = encode_data(dataset_from_lists(valid[0], valid[1], "validation data", train.task), tokenizer)
-        return self.fit_encoded(tokenizer, train, valid, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-                                resume=resume)
+        shown = [progress_report()] if progress and progress_report is not None else []
+        try:
+            return self.fit_encoded(tokenizer, train, valid, callbacks=[*callbacks, *shown],
+                                    checkpoint_dir=checkpoint_dir, resume=resume)
+        finally:
+            for report in shown:
+                report.close()
 
     def fit_encoded(self, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
                     callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from seqclf.config import Config
 from seqclf.data.readers import Dataset
 from seqclf.errors import DataError, SeqclfError
 from seqclf.runs import write_report_files
+from seqclf.training.events import FoldFinished, PhaseStarted, RunReport, tell
 
 DEFAULT_FOLDS = 5
 # What `seqclf audit --out DIR` writes: the ranking (two formats) and the run's summary.
@@ -52,24 +53,26 @@ class Audit:
 
 
 def out_of_fold_probabilities(config: Config, data: Dataset, classes: list[str], labels: np.ndarray, folds: int,
-                              progress: Callable[[int, float], None] = lambda fold, accuracy: None) -> np.ndarray:
+                              report: RunReport | None = None) -> np.ndarray:
     """(N, C) probabilities, columns in `classes` order: row i from the model trained without i's fold.
-    `labels`: (N,) each example's class index in `classes`."""
+    `labels`: (N,) each example's class index in `classes`. `report` hears each fold start and finish."""
     from sklearn.model_selection import StratifiedKFold
 
     probabilities = np.zeros((len(data), len(classes)), dtype=np.float64)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.train.seed)
+    reports, started = [report] if report else [], time.perf_counter()
     for fold, (train, held_out) in enumerate(splitter.split(np.zeros(len(labels)), labels), start=1):
+        tell(reports, PhaseStarted("fold"))
         part = data.select(train)
-        model = TextClassifier(config).fit(part.texts, part.labels)
+        model = TextClassifier(config).fit(part.texts, part.labels, progress=False)
         columns = [model.classes_.index(name) for name in classes]
         probabilities[held_out] = model.predict_proba(data.select(held_out).texts)[:, columns]
-        progress(fold, float((probabilities[held_out].argmax(axis=1) == labels[held_out]).mean()))
+        accuracy = float((probabilities[held_out].argmax(axis=1) == labels[held_out]).mean())
+        tell(reports, FoldFinished(fold, folds, accuracy, time.perf_counter() - started))
     return probabilities
 
 
-def audit(data: Dataset, config: Config, folds: int = DEFAULT_FOLDS,
-          progress: Callable[[int, float], None] = lambda fold, accuracy: None) -> Audit:
+def audit(data: Dataset, config: Config, folds: int = DEFAULT_FOLDS, report: RunReport | None = None) -> Audit:
     """Rank the examples of a labelled data set by how likely their label is wrong."""
     try:
         from cleanlab.filter import find_label_issues
@@ -81,7 +84,7 @@ def audit(data: Dataset, config: Config, folds: int = DEFAULT_FOLDS,
     classes = sorted(set(data.labels))
     _check(data, classes, folds)
     labels = np.array([classes.index(label) for label in data.labels])  # (N,)
-    probabilities = out_of_fold_probabilities(config, data, classes, labels, folds, progress)  # (N, C)
+    probabilities = out_of_fold_probabilities(config, data, classes, labels, folds, report)  # (N, C)
     quality = get_label_quality_scores(labels, probabilities, method="self_confidence")  # (N,)
     issues = find_label_issues(labels, probabilities)  # (N,) bool
     suggested = probabilities.argmax(axis=1)

@@ -76,7 +76,7 @@ def _demo(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) ->
                                             f"{min(words)}-{max(words)} words"))
         clf = TextClassifier(Config.from_dict(load_preset("classic")), valid_fraction=0.2)
         title = emphasized("training trace", " (classic setup: max_len 10, embedding 50, LSTM 64)")
-        clf.fit(texts, labels, callbacks=[ConsoleReport(out, title)])
+        clf.fit(texts, labels, callbacks=[ConsoleReport(out, title)], progress=False)
         out.print()
         print_data_flow(out, clf.data_flow(texts))
         for text in ("I love this movie", "This is bad"):
@@ -194,6 +194,7 @@ def _tune(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) ->
 
 def _audit(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     from seqclf.audit import audit
+    from seqclf.report import ConsoleReport
     from seqclf.runs import check_output_directory
 
     config = _train_config(args)
@@ -203,9 +204,11 @@ def _audit(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
         err.print(f"skipped: {row.message()}")
     out.print(f"auditing {len(data)} examples of {args.data} ({classes_text(data.label_names())}) with "
               f"{args.folds} folds: each fold predicted by a model trained on the others")
-    started = time.perf_counter()
-    result = audit(data, config, args.folds, lambda fold, accuracy: out.print(
-        f"fold {fold}/{args.folds}: out-of-fold accuracy {accuracy:.4f} ({time.perf_counter() - started:.0f} s)"))
+    report = ConsoleReport(out)
+    try:
+        result = audit(data, config, args.folds, report)
+    finally:
+        report.close()
     summary = result.summary
     out.print(f"{summary['issues_flagged']} of {summary['examples']} labels flagged as likely wrong (cleanlab); "
               f"out-of-fold accuracy {summary['out_of_fold_accuracy']:.4f}")

@@ -18,6 +18,7 @@ from seqclf.console import (LiteralConsole, classes_text, engine_text, print_eva
                             print_top_words, threads_text)
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.reading import input_from_argument, read_dataset, read_inputs
+from seqclf.phase_watch import watching
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
 
@@ -34,7 +35,8 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
         err.print(f"skipped {len(data.skipped)} bad rows:")
         for row in data.skipped:
             err.print(f"  {row.message()}")
-    report = model.evaluate(data.texts, data.labels, errors=args.errors or 0)
+    with watching(err, f"classifying {len(data):,} texts"):
+        report = model.evaluate(data.texts, data.labels, errors=args.errors or 0)
     if data.skipped:
         report["skipped_rows"] = [row.to_dict() for row in data.skipped]
     if args.json:
@@ -60,7 +62,8 @@ def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
     model = _load(args, err)
     width = len(model.classes_) if args.top_k is None else min(args.top_k, len(model.classes_))
-    results = model.predict_inputs(inputs, args.top_k)
+    with watching(err, f"classifying {len(inputs):,} texts"):
+        results = model.predict_inputs(inputs, args.top_k)
     with _writing_standard_output():
         print_predictions(out, err, args.format, inputs, results, width)
 

@@ -2,7 +2,7 @@
 data read, the epochs, the phases between them, a row of the training trace per epoch, the chart at the
 end, and a search's trials as a table.
 
-In a terminal an epoch is one live line (`epoch 5/10 · model 2/3 · 155/217 batches · 2,310 texts/s · loss
+In a terminal (and in a Jupyter notebook with ipywidgets: a widget) an epoch is one live line (`epoch 5/10 · model 2/3 · 155/217 batches · 2,310 texts/s · loss
 0.2098 · ETA 0:00:41`). In a file or a pipe the same facts are plain lines: one when an epoch has run
 `QUIET_AT_MOST` seconds since the last line, never a control character. A phase outside the epochs (the
 n-gram evidence, calibration, saving...) is named once it has run `ANNOUNCE_AFTER` seconds, then said
@@ -10,7 +10,7 @@ again every `QUIET_AT_MOST` seconds while it lasts, so that a log never goes qui
 """
 from __future__ import annotations
 
-import threading
+import importlib.util
 import time
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from seqclf.console import LiteralConsole, emphasized, print_data
+from seqclf.phase_watch import QUIET_AT_MOST, PhaseWatch, clock
 from seqclf.report_text import PHASE_WORDS, event_lines
 from seqclf.training.events import DataEncoded, MemberStarted, PhaseStarted, RunEvent, RunReport, TrialFinished
 from seqclf.training.history import TRACE_COLUMNS, EpochRecord, History, trace_row
@@ -26,38 +27,22 @@ if TYPE_CHECKING:
     from seqclf.training.trainer import Progress as TrainingProgress
 
 _WIDTHS = (7, 11, 10, 11, 10, 8, 10)
-ANNOUNCE_AFTER = 2.0  # seconds a phase runs before it is named
-QUIET_AT_MOST = 10.0  # seconds between two lines of a file or pipe while something runs
 
 
 def _line(cells: tuple[str, ...]) -> str:
     return "".join(f"{cell:>{width}}" for cell, width in zip(cells, _WIDTHS))
 
 
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+def _live(console: LiteralConsole) -> bool:
+    """Whether a line can be redrawn in place: a terminal, or a notebook with its widgets (ipywidgets)."""
+    if console.is_jupyter:
+        return importlib.util.find_spec("ipywidgets") is not None
+    return console.is_terminal
 
 
-class _PhaseWatch:
-    """Names a phase once it has run ANNOUNCE_AFTER seconds, then every QUIET_AT_MOST seconds, until it ends."""
-
-    def __init__(self, console: LiteralConsole, words: str) -> None:
-        self.console, self.words, self.started = console, words, time.monotonic()
-        self._ended = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name="seqclf-phase", daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        if self._ended.wait(ANNOUNCE_AFTER):
-            return
-        self.console.print(f"{self.words} …")
-        while not self._ended.wait(QUIET_AT_MOST):
-            self.console.print(f"{self.words}: {_clock(time.monotonic() - self.started)} so far")
-
-    def end(self) -> None:
-        self._ended.set()
-        self._thread.join()
+def python_report() -> ConsoleReport:
+    """What `TextClassifier.fit` shows: the same report on the standard output, a notebook cell's in Jupyter."""
+    return ConsoleReport(LiteralConsole())
 
 
 class ConsoleReport(RunReport):
@@ -71,7 +56,7 @@ class ConsoleReport(RunReport):
         self.epoch_started = self.last_line = 0.0
         self.checkpoint: tuple[int, int] | None = None  # (epoch, step) a resume would start from
         self.records: list[EpochRecord] = []  # every member's epochs, for the one chart of the run
-        self._phase: _PhaseWatch | None = None
+        self._phase: PhaseWatch | None = None
         self.title_shown = self.header_shown = self.trials_shown = False
 
     # -- events -----------------------------------------------------------------------------------
@@ -80,7 +65,7 @@ class ConsoleReport(RunReport):
         self._end_phase()
         if isinstance(event, PhaseStarted):
             if event.phase in PHASE_WORDS:
-                self._phase = _PhaseWatch(self.console, PHASE_WORDS[event.phase])
+                self._phase = PhaseWatch(self.console, PHASE_WORDS[event.phase])
         elif isinstance(event, DataEncoded):
             print_data(self.console, event.data)
         elif isinstance(event, MemberStarted):
@@ -150,7 +135,7 @@ class ConsoleReport(RunReport):
         self._header()
         self.epoch, self.steps, self.step = epoch, steps, 0
         self.epoch_started = self.last_line = time.monotonic()
-        if not self.console.is_terminal:
+        if not _live(self.console):
             return
         self.progress = Progress(
             TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
@@ -169,7 +154,7 @@ class ConsoleReport(RunReport):
         elif now - self.last_line >= QUIET_AT_MOST:
             left = (now - self.epoch_started) / step * (self.steps - step)
             self.console.print(f"{self._where()}: {step}/{self.steps} batches, {rate} texts/s, loss {loss:.4f}, "
-                               f"ETA {_clock(left)}")
+                               f"ETA {clock(left)}")
             self.last_line = now
 
     def on_checkpoint(self, progress: TrainingProgress) -> None:

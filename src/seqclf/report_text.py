@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from seqclf.console import threads_text
 from seqclf.threads import ThreadChoice
-from seqclf.training.events import (Calibrated, ClusterJoined, Combined, LabelSetsFound, LongTexts, RunEvent,
-                                     ThresholdsChosen)
+from seqclf.training.events import (Calibrated, ClusterJoined, Combined, FoldFinished, LabelSetsFound, LongTexts,
+                                     RunEvent, ThresholdsChosen)
 
 if TYPE_CHECKING:
     from seqclf.training.calibration import Calibration
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 PHASE_WORDS = {"ngram_evidence": "fitting the n-gram evidence", "combination": "scoring the models on the validation "
                "data", "calibration": "calibrating on the validation data", "thresholds": "choosing the thresholds "
                "on the validation data", "saving": "saving the model", "data_flow": "measuring the data flow",
-               "test": "evaluating on the test file"}
+               "test": "evaluating on the test file", "trial": "running a trial of the search",
+               "fold": "training a fold's model and predicting its held-out part"}
 
 
 def event_lines(event: RunEvent) -> list[str]:
@@ -44,6 +45,8 @@ def event_lines(event: RunEvent) -> list[str]:
         return [calibration_text(event.calibration)]
     if isinstance(event, ThresholdsChosen):
         return [thresholds_text(event)]
+    if isinstance(event, FoldFinished):
+        return [f"fold {event.fold}/{event.folds}: out-of-fold accuracy {event.accuracy:.4f} ({event.seconds:.0f} s)"]
     return []
 
 

@@ -29,7 +29,7 @@ from seqclf.fileio import removing_new_directories, write_file_atomically
 from seqclf.runs import TrainingRun, train_to_directory
 from seqclf.study import open_study, study_errors
 from seqclf.training.distributed import Cluster
-from seqclf.training.events import DataEncoded, RunReport, TrialFinished
+from seqclf.training.events import DataEncoded, PhaseStarted, RunReport, TrialFinished
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.recipe import fit, fit_ngrams, load_files
 from seqclf.training.trainer import Callback
@@ -170,7 +170,11 @@ def _search(study, objective, budget_seconds: float | None, trials: int | None, 
                                           trial.user_attrs.get("seconds", _duration(trial)), suggest_settings(trial),
                                           state == "complete" and study.best_trial.number == trial.number))
 
-    study.optimize(objective, n_trials=left, timeout=budget_seconds, callbacks=[after])
+    def announced(trial) -> float:
+        report.on_event(PhaseStarted("trial"))  # a trial can outlast the console's quiet limit: it says so
+        return objective(trial)
+
+    study.optimize(announced, n_trials=left, timeout=budget_seconds, callbacks=[after])
 
 
 def _time_limit(budget_seconds: float | None, trials: int | None) -> float | None:

@@ -4,10 +4,10 @@ marks each epoch as the uninterrupted run did; one chart for a whole ensemble.""
 import io
 import time
 
-from seqclf import report
+from seqclf import phase_watch, report
 from seqclf.console import LiteralConsole
 from seqclf.report import ConsoleReport
-from seqclf.training.events import PHASES, MemberStarted, PhaseStarted
+from seqclf.training.events import PHASES, FoldFinished, MemberStarted, PhaseStarted
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.trainer import Progress
 
@@ -46,8 +46,8 @@ def test_a_terminal_gets_one_live_line_with_done_total_and_eta():
 
 
 def test_a_long_phase_is_named_then_said_again_while_it_lasts(monkeypatch):
-    monkeypatch.setattr(report, "ANNOUNCE_AFTER", 0.05)
-    monkeypatch.setattr(report, "QUIET_AT_MOST", 0.1)
+    monkeypatch.setattr(phase_watch, "ANNOUNCE_AFTER", 0.05)
+    monkeypatch.setattr(phase_watch, "QUIET_AT_MOST", 0.1)
     out, buffer = console(terminal=False)
     run = ConsoleReport(out)
     run.on_event(PhaseStarted("ngram_evidence"))
@@ -59,6 +59,34 @@ def test_a_long_phase_is_named_then_said_again_while_it_lasts(monkeypatch):
     assert lines[0] == "fitting the n-gram evidence …"
     assert len(lines) >= 3 and all(line.startswith("fitting the n-gram evidence: 0:00:00 so far") for line in lines[1:])
     assert not any("calibrating" in line for line in lines)
+
+
+def test_a_long_prediction_is_named_while_it_runs(monkeypatch):
+    monkeypatch.setattr(phase_watch, "ANNOUNCE_AFTER", 0.05)
+    monkeypatch.setattr(phase_watch, "QUIET_AT_MOST", 0.1)
+    out, buffer = console(terminal=False)
+    with phase_watch.watching(out, "classifying 100,000 texts"):
+        time.sleep(0.3)
+    with phase_watch.watching(out, "classifying 3 texts"):
+        pass  # ends before it is named
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == "classifying 100,000 texts …" and len(lines) >= 2
+    assert all(line.startswith("classifying 100,000 texts: 0:00:00 so far") for line in lines[1:])
+
+
+def test_folds_and_trials_are_phases_and_a_fold_says_how_it_went(monkeypatch):
+    monkeypatch.setattr(phase_watch, "ANNOUNCE_AFTER", 0.05)
+    out, buffer = console(terminal=False)
+    run = ConsoleReport(out)
+    run.on_event(PhaseStarted("fold"))
+    time.sleep(0.2)
+    run.on_event(FoldFinished(1, 5, 0.8125, 12.4))
+    run.on_event(PhaseStarted("trial"))
+    time.sleep(0.2)
+    run.close()
+    assert buffer.getvalue().splitlines() == ["training a fold's model and predicting its held-out part …",
+                                              "fold 1/5: out-of-fold accuracy 0.8125 (12 s)",
+                                              "running a trial of the search …"]
 
 
 def test_every_phase_has_its_words():

@@ -75,7 +75,8 @@ class PhaseStarted:
     phase: str
 
 
-PHASES = ("ngram_evidence", "combination", "calibration", "thresholds", "saving", "data_flow", "test", "finished")
+PHASES = ("ngram_evidence", "combination", "calibration", "thresholds", "saving", "data_flow", "test", "trial", "fold",
+          "finished")
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,17 @@ class ThresholdsChosen:
 
 
 @dataclass(frozen=True)
+class FoldFinished:
+    """The model of fold `fold` (from 1) of `folds` has predicted its held-out part: `accuracy` there;
+    `seconds` since the first fold began."""
+
+    fold: int
+    folds: int
+    accuracy: float
+    seconds: float
+
+
+@dataclass(frozen=True)
 class TrialFinished:
     """One trial of a search, finished (complete or pruned); `best`: the best so far."""
 
@@ -119,13 +131,16 @@ class TrialFinished:
 
 
 RunEvent = Union[ClusterJoined, ThreadChoice, DataEncoded, LabelSetsFound, LongTexts, MemberStarted, PhaseStarted,
-                 Combined, Calibrated, ThresholdsChosen, TrialFinished]
+                 Combined, Calibrated, ThresholdsChosen, FoldFinished, TrialFinished]
 
 
 class RunReport(Callback):
     """Hears a run: its events (`on_event`) and, as a training callback, its epochs (rank 0 only)."""
 
     def on_event(self, event: RunEvent) -> None: ...
+
+    def close(self) -> None:
+        """Stop whatever it shows live (the run ended, or was stopped)."""
 
 
 def tell(reports: list[RunReport] | tuple[RunReport, ...], event: RunEvent | None) -> None:
