@@ -15,10 +15,13 @@ from seqclf.data.demo import demo_corpus
 from seqclf.deploy.onnx_export import PARITY_TOLERANCE
 from seqclf.data.readers import Dataset
 
-# Small and quick: enough to exercise every stage, not to be accurate.
-TINY = dict(max_len=12, embed_dim=16, hidden_dim=12, epochs=2, batch_size=32, bidirectional=False, pooling="last")
+# Small and quick: enough to exercise every stage, not to be accurate. Its epochs last milliseconds, so
+# a checkpoint (when a directory for them is given) is written after every one, not once 30 s have passed.
+TINY = dict(max_len=12, embed_dim=16, hidden_dim=12, epochs=2, batch_size=32, bidirectional=False, pooling="last",
+            checkpoint_seconds=0.0)
 # The same as flags of `seqclf train`.
-TINY_FLAGS = ["--epochs", "2", "--embed-dim", "16", "--hidden-dim", "12", "--max-len", "12", "--no-bidirectional"]
+TINY_FLAGS = ["--epochs", "2", "--embed-dim", "16", "--hidden-dim", "12", "--max-len", "12", "--no-bidirectional",
+              "--checkpoint-seconds", "0"]
 
 
 CHROMIUM = os.environ.get("SEQCLF_CHROMIUM", "/usr/bin/chromium")

@@ -89,7 +89,8 @@ class TextClassifier:
             resume: bool = False, progress: bool = True) -> TextClassifier:
         """Train on texts and labels. `valid`: (texts, labels), a fraction to hold out, or None for
         the configured valid_fraction. The weights of the best validation epoch are kept. With `checkpoint_dir`,
-        a resume checkpoint is written there after every epoch (and every `checkpoint_every` steps);
+        a resume checkpoint is written there after an epoch once `checkpoint_seconds` have passed since the last
+        (and every `checkpoint_every` steps);
         `resume=True` continues from it. `progress`: show the run as `seqclf train` does (a live line per epoch,
         in a notebook a progress bar; the training trace; the chart), on the standard output; False: silent."""
         if epochs is not None:

@@ -148,7 +148,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def _interrupted_text(args: argparse.Namespace, epoch: int, step: int, checkpoint: tuple[int, int] | None) -> str:
     where = f"interrupted at epoch {epoch}, step {step}" if epoch else "interrupted before the first epoch"
     if checkpoint is None:
-        return f"{where}: no checkpoint was written yet (the first comes after epoch 1); run the command again"
+        return (f"{where}: no checkpoint was written yet (one is written after the first epoch that ends "
+                f"--checkpoint-seconds after the start; 0 writes one after every epoch); run the command again")
     kept = (f"the checkpoint after epoch {checkpoint[0] - 1}" if checkpoint[1] == 0
             else f"the checkpoint of epoch {checkpoint[0]} at step {checkpoint[1]}")
     argv = [arg for arg in args.argv if arg != "--resume"]

@@ -151,7 +151,8 @@ def test_a_failed_save_after_training_says_the_checkpoint_is_kept_for_resume(dat
 
     monkeypatch.setattr(artifacts, "_writers", full_weights)
     out = tmp_path / "model"
-    config = Config.from_dict({"epochs": 1, "embed_dim": 8, "hidden_dim": 8, "max_len": 8, "bidirectional": False})
+    config = Config.from_dict({"epochs": 1, "embed_dim": 8, "hidden_dim": 8, "max_len": 8, "bidirectional": False,
+                               "checkpoint_seconds": 0})
     with pytest.raises(WriteError) as failure:
         train_to_directory(config, data, out, cache=False)
     message = str(failure.value)

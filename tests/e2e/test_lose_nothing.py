@@ -107,7 +107,7 @@ def test_skipped_training_rows_are_all_written_down(tmp_path):
 def test_a_second_training_into_a_busy_directory_fails_at_once(files, tmp_path):
     out = tmp_path / "busy"
     first = subprocess.Popen([sys.executable, "-m", "seqclf", "train", str(files / "train.tsv"), "--out", str(out),
-                              "--epochs", "500", "--embed-dim", "8", "--hidden-dim", "8"],
+                              "--epochs", "500", "--embed-dim", "8", "--hidden-dim", "8", "--checkpoint-seconds", "0"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -223,7 +223,8 @@ def test_resume_on_other_data_says_so(files, tmp_path):
     texts, labels = demo_corpus(200, seed=99)
     (tmp_path / "other.tsv").write_text("label\ttext\n" + "".join(f"{l}\t{t}\n" for t, l in zip(texts, labels)))
     interrupted = subprocess.Popen([sys.executable, "-m", "seqclf", "train", str(files / "train.tsv"), "--out",
-                                    str(tmp_path / "r"), "--epochs", "500", "--embed-dim", "8", "--hidden-dim", "8"],
+                                    str(tmp_path / "r"), "--epochs", "500", "--embed-dim", "8", "--hidden-dim", "8",
+                                    "--checkpoint-seconds", "0"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not (tmp_path / "r" / "checkpoint.safetensors").exists():

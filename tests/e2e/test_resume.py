@@ -19,7 +19,7 @@ from seqclf.training.checkpoint import has_checkpoint, load_checkpoint
 
 # One thread: bit-identical sums. With two, PyTorch's parallel sums were seen to round differently when a core
 # was contended (the polling below is such a contender), so two runs could differ in the last bits.
-SETTINGS = ["--epochs", "3", "--embed-dim", "32", "--hidden-dim", "16", "--checkpoint-every", "3",
+SETTINGS = ["--epochs", "3", "--embed-dim", "32", "--hidden-dim", "16", "--checkpoint-every", "3", "--checkpoint-seconds", "0",
             "--word-dropout", "0.1", "--lr-schedule", "plateau", "--no-cache", "--threads", "1"]
 
 

@@ -73,7 +73,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
         lr_multiplier=lambda step: schedule(step) * plateau.scale,
         callbacks=[*callbacks, keep_best, *stopping, *([plateau] if settings.lr_schedule == "plateau" else [])],
         checkpoint=run.save if run is not None and cluster.is_main else None,
-        checkpoint_every=settings.checkpoint_every,
+        checkpoint_every=settings.checkpoint_every, checkpoint_seconds=settings.checkpoint_seconds,
         sum_over_processes=cluster.sum,
         autocast_dtype=autocast_dtype,
     )

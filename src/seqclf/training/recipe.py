@@ -69,7 +69,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     n-gram evidence, then the combination chosen on the validation data. `valid`: encoded validation
     data, a fraction of `train` to hold out, or None for the configured valid_fraction. Each sequence
     model keeps the weights of its best validation epoch. With `checkpoint_dir`, a resume checkpoint is
-    written there after every epoch (and every `checkpoint_every` steps); `resume=True` continues from it.
+    written there after an epoch once `checkpoint_seconds` have passed since the last (and every
+    `checkpoint_every` steps); `resume=True` continues from it.
     `ngrams`: n-gram evidence already fitted on the same data (and its L2 penalty), used instead of
     fitting it again (a search reuses one across its trials). `config` is never changed: what training
     chose or resolved is the returned model's `fitted` state; its network is in eval mode, on the training

@@ -41,8 +41,11 @@ class TrainConfig:
     vectors: str | None = setting("pretrained word vectors to start the embedding from (GloVe / word2vec / "
                                   "fastText .vec text, .gz too); their dimension must be embed_dim", default=None)
     freeze_vectors: bool = setting("keep the pretrained vectors fixed instead of fine-tuning them", default=False)
-    checkpoint_every: int | None = setting("also write the resume checkpoint every this many steps (it is always "
-                                           "written after each epoch); none = epochs only", default=None)
+    checkpoint_every: int | None = setting("also write the resume checkpoint every this many steps; none = after "
+                                           "epochs only", default=None)
+    checkpoint_seconds: float = setting("write the resume checkpoint after an epoch once this many seconds have "
+                                        "passed since the last one (or since training began); 0 = after every epoch",
+                                        default=30.0)
     seed: int = setting("random seed: the same seed gives the same metrics on CPU", default=13)
     valid_fraction: float = setting("share of the training data held out when no validation file is given",
                                     default=0.1)
@@ -85,6 +88,7 @@ class TrainConfig:
         if self.threshold not in THRESHOLD_RULES and not (isinstance(self.threshold, float) and 0 < self.threshold < 1):
             raise ConfigError(f"must be {' or '.join(THRESHOLD_RULES)} or a number in (0, 1), got {self.threshold!r}",
                               field="threshold")
+        check_at_least("checkpoint_seconds", self.checkpoint_seconds, 0)
         for name in ("threads", "checkpoint_every"):
             if getattr(self, name) is not None:
                 check_at_least(name, getattr(self, name), 1)

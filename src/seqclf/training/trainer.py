@@ -115,8 +115,11 @@ class Trainer:
     max_grad_norm: float | None = None
     lr_multiplier: Callable[[int], float] = lambda step: 1.0  # of each group's initial lr, by global step
     callbacks: Sequence[Callback] = ()
-    checkpoint: Callable[[Progress], None] | None = None  # called after every epoch, and every checkpoint_every steps
+    # called after an epoch once `checkpoint_seconds` have passed since the last call (0: every epoch: writing
+    # a large model's checkpoint can take longer than a short epoch), and every `checkpoint_every` steps
+    checkpoint: Callable[[Progress], None] | None = None
     checkpoint_every: int | None = None
+    checkpoint_seconds: float = 0.0
     # Element-wise sums over all processes of a distributed run (the epoch's loss, accuracy and tokens are global).
     sum_over_processes: Callable[[list[float]], list[float]] = list
     autocast_dtype: torch.dtype | None = None  # mixed precision on CUDA: torch.bfloat16 or torch.float16
@@ -146,6 +149,7 @@ class Trainer:
         device = next(self.model.parameters()).device
         self._scaler = torch.amp.GradScaler(device.type) if self.autocast_dtype == torch.float16 else None
         stopped = any(callback.stop for callback in self.callbacks)
+        self._checkpointed = time.monotonic()
         while progress.epoch <= epochs and not stopped:
             for callback in self.callbacks:
                 callback.on_epoch_begin(progress.epoch, steps_per_epoch)
@@ -156,7 +160,8 @@ class Trainer:
             for callback in self.callbacks:
                 callback.on_epoch_end(record, history)
             progress = Progress(epoch=progress.epoch + 1, global_step=progress.global_step, history=history)
-            self._save_checkpoint(progress)
+            if time.monotonic() - self._checkpointed >= self.checkpoint_seconds:
+                self._save_checkpoint(progress)
             stopped = any(callback.stop for callback in self.callbacks)
         for callback in self.callbacks:
             callback.on_train_end(history)
@@ -165,6 +170,7 @@ class Trainer:
     def _save_checkpoint(self, progress: Progress) -> None:
         if self.checkpoint is not None:
             self.checkpoint(progress)
+            self._checkpointed = time.monotonic()
             for callback in self.callbacks:
                 callback.on_checkpoint(progress)
 

@@ -3,7 +3,8 @@ import torch
 from torch import nn
 
 from seqclf.training.history import EpochRecord, History
-from seqclf.training.trainer import EarlyStopping, ReduceOnPlateau, clip_gradients
+from seqclf.training import trainer as trainer_module
+from seqclf.training.trainer import Batch, EarlyStopping, ReduceOnPlateau, Trainer, clip_gradients
 
 
 def test_clipping_counts_sparse_gradients_like_dense_ones():
@@ -44,3 +45,23 @@ def test_early_stopping_after_patience_epochs_without_improvement():
         if stopping.stop:
             break
     assert epoch == 4  # best at epoch 2; epochs 3 and 4 did not beat it
+
+
+@pytest.mark.parametrize("seconds, written", [(0.0, [2, 3, 4]), (0.05, [3]), (3600.0, [])])
+def test_an_epoch_checkpoint_waits_until_checkpoint_seconds_have_passed(seconds, written, monkeypatch):
+    """Epochs of 0.03 s (on a clock of the test's): every one checkpointed with 0; with 0.05, the first epoch
+    that ends 0.05 s after the start (or the last checkpoint); with an hour, none."""
+    model = nn.Linear(2, 2)
+    batch = Batch((torch.ones(4, 2),), torch.tensor([0, 1, 0, 1]), tokens=4)
+    clock = [0.0]
+    monkeypatch.setattr(trainer_module.time, "monotonic", lambda: clock[0])
+
+    def slow_batches(epoch):
+        clock[0] += 0.03
+        return [batch]
+
+    epochs_after: list[int] = []
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), nn.functional.cross_entropy,
+                      checkpoint=lambda progress: epochs_after.append(progress.epoch), checkpoint_seconds=seconds)
+    trainer.fit(3, slow_batches, steps_per_epoch=1)
+    assert epochs_after == written  # Progress.epoch: the epoch a resume would start
