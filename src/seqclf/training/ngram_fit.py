@@ -1,6 +1,6 @@
 """Fitting the n-gram evidence (nn/ngrams.py) on the training data only: naive-Bayes log-count ratios of
 each feature in each class against the rest, then a logistic regression over the ratio-scaled binary
-features (L-BFGS, full batch, on a sparse design matrix), its L2 penalty chosen on the validation data
+features (L-BFGS, training/lbfgs.py, full batch, on a sparse design matrix), its L2 penalty chosen on the validation data
 from a small grid (as NBSVM's C is chosen on dev)."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from torch import nn
 from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.ngrams import NgramEvidence
+from seqclf.training.lbfgs import minimize_lbfgs
 
 L2_GRID = (0.03, 0.1, 0.3, 1.0, 3.0)  # penalty on the weights, per training text: 1 / (2 C) in scikit-learn's terms
 CHUNK = 8192  # texts per chunk: bounds memory on large files
@@ -35,7 +36,7 @@ def fit_ngram_evidence(vocab_size: int, num_classes: int, train: Labeled, valid:
     evidence = NgramEvidence(vocab_size, num_classes)
     problem = _Problem(evidence, train)
     with torch.no_grad():
-        evidence.ratio[problem.seen] = problem.ratio
+        evidence.ratio[problem.seen] = problem.ratio.float()
     if l2 != "auto" or valid is None:
         penalty = L2_GRID[2] if l2 == "auto" else float(l2)
         problem.fit(penalty, evidence)
@@ -54,8 +55,8 @@ def fit_ngram_evidence(vocab_size: int, num_classes: int, train: Labeled, valid:
 class _Problem:
     """The logistic regression over the features the training texts hold (far fewer than the hashed
     buckets), on a sparse (N, F') design of each text's 0/1 features: a step of L-BFGS is two sparse
-    products, the gradient written out rather than traced (each output row summed in one fixed order, on
-    any number of threads)."""
+    products in float64, the gradient written out rather than traced (each output row summed in one fixed
+    order, on any number of threads)."""
 
     def __init__(self, evidence: NgramEvidence, data: Labeled) -> None:
         rows, features, targets = _counted_features(evidence, data)
@@ -63,36 +64,38 @@ class _Problem:
         n, classes = len(data.indices), evidence.ratio.size(1)
         self.design = _sparse(rows, columns, (n, len(self.seen)))  # (N, F')
         self.design_t = _sparse(columns, rows, (len(self.seen), n))  # (F', N)
-        self.targets = nn.functional.one_hot(targets, classes).float()  # (N, C)
-        self.ratio = _log_count_ratios(columns, targets[rows], (len(self.seen), classes))  # (F', C)
+        self.targets = nn.functional.one_hot(targets, classes).double()  # (N, C)
+        self.ratio = _log_count_ratios(columns, targets[rows], (len(self.seen), classes))  # (F', C), float64
         self.n = n
         self.weight = torch.zeros_like(self.ratio)  # (F', C)
-        self.bias = torch.zeros(classes)  # (C,)
+        self.bias = torch.zeros(classes, dtype=torch.float64)  # (C,)
 
     def fit(self, l2: float, evidence: NgramEvidence) -> None:
         """Minimize the mean cross-entropy + l2 / n |weight|^2, from the current weights; copy them into
         `evidence`."""
-        optimizer = torch.optim.LBFGS([self.weight, self.bias], max_iter=100, history_size=10,
-                                      tolerance_change=1e-7, line_search_fn="strong_wolfe")
+        features, classes = self.weight.shape
 
-        def closure() -> torch.Tensor:
-            log_p = torch.log_softmax(self.design @ (self.ratio * self.weight) + self.bias, dim=1)  # (N, C)
+        def loss_and_gradient(solution: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            weight, bias = solution[:-classes].view(features, classes), solution[-classes:]  # (F', C), (C,)
+            log_p = torch.log_softmax(self.design @ (self.ratio * weight) + bias, dim=1)  # (N, C)
             residual = (log_p.exp() - self.targets) / self.n  # (N, C): d loss / d scores
-            self.weight.grad = self.ratio * (self.design_t @ residual) + 2 * l2 / self.n * self.weight
-            self.bias.grad = residual.sum(dim=0)
-            return -(log_p * self.targets).sum() / self.n + l2 / self.n * (self.weight ** 2).sum()
+            weight_gradient = self.ratio * (self.design_t @ residual) + 2 * l2 / self.n * weight  # (F', C)
+            loss = -(log_p * self.targets).sum() / self.n + l2 / self.n * (weight ** 2).sum()
+            return loss, torch.cat([weight_gradient.flatten(), residual.sum(dim=0)])
 
-        optimizer.step(closure)
+        solution = minimize_lbfgs(loss_and_gradient, torch.cat([self.weight.flatten(), self.bias]))
+        self.weight, self.bias = solution[:-classes].view(features, classes), solution[-classes:]
         with torch.no_grad():
             evidence.weight.zero_()
-            evidence.weight[self.seen] = self.weight
-            evidence.bias.copy_(self.bias)
+            evidence.weight[self.seen] = self.weight.float()
+            evidence.bias.copy_(self.bias.float())
 
 
 def _sparse(rows: torch.Tensor, columns: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
-    """A 0/1 matrix in compressed sparse rows (PyTorch calls its CSR support beta: the warning is not shown)."""
+    """A 0/1 float64 matrix in compressed sparse rows (PyTorch calls its CSR support beta: the warning is not
+    shown)."""
     with warnings.catch_warnings(action="ignore", category=UserWarning):
-        return torch.sparse_coo_tensor(torch.stack([rows, columns]), torch.ones(len(rows)), shape,
+        return torch.sparse_coo_tensor(torch.stack([rows, columns]), torch.ones(len(rows), dtype=torch.float64), shape,
                                        check_invariants=False).coalesce().to_sparse_csr()
 
 
@@ -123,7 +126,7 @@ def _log_count_ratios(columns: torch.Tensor, classes: torch.Tensor, shape: tuple
     counts.index_put_((columns, classes), torch.ones(len(columns), dtype=torch.float64), accumulate=True)
     inside = counts + NB_ALPHA
     outside = counts.sum(dim=1, keepdim=True) - counts + NB_ALPHA
-    return torch.log((inside / inside.sum(dim=0)) / (outside / outside.sum(dim=0))).float()
+    return torch.log((inside / inside.sum(dim=0)) / (outside / outside.sum(dim=0)))
 
 
 def _score(evidence: NgramEvidence, chunks) -> tuple[float, float]:
