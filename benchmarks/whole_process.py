@@ -8,8 +8,8 @@ prediction.
     python benchmarks/whole_process.py --quick    # one round, a check that it runs
 
 Runs of one row alternate (seqclf, fastText, ...) so that drift falls on all alike; figures are medians.
-fastText runs as the Python package does it: `train_supervised` with word bigrams and its default lr and
-epochs, then `save_model`; `load_model`, `predict` on every line, labels and probabilities written.
+fastText runs as the Python package does it: `train_supervised` with word bigrams and the lr and epochs
+that benchmarks/accuracy.py chose for SST-2 on dev (0.5, 25), then `save_model`; `load_model`, `predict` on every line, labels and probabilities written.
 Results: benchmarks/results/whole_process.md.
 """
 from __future__ import annotations
@@ -30,8 +30,10 @@ SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared"
 RESULTS = HERE / "results" / "whole_process.md"
 SEQCLF = [sys.executable, "-m", "seqclf"]
 PREDICT_TEXTS = 100_000
+# fastText's settings for SST-2 as benchmarks/accuracy.py chose them on dev (benchmarks/results/accuracy.md)
 FASTTEXT_TRAIN = """import sys, fasttext
-model = fasttext.train_supervised(input=sys.argv[1], wordNgrams=2, seed=int(sys.argv[3]), verbose=0)
+model = fasttext.train_supervised(input=sys.argv[1], lr=0.5, epoch=25, wordNgrams=2, seed=int(sys.argv[3]),
+                                  verbose=0)
 model.save_model(sys.argv[2])"""
 FASTTEXT_PREDICT = """import sys, fasttext
 model = fasttext.load_model(sys.argv[1])
@@ -134,7 +136,8 @@ def longest_silence(command: list[str]) -> tuple[float, int, float]:
     stamps = [started]
     for _ in process.stdout:
         stamps.append(time.perf_counter())
-    process.wait()
+    if process.wait():
+        raise SystemExit(f"failed (exit {process.returncode}): {' '.join(command)}")
     stamps.append(time.perf_counter())
     return max(b - a for a, b in zip(stamps, stamps[1:])), len(stamps) - 2, stamps[-1] - started
 
@@ -143,9 +146,9 @@ def silence_rows(folder: Path, inputs: dict[str, Path], quick: bool) -> dict:
     trec = SHARED / "trec" / "train.tsv"
     commands = {
         "seqclf train trec/train.tsv (default settings)": [*SEQCLF, "train", str(trec), "--out", str(folder / "t1")],
-        "seqclf tune trec/train.tsv --preset fast --trials 4": [*SEQCLF, "tune", str(trec), "--preset", "fast",
-                                                                  "--trials", "2" if quick else "4", "--out",
-                                                                  str(folder / "tune")],
+        "seqclf tune sst2/train.tsv --valid sst2/dev.tsv --trials 3": [
+            *SEQCLF, "tune", str(SHARED / "sst2" / "train.tsv"), "--valid", str(SHARED / "sst2" / "dev.tsv"),
+            "--trials", "1" if quick else "3", "--out", str(folder / "tune")],
         "seqclf audit trec/train.tsv --folds 5": [*SEQCLF, "audit", str(trec), "--out", str(folder / "audit")],
         "seqclf predict (classic model) --input 100,000 texts --backend torch": [
             *SEQCLF, "predict", str(folder / "classic"), "--input", str(inputs["texts"]), "--backend", "torch"],
@@ -172,7 +175,7 @@ def write(results: dict, seconds: float, rounds: int) -> str:
         ", ".join(map(str, results["seeds"])) + ") |", "|---|---|---|---|",
         f"| `seqclf train sst2/train.tsv --preset fast --out DIR` | {median(t['seqclf']):.1f} | "
         f"{', '.join(f'{x:.1f}' for x in t['seqclf'])} | {acc['seqclf'][0]:.2f} ± {acc['seqclf'][1]:.2f} |",
-        f"| fastText `train_supervised(wordNgrams=2)` + `save_model` | {median(t['fasttext']):.1f} | "
+        f"| fastText `train_supervised(lr=0.5, epoch=25, wordNgrams=2)` + `save_model` | {median(t['fasttext']):.1f} | "
         f"{', '.join(f'{x:.1f}' for x in t['fasttext'])} | {acc['fasttext'][0]:.2f} ± {acc['fasttext'][1]:.2f} |",
         "", f"Ratio seqclf / fastText: **{ratio:.1f}x** (target ≤ 3x).", "",
         f"## `seqclf predict MODEL --input texts.txt` on {PREDICT_TEXTS:,} SST-2 sentences (default flags)", "",

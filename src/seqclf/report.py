@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from seqclf.training.trainer import Progress as TrainingProgress
 
 _WIDTHS = (7, 11, 10, 11, 10, 8, 10)
+REDRAW_EVERY = 0.1  # seconds between two updates of a terminal's live line (Rich draws it 10 times a second)
 
 
 def _line(cells: tuple[str, ...]) -> str:
@@ -147,15 +148,17 @@ class ConsoleReport(RunReport):
     def on_step_end(self, step: int, loss: float) -> None:
         self.step = step
         now = time.monotonic()
+        if now - self.last_line < (REDRAW_EVERY if self.progress is not None else QUIET_AT_MOST):
+            return  # a step can take less than a millisecond: redrawing at each would slow training by 10%
+        self.last_line = now
         per_batch = self.plan.examples / max(self.steps, 1) if self.plan else 0.0
         rate = f"{step * per_batch / max(now - self.epoch_started, 1e-9):,.0f}" if per_batch else "-"
         if self.progress is not None:
             self.progress.update(self.progress.task_ids[0], completed=step, loss=f"{loss:.4f}", rate=rate)
-        elif now - self.last_line >= QUIET_AT_MOST:
+        else:
             left = (now - self.epoch_started) / step * (self.steps - step)
             self.console.print(f"{self._where()}: {step}/{self.steps} batches, {rate} texts/s, loss {loss:.4f}, "
                                f"ETA {clock(left)}")
-            self.last_line = now
 
     def on_checkpoint(self, progress: TrainingProgress) -> None:
         self.checkpoint = (progress.epoch, progress.step)

@@ -33,7 +33,8 @@ def test_a_pipe_gets_plain_progress_lines_with_rate_and_eta(monkeypatch):
     assert "\x1b" not in text and "\r" not in text
 
 
-def test_a_terminal_gets_one_live_line_with_done_total_and_eta():
+def test_a_terminal_gets_one_live_line_with_done_total_and_eta(monkeypatch):
+    monkeypatch.setattr(report, "REDRAW_EVERY", 0.0)  # redrawn at every step
     out, buffer = console(terminal=True)
     run = ConsoleReport(out)
     run.on_event(MemberStarted(0, 1, 13, epochs=3, examples=640))
