@@ -29,7 +29,8 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
 
         check_output_directory(args.out)
     model = _load(args, err)
-    data = read_dataset(args.data, model.fitted.config.updated(flags(args, DATA_FIELDS)).data)
+    with watching(err, f"reading {args.data}"):
+        data = read_dataset(args.data, model.fitted.config.updated(flags(args, DATA_FIELDS)).data)
     err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.task.name)})")
     if data.skipped:  # every one of them: evaluate writes no file to list them in
         err.print(f"skipped {len(data.skipped)} bad rows:")
@@ -57,7 +58,8 @@ def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
                                **flags(args, INPUT_FIELDS)}, source="command-line flags").data
     inputs = [input_from_argument(text, i) for i, text in enumerate(args.texts, start=1)]
     if args.input:
-        inputs += read_inputs(args.input, config)
+        with watching(err, f"reading {args.input}"):
+            inputs += read_inputs(args.input, config)
     if not inputs:
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
     model = _load(args, err)

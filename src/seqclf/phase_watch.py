@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from rich.console import Console
 
 ANNOUNCE_AFTER = 2.0  # seconds a phase runs before it is named
-QUIET_AT_MOST = 10.0  # seconds between two lines of a file or pipe while something runs
+QUIET_AT_MOST = 9.0  # seconds between two lines of a file or pipe while something runs (10 at most, with a margin)
 
 
 def clock(seconds: float) -> str:

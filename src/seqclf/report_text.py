@@ -13,11 +13,18 @@ from seqclf.training.events import (Calibrated, ClusterJoined, Combined, FoldFin
 if TYPE_CHECKING:
     from seqclf.training.calibration import Calibration
 
-PHASE_WORDS = {"ngram_evidence": "fitting the n-gram evidence", "combination": "scoring the models on the validation "
-               "data", "calibration": "calibrating on the validation data", "thresholds": "choosing the thresholds "
-               "on the validation data", "saving": "saving the model", "data_flow": "measuring the data flow",
-               "test": "evaluating on the test file", "trial": "running a trial of the search",
-               "fold": "training a fold's model and predicting its held-out part"}
+PHASE_WORDS = {
+    "reading": "reading and encoding the data",
+    "ngram_evidence": "fitting the n-gram evidence",
+    "combination": "scoring the models on the validation data",
+    "calibration": "calibrating on the validation data",
+    "thresholds": "choosing the thresholds on the validation data",
+    "saving": "saving the model",
+    "data_flow": "measuring the data flow",
+    "test": "evaluating on the test file",
+    "trial": "running a trial of the search",
+    "fold": "training a fold's model and predicting its held-out part",
+}
 
 
 def event_lines(event: RunEvent) -> list[str]:

@@ -132,6 +132,7 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
                           hint=f"pass --resume to continue it, or delete {directory / artifacts.CHECKPOINT} to "
                                "start afresh")
     report.on_event(ClusterJoined(cluster, config.train.batch_size))
+    report.on_event(PhaseStarted("reading"))
     tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid)
     # a bad test file fails now, before training; label sets in the training data: its labels are sets too
     test_data = read_dataset(test, config.data.reading_for(train_data.task)) if test is not None else None

@@ -106,12 +106,14 @@ def tune(config: Config, data: str | Path, valid: str | Path, out: str | Path, b
     with removing_new_directories(out):  # before any work: a study that cannot be used is said at once
         study = _open(optuna, out / STUDY, metric, seed)
     cache_root = None if cache is False else default_cache_dir() if cache is True else Path(cache)
+    report.on_event(PhaseStarted("reading"))
     tokenizer, train_data, valid_data = load_files(config, CorpusCache(cache_root), Cluster(), data, valid)
     train_data.task.check_single_label(train_data.source, "`seqclf tune` searches single-label models (its space "
                                        "includes ensembles and n-gram evidence)",
                                        hint="train a multi-label model with `seqclf train` (its settings are flags)")
     for encoded in (train_data, valid_data):
         report.on_event(DataEncoded(encoded))
+    report.on_event(PhaseStarted("ngram_evidence"))
     ngrams = fit_ngrams(config, tokenizer, train_data, valid_data)
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
 

@@ -75,7 +75,7 @@ class PhaseStarted:
     phase: str
 
 
-PHASES = ("ngram_evidence", "combination", "calibration", "thresholds", "saving", "data_flow", "test", "trial", "fold",
+PHASES = ("reading", "ngram_evidence", "combination", "calibration", "thresholds", "saving", "data_flow", "test", "trial", "fold",
           "finished")
 
 
