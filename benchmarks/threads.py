@@ -91,27 +91,34 @@ def measure_training(folder: Path, repeats: int, baseline: Path | None) -> dict:
     return results
 
 
+PREDICT_BACKENDS = {"torch": ["--backend", "torch"], "default (ONNX Runtime)": []}
+
+
 def measure_prediction(folder: Path, repeats: int, baseline: Path | None) -> dict:
-    """`seqclf predict --input` of 100,000 SST-2 sentences with a `fast` model, torch backend."""
+    """`seqclf predict --input` of 100,000 SST-2 sentences with a `fast` model, on PyTorch and on the default
+    engine (ONNX Runtime, its graph written by an untimed first run); the baseline as its default ran."""
     data = SHARED / "sst2"
     model = folder / "predict-model"
     seqclf(["train", str(data / "train.tsv"), "--valid", str(data / "dev.tsv"), "--out", str(model), "--preset",
             "fast", "--epochs", "1", "--no-cache"], None)
+    seqclf(["predict", str(model), "a first text"], None)  # the default engine writes the model's graph
     sentences = [line.split("\t", 1)[1] for line in (data / "train.tsv").read_text("utf-8").splitlines()[1:]]
     texts = folder / "texts.txt"
     texts.write_text("".join(sentences[i % len(sentences)] + "\n" for i in range(PREDICT_TEXTS)), "utf-8")
     results = {}
     for busy in (False, True):
-        runs = {name: [] for name in variants(baseline)}
+        load = "busy" if busy else "idle"
         with condition(busy):
-            for _ in range(repeats):
-                for name, (extra, source) in variants(baseline).items():
-                    args = ["predict", str(model), "--input", str(texts), "--backend", "torch", *extra]
-                    if source is not None:  # the earlier version has neither --threads for predict nor --backend
-                        args = ["predict", str(model), "--input", str(texts)]
-                    runs[name].append(seqclf(args, source)[0])
-        results["busy" if busy else "idle"] = {name: statistics.median(r) for name, r in runs.items()}
-        print("predict", "busy" if busy else "idle", results["busy" if busy else "idle"], flush=True)
+            for backend, flags in PREDICT_BACKENDS.items():
+                runs = {name: [] for name in variants(baseline)}
+                for _ in range(repeats):
+                    for name, (extra, source) in variants(baseline).items():
+                        # the earlier version has neither --threads for predict nor --backend: its default ran
+                        args = (["predict", str(model), "--input", str(texts)] if source is not None else
+                                ["predict", str(model), "--input", str(texts), *flags, *extra])
+                        runs[name].append(seqclf(args, source)[0])
+                results[(load, backend)] = {name: statistics.median(r) for name, r in runs.items()}
+                print("predict", load, backend, results[(load, backend)], flush=True)
     return results
 
 
@@ -134,12 +141,13 @@ def report(training: dict, prediction: dict, repeats: int, command: str) -> str:
         lines.append(f"| {load} | {model} | {default[0]:.2f} | {one[0]:.2f} | {default[0] / one[0]:.2f}x | "
                      + (f"{base[0]:.2f} | {default[0] / base[0]:.2f}x | " if base else "- | - | ")
                      + f"{default[1]:.1f} | " + (f"{base[1]:.1f} |" if base else "- |"))
-    lines += ["", f"`seqclf predict --input` of {PREDICT_TEXTS:,} sentences (a `fast` model, torch backend), "
-              "whole process:", "", "| machine | default s | --threads 1 s | default / 1 thread | baseline s | "
-              "default / baseline |", "|---|---|---|---|---|---|"]
-    for load, row in prediction.items():
+    lines += ["", f"`seqclf predict --input` of {PREDICT_TEXTS:,} sentences (a `fast` model), whole process; "
+              "baseline: the earlier version's default (PyTorch):", "",
+              "| machine | engine | default threads s | --threads 1 s | default / 1 thread | baseline s | "
+              "default / baseline |", "|---|---|---|---|---|---|---|"]
+    for (load, backend), row in prediction.items():
         base = row.get("baseline default")
-        lines.append(f"| {load} | {row['default']:.2f} | {row['--threads 1']:.2f} | "
+        lines.append(f"| {load} | {backend} | {row['default']:.2f} | {row['--threads 1']:.2f} | "
                      f"{row['default'] / row['--threads 1']:.2f}x | "
                      + (f"{base:.2f} | {row['default'] / base:.2f}x |" if base else "- | - |"))
     return "\n".join(lines) + "\n"
