@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from seqclf import artifacts, evaluation, outputs, views
+from seqclf import artifacts, evaluation, model_files, outputs, views
 from seqclf.answers import answers
 from seqclf.artifacts import ModelParts
 from seqclf.config import Config
@@ -223,7 +223,7 @@ class TextClassifier:
 
     @property
     def tokenizer_file(self) -> Path | None:  # the model directory's tokenizer.json, an exported graph's ids
-        return None if self.directory is None else self.directory / artifacts.TOKENIZER
+        return None if self.directory is None else self.directory / model_files.TOKENIZER
 
     # -- predictions ----------------------------------------------------------------------------
 
@@ -315,4 +315,4 @@ class TextClassifier:
         check_choice("quantize", quantize, QUANTIZATIONS, allow_none=True)
         if path is None and self.directory is None:
             raise DataError("no model directory to export into", field="path", hint="give a path")
-        return export_graph(parts, Path(path or artifacts.onnx_path(self.directory, quantize)), quantize, self.chunking)
+        return export_graph(parts, Path(path or model_files.onnx_path(self.directory, quantize)), quantize, self.chunking)

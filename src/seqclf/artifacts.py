@@ -1,21 +1,5 @@
-"""The model directory: every file name, and saving and loading it. Writes are atomic; loading never
-unpickles.
-
-    config.json        every setting, as given (`seqclf.config`), format_version, and the SHA-256 of
-                       tokenizer.json, labels.json, model.safetensors and fitted.json (checked on load)
-    fitted.json        what training learned besides the weights (`seqclf.fitted_state`): the task, the
-                       resolved max_len, sizes, temperature, thresholds, the combination chosen, and
-                       the fingerprint of the weights
-    tokenizer.json     Hugging Face tokenizers format, with truncation/padding to max_len
-    labels.json        class names, in the order of the model's outputs
-    model.safetensors  weights only
-    metrics.jsonl      one JSON object per training epoch (optional for loading)
-    training_curve.png loss and accuracy curves (optional)
-    model.onnx         the ONNX graph, if `seqclf export` wrote it here (optional; the int8 one:
-                       model.int8.onnx); tied to the weights by a fingerprint in its metadata
-    skipped_rows.jsonl the data rows training left out with --skip-bad-rows (file, line, problem, raw)
-    checkpoint.safetensors  while training runs: the resume checkpoint (training/checkpoint.py), and
-                       checkpoint.member<i>.safetensors for an ensemble's finished sequence models
+"""The model directory: saving and loading it (its files: `seqclf.model_files`). Writes are atomic; loading
+never unpickles.
 
 Other files a user keeps in a model directory (a README, notes) are carried over when it is replaced.
 
@@ -27,7 +11,6 @@ config.json; `seqclf.older_formats` reads them.
 from __future__ import annotations
 
 import json
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +23,10 @@ from seqclf.errors import ConfigError, ModelDirError, SeqclfWarning
 from seqclf.fileio import Writer, locked, replace_directory, resolved, sha256_of
 from seqclf.fitted_state import FittedState
 from seqclf.model_dir_safety import refuse_unsafe_files
+from seqclf.model_files import (CHECKSUMMED, CHECKSUMMED_BEFORE_4, CONFIG, CURVE, FITTED, FORMAT_VERSION,
+                                KNOWN_FILES, LABELS, LABEL_MAPS, METRICS, ONNX, READABLE_VERSIONS, REQUIRED,
+                                SKIPPED_ROWS, TOKENIZER, WEIGHTS, check_label_maps, is_checkpoint_file,
+                                is_seqclf_file, label_maps)
 from seqclf.older_formats import split_fitted
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.weights_file import WeightsFile
@@ -50,40 +37,6 @@ if TYPE_CHECKING:
     from seqclf.text.vectors import VectorCoverage
     from seqclf.training.calibration import Calibration
     from seqclf.training.distributed import Cluster
-
-# 2: config.json holds checksums of the other files; 3: ensembles and n-gram evidence; 4: fitted.json
-FORMAT_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
-CONFIG, FITTED, TOKENIZER, LABELS, WEIGHTS, METRICS, CURVE = (
-    "config.json", "fitted.json", "tokenizer.json", "labels.json", "model.safetensors", "metrics.jsonl",
-    "training_curve.png")
-REQUIRED = (CONFIG, TOKENIZER, LABELS, WEIGHTS)  # and FITTED, from format 4
-CHECKSUMMED_BEFORE_4 = (TOKENIZER, LABELS, WEIGHTS)
-CHECKSUMMED = (*CHECKSUMMED_BEFORE_4, FITTED)
-ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
-SKIPPED_ROWS = "skipped_rows.jsonl"
-CHECKPOINT = "checkpoint.safetensors"
-KNOWN_FILES = (*REQUIRED, FITTED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS)
-
-
-def member_checkpoint(member: int) -> str:
-    """While an ensemble trains: a finished sequence model, kept for --resume."""
-    return f"checkpoint.member{member}.safetensors"
-
-
-def is_checkpoint_file(name: str) -> bool:
-    """The resume checkpoint, a finished member's, or a temporary file of their atomic writes."""
-    return bool(re.fullmatch(r"\.?checkpoint(\.member\d+)?\.safetensors(\.\w+\.tmp)?", name))
-
-
-def is_seqclf_file(name: str) -> bool:
-    """A file seqclf writes into a model directory; a save replaces these and keeps anything else."""
-    return name in KNOWN_FILES or is_checkpoint_file(name)
-
-
-def onnx_path(directory: Path, quantize: str | None) -> Path:
-    """Where `seqclf export` writes the graph by default, and where `--backend onnx` looks for it."""
-    return directory / (ONNX_INT8 if quantize else ONNX)
 
 
 @dataclass
@@ -144,6 +97,7 @@ def _writers(parts: ModelParts) -> dict[str, Writer]:
         CONFIG: lambda path: _write_json(path, {
             "format_version": FORMAT_VERSION,
             "checksums": {name: checksum(path.parent / name) for name in CHECKSUMMED},
+            **label_maps(parts.classes),
             **parts.config.to_dict(),
         }),
         METRICS: lambda path: path.write_text(parts.history.to_jsonl(), encoding="utf-8"),
@@ -207,6 +161,7 @@ def load(directory: str | Path) -> ModelParts:
     refuse_unsafe_files(directory, KNOWN_FILES)
     raw = _read_json(directory / CONFIG, dict)
     version = _checked_version(directory, raw)
+    maps = {key: raw.pop(key) for key in LABEL_MAPS if key in raw}
     config, fitted, fitted_file = _settings_and_fitted(directory, raw, version)
 
     classes = _read_json(directory / LABELS, list)
@@ -215,6 +170,7 @@ def load(directory: str | Path) -> ModelParts:
     if fitted.num_classes != len(classes):
         raise ModelDirError(f"{LABELS} has {len(classes)} classes, {fitted_file.name} says {fitted.num_classes}",
                             path=fitted_file, field="num_classes")
+    check_label_maps(directory, maps, classes)
     try:
         tokenizer = WordTokenizer.load(directory / TOKENIZER, fitted.max_len)
     except Exception as exc:  # the tokenizers library raises plain Exception on a bad file

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqclf import artifacts
+from seqclf import artifacts, model_files
 from seqclf.api import TextClassifier
 from seqclf.config import Config
 from seqclf.text.cache import CorpusCache, default_cache_dir
@@ -50,7 +50,7 @@ class TrainingRun:
 
     @property
     def skipped_rows_file(self) -> Path:
-        return self.directory / artifacts.SKIPPED_ROWS
+        return self.directory / model_files.SKIPPED_ROWS
 
 
 def write_evaluation(report: dict, out: str | Path) -> list[Path]:
@@ -129,7 +129,7 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
            cache: CorpusCache, resume: bool, cluster: Cluster, report: RunReport) -> TrainingRun:
     if has_checkpoint(directory) and not resume:
         raise SeqclfError("holds the checkpoint of an unfinished training run", path=directory,
-                          hint=f"pass --resume to continue it, or delete {directory / artifacts.CHECKPOINT} to "
+                          hint=f"pass --resume to continue it, or delete {directory / model_files.CHECKPOINT} to "
                                "start afresh")
     report.on_event(ClusterJoined(cluster, config.train.batch_size))
     report.on_event(PhaseStarted("reading"))

@@ -136,7 +136,7 @@ def test_predictions_to_a_file_on_a_full_disk_say_so(disk, data, model_dir):
 def test_a_failed_save_after_training_says_the_checkpoint_is_kept_for_resume(data, tmp_path, monkeypatch):
     """The model directory's write fails after the last checkpoint was written (injected: on a real disk the
     checkpoint, written first, is the larger file)."""
-    from seqclf import artifacts
+    from seqclf import artifacts, model_files
     from seqclf.config import Config
     from seqclf.errors import WriteError
     from seqclf.runs import train_to_directory
@@ -147,7 +147,7 @@ def test_a_failed_save_after_training_says_the_checkpoint_is_kept_for_resume(dat
         def refuse(path):
             raise OSError(28, FULL)
 
-        return {**writers(parts), artifacts.WEIGHTS: refuse}
+        return {**writers(parts), model_files.WEIGHTS: refuse}
 
     monkeypatch.setattr(artifacts, "_writers", full_weights)
     out = tmp_path / "model"
@@ -162,7 +162,7 @@ def test_a_failed_save_after_training_says_the_checkpoint_is_kept_for_resume(dat
     assert sorted(path.name for path in out.iterdir()) == ["checkpoint.safetensors"]
     monkeypatch.setattr(artifacts, "_writers", writers)
     run = train_to_directory(config, data, out, cache=False, resume=True)
-    assert json.loads((run.directory / "config.json").read_text())["format_version"] == artifacts.FORMAT_VERSION
+    assert json.loads((run.directory / "config.json").read_text())["format_version"] == model_files.FORMAT_VERSION
 
 
 def test_a_search_on_a_full_disk_leaves_no_study_behind(disk, data):

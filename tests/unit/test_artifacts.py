@@ -5,7 +5,8 @@ import pytest
 from safetensors.torch import load_file, save_file
 
 from seqclf import ModelDirError, TextClassifier, artifacts
-from seqclf.artifacts import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS, checksum
+from seqclf.artifacts import checksum
+from seqclf.model_files import CHECKSUMMED, CONFIG, LABELS, METRICS, TOKENIZER, WEIGHTS
 from seqclf.errors import SeqclfWarning
 
 from helpers import TINY, tiny_corpus, train_tiny
@@ -30,6 +31,9 @@ def test_directory_holds_the_documented_files(model_dir):
     assert config["format_version"] == 4
     assert set(config["checksums"]) == {"tokenizer.json", "labels.json", "model.safetensors", "fitted.json"}
     assert config["tokenizer"]["max_len"] == 12
+    classes = json.loads((model_dir / LABELS).read_text())
+    assert config["id2label"] == {str(i): name for i, name in enumerate(classes)}  # as Hugging Face configs have it
+    assert config["label2id"] == {name: i for i, name in enumerate(classes)}
     fitted = json.loads((model_dir / "fitted.json").read_text())
     assert (fitted["task"], fitted["max_len"], fitted["num_classes"]) == ("single-label", 12, 3)
     assert fitted["weights_fingerprint"] == TextClassifier.load(model_dir).model.weights_fingerprint()
@@ -91,6 +95,19 @@ def test_damaged_directories_are_clear_errors(copy, damage, message):
     _record_checksums(copy)
     with pytest.raises(ModelDirError, match=message):
         TextClassifier.load(copy, "torch").predict(["some text"])
+
+
+def test_label_maps_that_disagree_with_labels_json_are_refused_and_older_directories_need_none(copy):
+    config = json.loads((copy / CONFIG).read_text())
+    swapped = dict(config, id2label={"0": config["id2label"]["1"], "1": config["id2label"]["0"],
+                                     **{k: v for k, v in config["id2label"].items() if k not in ("0", "1")}})
+    (copy / CONFIG).write_text(json.dumps(swapped))
+    with pytest.raises(ModelDirError, match="field 'id2label': does not name the classes of labels.json"):
+        TextClassifier.load(copy)
+    for key in ("id2label", "label2id"):
+        del config[key]
+    (copy / CONFIG).write_text(json.dumps(config))
+    assert TextClassifier.load(copy).classes_ == json.loads((copy / LABELS).read_text())
 
 
 def test_directory_from_nowhere(tmp_path):

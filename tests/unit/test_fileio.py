@@ -2,7 +2,7 @@
 import pytest
 
 from seqclf import ModelDirError
-from seqclf.artifacts import WEIGHTS
+from seqclf.model_files import WEIGHTS
 from seqclf.errors import WriteError
 
 

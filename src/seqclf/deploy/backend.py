@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from seqclf.artifacts import ModelParts, onnx_path
+from seqclf.artifacts import ModelParts
+from seqclf.model_files import onnx_path
 from seqclf.deploy.graph import UNEXPORTABLE, ExportError
 from seqclf.deploy.quantize import QUANTIZATIONS, quantize_torch
 from seqclf.errors import ConfigError, WriteError

@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
-from seqclf.artifacts import CHECKPOINT, is_checkpoint_file, member_checkpoint
+from seqclf.model_files import CHECKPOINT, is_checkpoint_file, member_checkpoint
 from seqclf.config import Config
 from seqclf.text.batching import BucketSampler
 from seqclf.text.encoded import EncodedData

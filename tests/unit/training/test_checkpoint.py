@@ -7,7 +7,7 @@ from helpers import TINY
 
 import seqclf.training.member as member
 from seqclf import ModelDirError, TextClassifier
-from seqclf.artifacts import CHECKPOINT
+from seqclf.model_files import CHECKPOINT
 from seqclf.training.checkpoint import load_checkpoint
 from seqclf.training.trainer import Callback, NonFiniteLoss
 
