@@ -99,8 +99,9 @@ def measure_prediction(folder: Path, repeats: int, baseline: Path | None) -> dic
     engine (ONNX Runtime, its graph written by an untimed first run); the baseline as its default ran."""
     data = SHARED / "sst2"
     model = folder / "predict-model"
+    # trained by the earlier version when there is one: both versions read its directory
     seqclf(["train", str(data / "train.tsv"), "--valid", str(data / "dev.tsv"), "--out", str(model), "--preset",
-            "fast", "--epochs", "1", "--no-cache"], None)
+            "fast", "--epochs", "1", "--no-cache"], baseline)
     seqclf(["predict", str(model), "a first text"], None)  # the default engine writes the model's graph
     sentences = [line.split("\t", 1)[1] for line in (data / "train.tsv").read_text("utf-8").splitlines()[1:]]
     texts = folder / "texts.txt"
