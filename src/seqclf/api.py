@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqclf import artifacts, evaluation, model_files, outputs, views
+from seqclf import artifacts, model_files, outputs
 from seqclf.answers import answers
 from seqclf.artifacts import ModelParts
 from seqclf.config import Config
@@ -26,25 +26,24 @@ from seqclf.text.batching import Chunking
 from seqclf.text.encoded import EncodedData, encode_data, encode_training_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import dataset_from_lists
+from seqclf.data.tables import is_table, texts_and_labels
 from seqclf.deploy.backend import (BACKENDS, BackendConfig, Engine, EngineEvent, EngineFallback, GraphExporting,
-                                   build_engine, export_graph)
+                                   build_engine)
 from seqclf.deploy.quantize import QUANTIZATIONS
 from seqclf.errors import DataError, SeqclfError
-from seqclf.fields import check_choice
+from seqclf.estimator import SettingsEstimator
+from seqclf.model_reports import EXPLAIN_STEPS, MIN_COUNT, TOP_WORDS, ModelReports, Table
 from seqclf.fitted_state import FittedState
 from seqclf.ids import EncodedCorpus
 from seqclf.task import Task
 from seqclf.training.history import History
 
 if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, not with this module
-    from seqclf.deploy.onnx_export import ExportReport
-    from seqclf.explain import Explainer, Explanation
+    from seqclf.explain import Explainer
     from seqclf.nn.classifier import Classifier
     from seqclf.text.tokenizer import WordTokenizer
     from seqclf.text.vectors import VectorCoverage
     from seqclf.training.calibration import Calibration
-    from seqclf.data_flow import DataFlow
-    from seqclf.trace import PredictionTrace
     from seqclf.training.distributed import Cluster
     from seqclf.training.events import RunReport
     from seqclf.training.trainer import Callback
@@ -55,9 +54,6 @@ Labeled = tuple[Sequence[str], Sequence[object]]
 # The report `fit` shows unless told `progress=False`: the console's (`seqclf.report.python_report`), which
 # the package plugs in (`seqclf/__init__.py`), as sentences live in the faces above this module.
 progress_report: Callable[[], RunReport] | None = None
-EXPLAIN_STEPS = 50  # points of the integral, by default
-TOP_WORDS = 20  # words per class, by default
-MIN_COUNT = 5  # occurrences a word needs to be ranked among the top words, by default
 # How a model reads texts longer than max_len: settings a saved model may be told to read otherwise.
 LONG_TEXT_SETTINGS = ("long_text", "window_stride", "window_pooling")
 
@@ -66,11 +62,12 @@ class NotFittedError(SeqclfError):
     """The classifier has no model yet."""
 
 
-class TextClassifier:
-    """Raw text in, labels out. Settings are config field names: `TextClassifier(max_len=10, embed_dim=50)`."""
+class TextClassifier(SettingsEstimator, ModelReports):
+    """Raw text in, labels out. Settings are config field names: `TextClassifier(max_len=10, embed_dim=50)`;
+    scikit-learn's estimator protocol reads and sets them (`seqclf.estimator`)."""
 
     def __init__(self, config: Config | None = None, **settings: object) -> None:
-        self.config = (config or Config()).updated(settings)  # what was asked for; training never changes it
+        super().__init__(config, **settings)
         # fresh from fit (`ModelParts`): the pretrained vectors' coverage, the validation accuracy and loss, the
         # temperature fitted, where it ran (under torchrun: this process's rank); None when loaded
         self.vectors_coverage: VectorCoverage | None = None
@@ -84,25 +81,29 @@ class TextClassifier:
 
     # -- training -------------------------------------------------------------------------------
 
-    def fit(self, texts: Sequence[str], labels: Sequence[object], valid: Labeled | float | None = None, *,
+    def fit(self, texts: Sequence[str] | Table, labels: Sequence[object] | None = None,
+            valid: Labeled | Table | float | None = None, *, text: str | None = None, label: str | None = None,
             epochs: int | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
             resume: bool = False, progress: bool = True) -> TextClassifier:
-        """Train on texts and labels. `valid`: (texts, labels), a fraction to hold out, or None for
-        the configured valid_fraction. The weights of the best validation epoch are kept. With `checkpoint_dir`,
+        """Train on texts and labels, or on a table (a pandas DataFrame, a `datasets.Dataset`, a dict of columns)
+        and its `text` and `label` columns ("text" and "label" by default). `valid`: (texts, labels), a table, a
+        fraction to hold out, or None for the configured valid_fraction. The weights of the best validation epoch are kept. With `checkpoint_dir`,
         a resume checkpoint is written there after an epoch once `checkpoint_seconds` have passed since the last
         (and every `checkpoint_every` steps);
         `resume=True` continues from it. `progress`: show the run as `seqclf train` does (a live line per epoch,
         in a notebook a progress bar; the training trace; the chart), on the standard output; False: silent."""
-        if epochs is not None:
-            self.config = self.config.updated({"epochs": epochs})
+        config = self.config if epochs is None else self.config.updated({"epochs": epochs})  # for this fit only
+        texts, labels = texts_and_labels(texts, labels, text, label, "training data", need_labels=True)
         tokenizer, train = encode_training_data(
-            dataset_from_lists(texts, labels, "training data", self.config.data.task), self.config.tokenizer)
+            dataset_from_lists(texts, labels, "training data", config.data.task), config.tokenizer)
+        if is_table(valid):
+            valid = texts_and_labels(valid, None, text, label, "validation data")
         if isinstance(valid, tuple):  # label sets in the training data: the validation labels are read as sets too
             valid = encode_data(dataset_from_lists(valid[0], valid[1], "validation data", train.task), tokenizer)
         shown = [progress_report()] if progress and progress_report is not None else []
         try:
-            return self.fit_encoded(tokenizer, train, valid, callbacks=[*callbacks, *shown],
-                                    checkpoint_dir=checkpoint_dir, resume=resume)
+            return self._fit(config, tokenizer, train, valid, callbacks=[*callbacks, *shown],
+                             checkpoint_dir=checkpoint_dir, resume=resume)
         finally:
             for report in shown:
                 report.close()
@@ -112,14 +113,18 @@ class TextClassifier:
                     resume: bool = False, cluster: Cluster | None = None) -> TextClassifier:
         """Train on data already through stage 2 (`seqclf.text.encoded`). Under `torchrun` every process calls
         this with the same data and all end with the same weights (`seqclf.training.recipe`)."""
+        return self._fit(self.config, tokenizer, train, valid, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+                         resume=resume, cluster=cluster)
+
+    def _fit(self, config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None,
+             **options: Any) -> TextClassifier:
         from seqclf.training.recipe import fit
 
-        return self._run(fit(self.config, tokenizer, train, valid, cluster=cluster, callbacks=callbacks,
-                             checkpoint_dir=checkpoint_dir, resume=resume), BackendConfig(), None)
+        return self._run(fit(config, tokenizer, train, valid, **options), BackendConfig(), None)
 
     def _run(self, parts: ModelParts, backend: BackendConfig, directory: Path | None) -> TextClassifier:
         """From now on: these fitted parts, run by `backend` (`directory`: where they were loaded from)."""
-        self._parts, self.config, self.backend, self.directory = parts, parts.config, backend, directory
+        self._parts, self.backend, self.directory = parts, backend, directory  # the settings stay as asked
         self.vectors_coverage, self.validation, self.calibration = parts.coverage, parts.validation, parts.calibration
         self.cluster = parts.cluster
         self._engine: Engine | None = None
@@ -139,19 +144,6 @@ class TextClassifier:
         if self._engine is None:
             self._engine = build_engine(self.fitted, self.directory, self.backend, on_event)
         return self._engine
-
-    @property
-    def explainer(self) -> Explainer:
-        """Attributions of this model (made when first asked for: they need PyTorch and Captum)."""
-        from seqclf.explain import Explainer
-
-        parts = self.fitted
-        if self._explainer is None:
-            asked = self.backend  # a note when predictions were asked of another model than the float32 PyTorch one
-            other = asked.quantize is not None or asked.backend == "onnx"
-            self._explainer = Explainer(lambda: parts.model, parts.tokenizer, parts.classes,
-                                        asked.describe() if other else None)
-        return self._explainer
 
     # -- files ------------------------------------------------------------------------------------
 
@@ -227,14 +219,15 @@ class TextClassifier:
 
     # -- predictions ----------------------------------------------------------------------------
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str] | Table, *, text: str | None = None) -> np.ndarray:
         """(N, C) probabilities, columns in `classes_` order, rows in input order: rows sum to 1, or for a
         multi-label model each is its label's own probability (they do not sum to 1)."""
-        return self.scores(texts)[0]
+        return self.scores(texts, text=text)[0]
 
-    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, texts: Sequence[str] | Table, *, text: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(N, C) probabilities, and (N,) each text's tokens: all of them, or at least max_len + 1 if it is
-        longer than max_len (what tells that it was truncated)."""
+        longer than max_len (what tells that it was truncated). `texts`: a list, or a table's `text` column."""
+        texts = texts_and_labels(texts, None, text, None, "texts")[0] if is_table(texts) or text else texts
         if len(texts) == 0:
             return np.zeros((0, len(self.fitted.classes)), dtype=np.float32), np.zeros(0, dtype=np.int64)
         texts = dataset_from_lists(texts, None, source="texts").texts
@@ -251,16 +244,17 @@ class TextClassifier:
         logits = outputs.pool_windows(self.engine.run(pieces)[0], owners, len(corpus), self.chunking.pooling)
         return self.task.activate(logits)
 
-    def predict(self, texts: Sequence[str]) -> list[str] | list[list[str]]:
+    def predict(self, texts: Sequence[str] | Table, *, text: str | None = None) -> list[str] | list[list[str]]:
         """Each text's class; for a multi-label model, its list of labels (possibly empty)."""
-        return self.task.decide(self.predict_proba(texts), self.thresholds, self.classes_)
+        return self.task.decide(self.predict_proba(texts, text=text), self.thresholds, self.classes_)
 
-    def predict_top(self, texts: Sequence[str], top_k: int | None = None) -> list[dict]:
+    def predict_top(self, texts: Sequence[str] | Table, top_k: int | None = None, *, text: str | None = None
+                    ) -> list[dict]:
         """Per text: {"label", "probabilities"} with the `top_k` most probable classes (all by default), most
         probable first. A multi-label model answers {"labels", "probabilities", "note"}: the labels over their
         thresholds and each label's own probability. A text longer than max_len also gets "truncated": true (only
         its first max_len tokens were read) or, with chunking, "windows" (how many were read)."""
-        return self.answers(*self.scores(texts), top_k)
+        return self.answers(*self.scores(texts, text=text), top_k)
 
     def answers(self, probabilities: np.ndarray, tokens: np.ndarray, top_k: int | None = None) -> list[dict]:
         """`predict_top`'s answers from (N, C) probabilities and (N,) token counts already computed."""
@@ -272,47 +266,3 @@ class TextClassifier:
         texts = [row for row in inputs if isinstance(row, str)]
         results = iter(self.predict_top(texts, top_k) if texts else [])
         return [next(results) if isinstance(row, str) else None for row in inputs]
-
-    # -- views and reports ------------------------------------------------------------------------
-
-    def trace(self, text: str) -> PredictionTrace:
-        """One text through every stage, with the real values each stage produced (`seqclf.views`)."""
-        return views.trace(self, text)
-
-    def data_flow(self, texts: Sequence[str]) -> DataFlow:
-        """The shape of the whole data set after each stage (`seqclf.views`)."""
-        return views.data_flow(self, texts)
-
-    def data_flow_encoded(self, corpus: EncodedCorpus, example: str | None = None) -> DataFlow:
-        return views.data_flow_encoded(self, corpus, example)
-
-    def describe(self) -> dict:
-        """The model as data (`seqclf.views.describe`): what `GET /v1/model` answers."""
-        return views.describe(self)
-
-    def evaluate(self, texts: Sequence[str], labels: Sequence[object], errors: int = 0) -> dict:
-        return evaluation.evaluate(self, texts, labels, errors)
-
-    def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
-        return evaluation.evaluate_encoded(self, data, errors)
-
-    def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
-        """Each text's token attributions to the logit of `label` (by default, the class predicted): Integrated
-        Gradients on the embeddings from an all-<pad> baseline, `steps` points, with the convergence delta.
-        Gradients need the PyTorch model: whatever the backend, the float32 PyTorch model is explained."""
-        return self.explainer.explain(dataset_from_lists(texts, None, source="texts").texts, label, steps)
-
-    def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS,
-                  min_count: int = MIN_COUNT) -> dict:
-        """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
-        return self.explainer.top_words(dataset_from_lists(texts, None, source="texts").texts, top, steps, min_count)
-
-    def export_onnx(self, path: str | Path | None = None, quantize: str | None = None) -> ExportReport:
-        """Write the model (ids and attention mask to logits and probabilities) as an ONNX graph, checked
-        against PyTorch in ONNX Runtime; `quantize="int8"` writes the int8 graph. `path` defaults to
-        model.onnx (model.int8.onnx) in the model directory."""
-        parts = self.fitted  # an unfitted classifier: NotFittedError before anything else
-        check_choice("quantize", quantize, QUANTIZATIONS, allow_none=True)
-        if path is None and self.directory is None:
-            raise DataError("no model directory to export into", field="path", hint="give a path")
-        return export_graph(parts, Path(path or model_files.onnx_path(self.directory, quantize)), quantize, self.chunking)

@@ -23,7 +23,7 @@ import yaml
 
 from seqclf.data.settings import DataConfig
 from seqclf.errors import ConfigError
-from seqclf.nn.settings import ModelConfig
+from seqclf.nn.settings import RECURRENT_NAMES, ModelConfig
 from seqclf.text.tokenizer import TokenizerConfig
 from seqclf.training.settings import TrainConfig
 
@@ -56,16 +56,25 @@ class Config:
     def updated(self, values: dict[str, Any], source: str = "settings") -> Config:
         """A copy with `values` applied; keys are field names, or section names holding such keys."""
         sections = {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
-        for key, value in _flatten(values, source).items():
+        flat = _flatten(values, source)
+        for key, value in flat.items():
             section = FIELD_SECTION.get(key)
             if section is None:
                 raise ConfigError(f"unknown setting in {source}", field=key, hint=_known_fields_hint(key))
             sections[section][key] = _coerce(key, value, FIELD_TYPES[key])
+        _adapt_defaults(sections["model"], flat)
         return Config(**{name: SECTIONS[name](**sections[name]) for name in SECTIONS}).validate()
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], source: str = "settings") -> Config:
         return cls().updated(values, source)
+
+
+def _adapt_defaults(model: dict[str, Any], given: dict[str, Any]) -> None:
+    """A setting not given that cannot hold for the encoder given follows it: an encoder that does not read
+    in a direction (bag, cnn, transformer) is not bidirectional unless `bidirectional` was asked for."""
+    if "bidirectional" not in given and model["encoder"] not in RECURRENT_NAMES:
+        model["bidirectional"] = False
 
 
 def _flatten(values: dict[str, Any], source: str) -> dict[str, Any]:

@@ -56,7 +56,7 @@ class ModelConfig:
         if self.encoder not in RECURRENT_NAMES:
             if self.bidirectional:
                 raise ConfigError(f"the {self.encoder} encoder reads both directions at once", field="bidirectional",
-                                  hint="pass --no-bidirectional")
+                                  hint="leave bidirectional out, or pass bidirectional=False (--no-bidirectional)")
             if self.pooling == "last":
                 raise ConfigError(f"'last' pooling needs a recurrent encoder, not {self.encoder}", field="pooling",
                                   hint="use max, mean or attention")

@@ -114,7 +114,7 @@ def load_member(directory: Path, member: int, config: Config, data_fingerprint: 
 
 
 # Settings that may differ between a run and its resumption without changing the result.
-FREE_ON_RESUME = ("threads", "checkpoint_every", "checkpoint_seconds", "device")
+FREE_ON_RESUME = ("threads", "checkpoint_every", "checkpoint_seconds", "device", "log_to", "log_dir")
 
 
 def training_fingerprint(tokenizer: WordTokenizer, train: EncodedData, train_indices: np.ndarray,

@@ -34,6 +34,7 @@ from seqclf.text.tokenizer import WordTokenizer
 from seqclf.threads import choose_threads
 from seqclf.text.vectors import VectorCoverage
 from seqclf.training.checkpoint import load_member, save_member
+from seqclf.training.tracking import open_trackers
 from seqclf.training.calibration import Calibration, calibrate
 from seqclf.training.combine import choose_combination
 from seqclf.training.distributed import Cluster, join_cluster
@@ -80,6 +81,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
+    trackers = open_trackers(config) if cluster.is_main else []  # TensorBoard, MLflow: as `log_to` says
+    callbacks = [*callbacks, *trackers]
     reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
     task = train.task  # chosen once, from the training labels
     task.check_combinable(config.model.ensemble, config.model.ngram_evidence)
@@ -102,6 +105,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     state = FittedState(task, max_len=tokenizer.max_len, vocab_size=tokenizer.vocab_size, num_classes=len(classes),
                         temperature=float(model.temperature), **combination,
                         thresholds=_thresholds(config, model, data, classes, chunking, reports))
+    for tracker in trackers:
+        tracker.finish({f"valid_{name}": value for name, value in (validation or {}).items() if value is not None})
     tell(reports, PhaseStarted("finished"))
     return ModelParts(config, state, tokenizer, classes, model, history, validation=validation,
                       calibration=fitted_calibration, coverage=coverage, cluster=cluster,

@@ -16,6 +16,7 @@ PRECISIONS = ("fp32", "bf16", "fp16")
 CLASS_WEIGHT_NAMES = ("none", "balanced")
 WINDOW_TRAINING = ("all", "random")
 THRESHOLD_RULES = ("per-label", "global")  # how multi-label thresholds are chosen on validation data
+TRACKER_NAMES = ("tensorboard", "mlflow")  # where `log_to` sends the metrics (training/tracking.py)
 
 
 @dataclass
@@ -43,6 +44,9 @@ class TrainConfig:
     freeze_vectors: bool = setting("keep the pretrained vectors fixed instead of fine-tuning them", default=False)
     checkpoint_every: int | None = setting("also write the resume checkpoint every this many steps; none = after "
                                            "epochs only", default=None)
+    log_to: str = setting("send each epoch's metrics, the settings and the final figures to "
+                          + " and/or ".join(TRACKER_NAMES) + " (comma-separated); empty = neither", default="")
+    log_dir: str = setting("where TensorBoard's event files are written (log_to tensorboard)", default="runs/tensorboard")
     checkpoint_seconds: float = setting("write the resume checkpoint after an epoch once this many seconds have "
                                         "passed since the last one (or since training began); 0 = after every epoch",
                                         default=30.0)
@@ -89,6 +93,13 @@ class TrainConfig:
             raise ConfigError(f"must be {' or '.join(THRESHOLD_RULES)} or a number in (0, 1), got {self.threshold!r}",
                               field="threshold")
         check_at_least("checkpoint_seconds", self.checkpoint_seconds, 0)
+        for name in self.trackers:
+            check_choice("log_to", name, TRACKER_NAMES)
         for name in ("threads", "checkpoint_every"):
             if getattr(self, name) is not None:
                 check_at_least(name, getattr(self, name), 1)
+
+    @property
+    def trackers(self) -> list[str]:
+        """The names in `log_to`."""
+        return [part.strip() for part in self.log_to.split(",") if part.strip()]
