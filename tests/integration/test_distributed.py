@@ -66,7 +66,9 @@ def test_nproc_launches_torchrun(shared_data, tmp_path):
     done = subprocess.run([sys.executable, "-m", "seqclf", "train", str(data / "train.tsv"), "--out",
                            str(tmp_path / "m"), "--nproc", "2", "--epochs", "1", "--embed-dim", "16",
                            "--hidden-dim", "16", "--device", "cpu"], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # a failed rank's own lines first: the end of stderr is often the other rank's "connection reset"
+    failed = [line for line in done.stderr.splitlines() if line.startswith("[rank1]")][-30:]
+    assert done.returncode == 0, "\n".join(failed) + "\n...\n" + done.stderr[-2000:]
     assert "launching: torchrun --standalone --nproc_per_node=2 -m seqclf train" in done.stderr
     assert "weights identical on all 2 processes" in done.stdout and (tmp_path / "m" / "config.json").is_file()
 
