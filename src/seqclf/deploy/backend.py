@@ -80,7 +80,7 @@ class BackendConfig:
 
 @dataclass(frozen=True)
 class GraphExporting:
-    """The engine is exporting the model's graph to `path` (seconds), once: later runs read it."""
+    """The engine is exporting the model's graph to `path`, once: later runs read it."""
 
     path: Path
 
