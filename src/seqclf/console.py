@@ -140,7 +140,7 @@ def _print_label_sets_evaluation(console: Console, report: dict) -> None:
 
 def print_top_words(console: Console, report: dict) -> None:
     """Per class, its words with the largest mean attribution, side by side."""
-    console.print(f"top words per class: mean attribution to the class's logit over {report['texts']} texts "
+    console.print(f"top words per class: mean attribution to the class's score over {report['texts']} texts "
                   f"(words seen at least {report['min_count']} times; {report['steps']} steps)")
     for name, words in report["classes"].items():
         table = Table("word", "mean attribution", "count", title=name)

@@ -1,11 +1,13 @@
-"""Why a label: each token's contribution to a class's logit, by Integrated Gradients (Sundararajan et
+"""Why a label: each token's contribution to a class's score, by Integrated Gradients (Sundararajan et
 al. 2017) through Captum's `LayerIntegratedGradients`.
 
 The path runs from a baseline -- the same sequence with every token `<pad>`, whose embedding is the
 zero row, which forms no bigram and holds no n-gram -- to the text, at the embedding layer(s), and the
-attributions of a class's logit (what softmax reads, not the probability) sum to logit(text) −
-logit(baseline), up to the convergence delta that every explanation reports (the error of the
-`steps`-point integral).
+attributions of a class's score sum to score(text) − score(baseline), up to the convergence delta that
+every explanation reports (the error of the `steps`-point integral). The score is the number the
+activation (softmax or sigmoid) reads, not the probability: each model names it (`score_name`) -- a
+single model's logit, an ensemble's combined log-probability, either divided by the temperature
+when one was calibrated -- so that "logit" is only ever said of a logit.
 
 Every input the model reads a token through is on the one path: each sequence model's token
 embedding (all encoders alike), its hashed bigram embedding, and the n-gram evidence's per-feature
@@ -39,16 +41,17 @@ BATCH = 32  # texts per attribution pass (each pass runs `steps` copies of them)
 
 @dataclass
 class Explanation:
-    """One text's attributions to one class's logit."""
+    """One text's attributions to one class's score."""
 
     text: str
     tokens: list[dict]  # the tokens the model reads: {"text", "id", "known", "attribution"}
     label: str  # the class explained
     predicted: str
     probabilities: dict[str, float]
-    logit: float  # of the explained class, for the text
-    baseline_logit: float  # of the explained class, for the all-<pad> baseline
-    delta: float  # sum of attributions − (logit − baseline_logit)
+    score_name: str  # what `score` is: see `score_name`
+    score: float  # of the explained class, for the text
+    baseline_score: float  # of the explained class, for the all-<pad> baseline
+    delta: float  # sum of attributions − (score − baseline_score)
     steps: int
     truncated: int  # tokens after max_len: the model does not read them, so they get no attribution
     method: str = METHOD
@@ -63,7 +66,7 @@ class Explanation:
         lines = [f"explanation of {self.text!r}",
                  f"class explained: {self.label}; predicted: {self.predicted} ({self.probabilities[self.predicted]:.3f})",
                  f"{self.method}, {self.steps} steps",
-                 f"  {'token':<{width}}  attribution to the logit of {self.label}"]
+                 f"  {'token':<{width}}  attribution to the {self.score_name} of {self.label}"]
         for token in self.tokens:
             value = token["attribution"]
             bar = ("+" if value >= 0 else "-") * round(12 * abs(value) / scale)
@@ -72,7 +75,7 @@ class Explanation:
         if self.truncated:
             lines.append(f"  ({self.truncated} more tokens cut by max_len: not read, not attributed)")
         total = sum(t["attribution"] for t in self.tokens)
-        lines.append(f"sum {total:+.4f} = logit {self.logit:+.4f} − baseline logit {self.baseline_logit:+.4f} "
+        lines.append(f"sum {total:+.4f} = {self.score_name} {self.score:+.4f} − baseline's {self.baseline_score:+.4f} "
                      f"{'+' if self.delta >= 0 else '−'} convergence delta {abs(self.delta):.4f}")
         if self.note:
             lines.append(self.note)
@@ -110,7 +113,7 @@ class Explainer:
 
 def explain(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], texts: Sequence[str],
             label: str | None, steps: int, note: str | None = None) -> list[Explanation]:
-    """Each text's token attributions to the logit of `label` (by default, of the class predicted)."""
+    """Each text's token attributions to the score of `label` (by default, of the class predicted)."""
     _check(classes, label, steps)
     explanations = []
     for start in range(0, len(texts), BATCH):
@@ -129,15 +132,22 @@ def explain(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str],
                 text=text, tokens=tokens, label=classes[target],
                 predicted=classes[int(probabilities[i].argmax())],
                 probabilities=dict(zip(classes, probabilities[i].tolist())),
-                logit=float(logits[i, target]), baseline_logit=float(baseline_logits[i, target]),
+                score_name=score_name(model), score=float(logits[i, target]),
+                baseline_score=float(baseline_logits[i, target]),
                 delta=float(delta[i]), steps=steps, truncated=max(0, len(every) - length), note=note))
     return explanations
+
+
+def score_name(model: Classifier) -> str:
+    """What a class's score is for `model`: the number its activation reads for the class."""
+    score = "combined log-probability" if isinstance(model, Ensemble) else "logit"
+    return score if model.temperature == 1.0 else f"{score} / temperature"
 
 
 def top_words(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str], texts: Sequence[str],
               top: int, steps: int, min_count: int) -> dict:
     """Per class, the `top` words of the vocabulary with the largest mean attribution to that class's
-    logit over their occurrences in `texts` (every text is explained for every class); a word must
+    score over their occurrences in `texts` (every text is explained for every class); a word must
     occur at least `min_count` times. Unknown words are left out (they share one <unk> embedding)."""
     if not texts:
         raise DataError("no texts given", field="data")
@@ -163,8 +173,8 @@ def top_words(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
 
 def attribute(model: Classifier, ids: torch.Tensor, lengths: torch.Tensor, target: int | None,
               steps: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-token attributions (B, T) to the logit of class `target` (None: each text's predicted class);
-    also the logits (B, C) of the texts and of the baseline, the convergence deltas (B,) and the
+    """Per-token attributions (B, T) to the score of class `target` (None: each text's predicted class);
+    also the scores (B, C) of the texts and of the baseline, the convergence deltas (B,) and the
     classes explained (B,)."""
     from captum.attr import LayerIntegratedGradients
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from seqclf.api import LONG_TEXT_SETTINGS, BackendConfig, TextClassifier
-from seqclf.arguments import INPUT_FIELDS
+from seqclf.model_arguments import INPUT_FIELDS
 from seqclf.config import FIELD_SECTION, Config
 from seqclf.console import (LiteralConsole, classes_text, engine_text, print_evaluation, print_predictions,
                             print_top_words, threads_text)
@@ -54,8 +54,7 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
 def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
     """One output per input, in order: an input with no text (or, with --skip-bad-rows, a malformed row)
     gets a row of its own with no label and the reason."""
-    config = Config().updated({"format": args.input_format, "text_column": args.text_column,
-                               **flags(args, INPUT_FIELDS)}, source="command-line flags").data
+    config = Config().updated({"text_column": args.text_column, **flags(args, INPUT_FIELDS)}, source="command-line flags").data
     inputs = [input_from_argument(text, i) for i, text in enumerate(args.texts, start=1)]
     if args.input:
         with watching(err, f"reading {args.input}"):
@@ -67,7 +66,7 @@ def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
     with watching(err, f"classifying {len(inputs):,} texts"):
         results = model.predict_inputs(inputs, args.top_k)
     with _writing_standard_output():
-        print_predictions(out, err, args.format, inputs, results, width)
+        print_predictions(out, err, args.output_format, inputs, results, width)
 
 
 def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:

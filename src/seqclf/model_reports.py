@@ -73,14 +73,15 @@ class ModelReports:
         return evaluation.evaluate_encoded(self, data, errors)
 
     def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
-        """Each text's token attributions to the logit of `label` (by default, the class predicted): Integrated
-        Gradients on the embeddings from an all-<pad> baseline, `steps` points, with the convergence delta.
+        """Each text's token attributions to the score (`Explanation.score_name`) of `label` (by default, the
+        class predicted): Integrated Gradients on the embeddings from an all-<pad> baseline, `steps` points,
+        with the convergence delta.
         Gradients need the PyTorch model: whatever the backend, the float32 PyTorch model is explained."""
         return self.explainer.explain(dataset_from_lists(texts, None, source="texts").texts, label, steps)
 
     def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS,
                   min_count: int = MIN_COUNT) -> dict:
-        """Per class, the `top` words with the largest mean attribution to its logit over `texts`."""
+        """Per class, the `top` words with the largest mean attribution to its score over `texts`."""
         return self.explainer.top_words(dataset_from_lists(texts, None, source="texts").texts, top, steps, min_count)
 
     def export_onnx(self, path: str | Path | None = None, quantize: str | None = None) -> ExportReport:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from seqclf.console import threads_text
+from seqclf.nn.settings import COMBINATION_NAMES
 from seqclf.threads import ThreadChoice
 from seqclf.training.events import (Calibrated, ClusterJoined, Combined, FoldFinished, LabelSetsFound, LongTexts,
                                      RunEvent, ThresholdsChosen)
@@ -46,8 +47,7 @@ def event_lines(event: RunEvent) -> list[str]:
     if isinstance(event, Combined):
         shares = ", ".join(f"{source} {weight:.2f}" for source, weight in zip(event.sources, event.weights))
         scored = "" if event.validation_accuracy is None else f"; validation accuracy {event.validation_accuracy:.4f}"
-        rule = "arithmetic" if event.rule == "mean" else "geometric"
-        return [f"combined: {rule} mean of probabilities ({shares}){scored}"]
+        return [f"combined: {COMBINATION_NAMES[event.rule]} of probabilities ({shares}){scored}"]
     if isinstance(event, Calibrated):
         return [calibration_text(event.calibration)]
     if isinstance(event, ThresholdsChosen):

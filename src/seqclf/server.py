@@ -112,7 +112,7 @@ def request_models(limits: ServeLimits) -> RequestModels:
     class ExplainRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")
         text: Text
-        label: str | None = Field(default=None, description="the class whose logit is explained (default: the "
+        label: str | None = Field(default=None, description="the class whose score is explained (default: the "
                                                              "predicted class)")
         steps: int = Field(default=EXPLAIN_STEPS, ge=1, le=limits.max_steps, strict=True,
                            description=f"points of the path integral, 1 to {limits.max_steps}")

@@ -17,6 +17,7 @@ from seqclf.inference import predict_logits
 from seqclf.nn.classifier import Classifier
 from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
+from seqclf.nn.settings import COMBINATION_NAMES
 from seqclf.text.tokenizer import WordTokenizer
 
 from seqclf.data_flow import chunked_logits, first_sequence_stages, preview
@@ -82,7 +83,8 @@ class PredictionTrace:
         lines += [
             f"4 encoder steps   {h_rows} x {h_cols} (steps after {self.length} are padding and unused)",
             f"  sequence vector {len(self.sequence_vector)} ({self.pooling} pooling) {preview(self.sequence_vector)}",
-            "5 logits          " + "  ".join(f"{c} {v:+.3f}" for c, v in zip(self.classes, self.logits)),
+            "5 logits          " + ("sequence model 1: " if self.models else "")
+            + "  ".join(f"{c} {v:+.3f}" for c, v in zip(self.classes, self.logits)),
         ]
         lines += self._combined_lines()
         if self.temperature is not None:
@@ -125,7 +127,7 @@ class PredictionTrace:
             pushed = [f"{g['ngram']!r} {g['evidence'][predicted]:+.2f}" for g in self.ngrams[:NGRAMS_SHOWN]]
             lines.append(f"  n-grams         for {self.label}: " + ", ".join(pushed)
                          + (f" (of {len(self.ngrams)})" if len(self.ngrams) > NGRAMS_SHOWN else ""))
-        lines.append(f"  combination     {self.combination} mean of the models' probabilities")
+        lines.append(f"  combination     {COMBINATION_NAMES[self.combination]} of the models' probabilities")
         return lines
 
 

@@ -59,7 +59,7 @@ def test_evaluate_tables_show_the_labels_as_written(hostile):
 @pytest.mark.parametrize("format", ["json", "tsv", "table"])
 def test_predict_in_every_format_keeps_one_output_per_input_and_the_labels_as_written(hostile, format):
     data, out, _ = hostile
-    result = seqclf("predict", out, TEXT, "second\ttext", "--format", format)
+    result = seqclf("predict", out, TEXT, "second\ttext", "--output-format", format)
     output = literal(result)
     lines = result.stdout.rstrip("\n").split("\n")
     if format == "json":

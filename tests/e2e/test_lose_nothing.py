@@ -68,7 +68,7 @@ def test_standard_input_reads_as_a_file(files):
 def test_tsv_output_is_one_line_per_input(files):
     texts = [f"line {i}\twith a tab\nand a newline\\ and a backslash" for i in range(100)]
     (files / "multi.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
-    result = seqclf("predict", files / "model", "--input", files / "multi.jsonl", "--format", "tsv")
+    result = seqclf("predict", files / "model", "--input", files / "multi.jsonl", "--output-format", "tsv")
     lines = result.stdout.split("\n")[:-1]
     assert len(lines) == 100 and all(len(line.split("\t")) == 5 for line in lines)
     escaped = lines[7].split("\t")[-1]
@@ -83,7 +83,7 @@ def test_predict_skip_bad_rows_marks_the_row(files):
     assert refused.returncode == 2 and "bad.jsonl:2: invalid JSON" in refused.stderr
     assert "--skip-bad-rows" in refused.stderr and refused.stdout == ""
     rows = outputs(seqclf("predict", files / "model", "--input", files / "bad.jsonl", "--skip-bad-rows",
-                          "--format", "json"))
+                          "--output-format", "json"))
     assert [row["label"] is None for row in rows] == [False, True, False] and "invalid JSON" in rows[1]["error"]
 
 

@@ -56,7 +56,7 @@ def test_predict_gives_the_label_set_and_every_probability(model):
     assert first["labels"] == ["sport"] and set(second["labels"]) == {"food", "money"}
     assert set(first["probabilities"]) == {"food", "money", "sport"} and "do not sum to 1" in first["note"]
     assert "do not sum to 1" in result.stderr
-    tsv = seqclf("predict", str(out), "the coach and the team", "--format", "tsv")
+    tsv = seqclf("predict", str(out), "the coach and the team", "--output-format", "tsv")
     assert tsv.stdout.startswith("sport\tsport=")
 
 

@@ -51,8 +51,8 @@ def test_the_keyword_gets_the_largest_attribution(corpus, encoder):
     assert np.mean(hits) >= 0.95, f"{encoder}: keyword on top in {np.mean(hits):.1%} of texts"
     for e in explanations:  # completeness: attributions sum to the logit difference, up to the reported delta
         total = sum(t["attribution"] for t in e.tokens)
-        assert total == pytest.approx(e.logit - e.baseline_logit + e.delta, abs=1e-4)
-    relative = np.array([abs(e.delta) / abs(e.logit - e.baseline_logit) for e in explanations])
+        assert total == pytest.approx(e.score - e.baseline_score + e.delta, abs=1e-4)
+    relative = np.array([abs(e.delta) / abs(e.score - e.baseline_score) for e in explanations])
     print(f"{encoder}: keyword on top in {np.mean(hits):.1%} of {len(hits)} texts; |delta| / |logit difference|: "
           f"median {np.median(relative):.4f}, 95th percentile {np.percentile(relative, 95):.4f}")
     assert np.median(relative) < 0.02 and np.percentile(relative, 95) < 0.1
@@ -62,20 +62,31 @@ def test_an_ensemble_with_bigrams_and_ngram_evidence_is_explained_whole(corpus):
     (texts, labels, _), (test_texts, _, positions) = corpus
     clf = TextClassifier(encoder="bag", embed_dim=16, hidden_dim=16, bidirectional=False, pooling="mean",
                          ngram_buckets=1000, ensemble=2, ngram_evidence=True, max_len=16, epochs=4, seed=3,
-                         valid_fraction=0.1).fit(texts, labels)
+                         valid_fraction=0.1, calibrate=False).fit(texts, labels)
     explanations = clf.explain(test_texts[:60], steps=100)
     hits = [int(np.argmax([t["attribution"] for t in e.tokens])) == p for e, p in zip(explanations, positions)]
     assert np.mean(hits) >= 0.95
     for e in explanations:
         total = sum(t["attribution"] for t in e.tokens)
-        assert total == pytest.approx(e.logit - e.baseline_logit + e.delta, abs=1e-4)
-        assert abs(e.delta) < 0.1 * abs(e.logit - e.baseline_logit)
+        assert total == pytest.approx(e.score - e.baseline_score + e.delta, abs=1e-4)
+        assert abs(e.delta) < 0.1 * abs(e.score - e.baseline_score)
+    # one name per number: the ensemble's score is its combined log-probability, never called a logit; the
+    # trace's logits are those of the one sequence model it follows through the stages
+    e = explanations[0]
+    assert e.score_name == "combined log-probability"
+    assert np.exp(e.score) == pytest.approx(e.probabilities[e.label], rel=1e-4)
+    assert "attribution to the combined log-probability" in e.render() and "logit" not in e.render()
+    trace = clf.trace(test_texts[0]).render()
+    assert "5 logits          sequence model 1: " in trace and "mean mean" not in trace
+    assert any(line.split()[:3] in (["combination", "arithmetic", "mean"], ["combination", "geometric", "mean"])
+               for line in trace.splitlines())
 
 
 def test_a_chosen_class_and_more_steps(fitted):
     one, = fitted.explain(["what a wonderful film"], label="negative", steps=5)
     many, = fitted.explain(["what a wonderful film"], label="negative", steps=200)
     assert one.label == many.label == "negative" and one.steps == 5
+    assert one.score_name in ("logit", "logit / temperature") and "logit" in one.render()
     assert abs(many.delta) <= abs(one.delta) + 1e-6
     with pytest.raises(SeqclfError, match="unknown class 'nope'"):
         fitted.explain(["fine"], label="nope")
@@ -103,4 +114,4 @@ def test_an_lstm_trained_on_a_gpu_is_explained_there(corpus):
     hits = [int(np.argmax([t["attribution"] for t in e.tokens])) == p for e, p in zip(explanations, positions)]
     assert np.mean(hits) >= 0.95
     for e in explanations:
-        assert sum(t["attribution"] for t in e.tokens) == pytest.approx(e.logit - e.baseline_logit + e.delta, abs=1e-3)
+        assert sum(t["attribution"] for t in e.tokens) == pytest.approx(e.score - e.baseline_score + e.delta, abs=1e-3)

@@ -73,7 +73,8 @@ def format_of(path: Path, format: str | None, default: str | None = None) -> str
         return default
     if found is None:
         raise DataError(f"cannot tell the format from the extension {path.suffix!r}", path=path,
-                        hint="use a .csv/.tsv/.jsonl/.txt name or pass --format " + "|".join(FORMATS))
+                        hint=f"use a .csv/.tsv/.jsonl/.txt name or pass --input-format {'|'.join(FORMATS)} "
+                             "(format= in Python)")
     return found
 
 

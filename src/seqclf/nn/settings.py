@@ -16,7 +16,7 @@ from seqclf.fields import check_at_least, check_choice, check_fraction, choices_
 RECURRENT_NAMES = ("lstm", "gru", "rnn")  # encoders that read in a direction (bidirectional, `last` pooling)
 ENCODER_NAMES = (*RECURRENT_NAMES, "cnn", "transformer", "bag")
 POOLING_NAMES = ("last", "max", "mean", "attention")
-COMBINATION_NAMES = ("mean", "geometric")
+COMBINATION_NAMES = {"mean": "arithmetic mean", "geometric": "geometric mean"}  # rule: what it is, in words
 
 
 @dataclass

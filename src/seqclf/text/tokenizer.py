@@ -38,7 +38,7 @@ class TokenizerConfig:
     max_len_percentile: float = setting("percentile of training lengths used by max_len=auto", default=99.0)
     long_text: str = setting("texts longer than max_len: " + choices_text(LONG_TEXT) + " (truncate: the first "
                              "max_len tokens; chunk: windows of max_len tokens, every one classified, their logits "
-                             "pooled; training reads a random window of each long text)", default="truncate")
+                             "pooled; training reads them as window_training says)", default="truncate")
     window_stride: int | None = setting("chunk: tokens from one window's start to the next's; none = max_len / 2",
                                         default=None)
     window_pooling: str = setting("chunk: how a text's window logits make its logits: " + choices_text(WINDOW_POOLINGS),

@@ -47,7 +47,7 @@ def test_fasttext_format(tmp_path):
 def test_format_flag_overrides_extension(tmp_path):
     path = write(tmp_path, "d.data", "text,label\nhi,a\n")
     assert read_dataset(path, DataConfig(format="csv")).labels == ["a"]
-    with pytest.raises(DataError, match=r"d\.data: cannot tell the format .*--format"):
+    with pytest.raises(DataError, match=r"d\.data: cannot tell the format .*--input-format"):
         read_dataset(path)
 
 

@@ -12,7 +12,7 @@ def test_every_choice_has_exactly_one_implementation():
     assert tuple(ENCODERS) == ENCODER_NAMES
     assert tuple(RECURRENT_CELLS) == RECURRENT_NAMES
     assert tuple(POOLINGS) == POOLING_NAMES
-    assert tuple(COMBINATIONS) == COMBINATION_NAMES
+    assert tuple(COMBINATIONS) == tuple(COMBINATION_NAMES)
 
 
 def test_settings_and_the_config_file_never_import_pytorch():
