@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from seqclf.data.readers import dataset_from_lists
+from seqclf.data.readers import dataset_from_lists, single_text
 from seqclf.errors import DataError
 from seqclf.ids import EncodedCorpus
 
@@ -23,7 +23,7 @@ def trace(model: TextClassifier, text: str) -> PredictionTrace:
     """One text through every stage, with the real values each stage produced."""
     from seqclf.trace import prediction_trace
 
-    dataset_from_lists([text], None, source="text")
+    single_text(text)
     parts = model.fitted
     return prediction_trace(parts.model, parts.tokenizer, parts.classes, text, model.thresholds.tolist(),
                             model.chunking)

@@ -93,6 +93,12 @@ def test_bad_requests_are_4xx_naming_the_field(client, path, payload, status, fi
     assert error["field"] == field and error["message"]
 
 
+@pytest.mark.parametrize("path", ["/v1/trace", "/v1/explain"])
+def test_a_blank_text_is_named_the_text_not_item_0(client, path):
+    error = client.post(path, json={"text": " \t "}).json()["error"]
+    assert error["message"] == "the text is empty: type a few words" and error["field"] == "text"
+
+
 def test_malformed_json_and_oversized_bodies(client):
     response = client.post("/v1/predict", content=b'{"texts": ["unclosed"', headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"
