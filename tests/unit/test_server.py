@@ -33,6 +33,8 @@ def test_model_describes_labels_config_flow_and_history(client, fitted):
     assert shapes[0] == ["N", "variable"] and shapes[-1] == ["N", len(fitted.classes_)]
     assert body["data_flow"]["summary"].startswith("N x variable -> N x")
     assert [r["epoch"] for r in body["history"]] == [r.epoch for r in fitted.history.records]
+    assert all(r["valid_loss"] is not None for r in body["history"])
+    assert [r["epoch"] for r in body["history"] if r["best"]] == [fitted.history.best_epoch]
 
 
 def test_predict_matches_the_python_api_in_order(client, fitted, demo_data):
