@@ -16,10 +16,20 @@ def server(model_dir):
 
 
 SCREENSHOTS = Path(os.environ.get("SEQCLF_SCREENSHOTS", "")) if os.environ.get("SEQCLF_SCREENSHOTS") else None
+SCREENS = [{"width": 390, "height": 844}, {"width": 1280, "height": 900}]
 
 
-@pytest.mark.parametrize("screen", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
-                         ids=["phone", "desktop"])
+def save_screenshots(page, tmp_path, name):
+    """The whole page as a PNG under the test's tmp_path, and also in SEQCLF_SCREENSHOTS when it names a folder."""
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    if SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    return shot
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=["phone", "desktop"])
 def test_a_sentence_flows_through_every_stage_in_the_browser(server, tmp_path, fitted, screen):
     browser_required()
     from playwright.sync_api import expect, sync_playwright
@@ -35,7 +45,7 @@ def test_a_sentence_flows_through_every_stage_in_the_browser(server, tmp_path, f
         for stage in ("tokens", "ids", "embedding", "encoder", "probabilities", "explain"):
             expect(page.locator(f'[data-stage="{stage}"]')).to_be_visible()
         label = fitted.predict(["I love this movie"])[0]
-        expect(page.locator("#probabilities h2")).to_have_text(f"Predicted: {label}")
+        expect(page.locator("#answer .answer-label")).to_have_text([label])
         expect(page.locator(f'#probabilities li.predicted[data-label="{label}"]')).to_have_count(1)
         expect(page.locator("#tokens li")).to_have_count(4)
 
@@ -64,15 +74,15 @@ def test_a_sentence_flows_through_every_stage_in_the_browser(server, tmp_path, f
         page.locator("#explain-label").select_option(other)  # explain another class
         expect(page.locator("#explain h2")).to_have_attribute("data-label", other)
 
-        # the training curve: axes with epoch numbers and value ticks
+        # the training curves: axes with epoch numbers and value ticks
         epochs = len(fitted.history.records)
-        expect(page.locator("#curve .tick.x")).to_have_count(epochs)
+        expect(page.locator("#curve .loss .tick.x")).to_have_count(epochs)
+        expect(page.locator("#curve .accuracy .tick.x")).to_have_count(epochs)
         expect(page.locator("#curve .tick.loss")).to_have_count(5)
         assert page.locator("#curve svg polyline").count() >= 1
 
-        shot = (SCREENSHOTS or tmp_path) / f"page-{screen['width']}.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
+        shot = save_screenshots(page, tmp_path, f"page-{screen['width']}.png")
         assert page.evaluate("document.documentElement.scrollWidth") <= screen["width"]  # no sideways page scroll
         browser.close()
     assert shot.stat().st_size > 10_000
+

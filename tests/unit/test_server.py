@@ -1,5 +1,6 @@
 """The HTTP API in-process: every endpoint, every kind of bad request, concurrency."""
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -132,8 +133,10 @@ def test_concurrent_requests_get_their_own_answers(client, fitted, demo_data):
 def test_web_page_and_its_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert 'src="/static/app.js"' in page.text and "http" not in page.text.replace("http-equiv", "")
-    for name in ("app.js", "style.css"):
+    scripts = ["elements.js", "stages.js", "explanation.js", "chart.js", "app.js"]  # app.js uses the others: last
+    assert re.findall(r'<script src="/static/([\w.]+)"', page.text) == scripts
+    assert "http" not in page.text.replace("http-equiv", "")
+    for name in (*scripts, "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
 
 
