@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from seqclf.data.readers import dataset_from_lists
+from seqclf.data.readers import dataset_from_lists, single_text
 from seqclf.errors import DataError
 from seqclf.ids import EncodedCorpus
+from seqclf.training.history import History
 
 if TYPE_CHECKING:
     from seqclf.api import TextClassifier
@@ -23,7 +24,7 @@ def trace(model: TextClassifier, text: str) -> PredictionTrace:
     """One text through every stage, with the real values each stage produced."""
     from seqclf.trace import prediction_trace
 
-    dataset_from_lists([text], None, source="text")
+    single_text(text)
     parts = model.fitted
     return prediction_trace(parts.model, parts.tokenizer, parts.classes, text, model.thresholds.tolist(),
                             model.chunking)
@@ -62,6 +63,14 @@ def describe(model: TextClassifier) -> dict:
         "config": parts.config.to_dict(),
         "fitted": parts.fitted.to_dict(),
         "data_flow": data_flow(model, [EXAMPLE]).with_batch_axis("N").to_dict(),
-        "history": [asdict(record) for record in parts.history.records],
+        "history": marked_history(parts.history),
         "backend": model.engine.description,  # what answers, e.g. "ONNX Runtime fp32"
     }
+
+
+def marked_history(history: History) -> list[dict]:
+    """The per-epoch records, each with `best`: true for the epoch whose weights training kept (one per
+    sequence model of an ensemble; the CLI's trace marks it '*')."""
+    members = {record.member for record in history.records}
+    kept = {member: History([r for r in history.records if r.member == member]).best_epoch for member in members}
+    return [{**asdict(record), "best": record.epoch == kept[record.member]} for record in history.records]

@@ -148,7 +148,8 @@ def test_the_http_api_answers_label_sets(server):
 
 def test_the_page_shows_the_labels_over_their_thresholds(server):
     with traced_on_the_page(server, "the pizza and the coach and the team and bread", 1280) as page:
-        expect(page.locator("#probabilities h2")).to_have_text("Predicted: sport, food")
+        expect(page.locator("#answer .answer-label")).to_have_text(["sport", "food"])
+        expect(page.locator("#answer .probability")).to_have_count(2)
         expect(page.locator("#probabilities li.predicted")).to_have_count(2)
         expect(page.locator("#probabilities .threshold")).to_have_count(3)
         expect(page.locator("#probabilities .independent")).to_contain_text("do not sum to 1")

@@ -147,7 +147,7 @@ def test_the_page_asks_for_the_key_and_keeps_it_for_the_tab(model_dir, fitted):
             expect(page.locator("#flow tbody tr")).to_have_count(len(fitted.data_flow(["x"]).rows))
             page.locator("#text").fill("I love this movie")
             page.locator("#text").press("Enter")
-            expect(page.locator("#probabilities h2")).to_have_text(f"Predicted: {fitted.predict(['I love this movie'])[0]}")
+            expect(page.locator("#answer .answer-label")).to_have_text([fitted.predict(['I love this movie'])[0]])
             assert page.evaluate("sessionStorage.getItem('seqclf-api-key')") == KEY
             assert page.evaluate("localStorage.length") == 0  # the tab only
             other = browser.new_page()  # another tab: asked again

@@ -1,5 +1,6 @@
 """The HTTP API in-process: every endpoint, every kind of bad request, concurrency."""
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -33,6 +34,8 @@ def test_model_describes_labels_config_flow_and_history(client, fitted):
     assert shapes[0] == ["N", "variable"] and shapes[-1] == ["N", len(fitted.classes_)]
     assert body["data_flow"]["summary"].startswith("N x variable -> N x")
     assert [r["epoch"] for r in body["history"]] == [r.epoch for r in fitted.history.records]
+    assert all(r["valid_loss"] is not None for r in body["history"])
+    assert [r["epoch"] for r in body["history"] if r["best"]] == [fitted.history.best_epoch]
 
 
 def test_predict_matches_the_python_api_in_order(client, fitted, demo_data):
@@ -93,6 +96,12 @@ def test_bad_requests_are_4xx_naming_the_field(client, path, payload, status, fi
     assert error["field"] == field and error["message"]
 
 
+@pytest.mark.parametrize("path", ["/v1/trace", "/v1/explain"])
+def test_a_blank_text_is_named_the_text_not_item_0(client, path):
+    error = client.post(path, json={"text": " \t "}).json()["error"]
+    assert error["message"] == "the text is empty: type a few words" and error["field"] == "text"
+
+
 def test_malformed_json_and_oversized_bodies(client):
     response = client.post("/v1/predict", content=b'{"texts": ["unclosed"', headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"
@@ -124,8 +133,10 @@ def test_concurrent_requests_get_their_own_answers(client, fitted, demo_data):
 def test_web_page_and_its_files_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
-    assert 'src="/static/app.js"' in page.text and "http" not in page.text.replace("http-equiv", "")
-    for name in ("app.js", "style.css"):
+    scripts = ["elements.js", "stages.js", "explanation.js", "chart.js", "app.js"]  # app.js uses the others: last
+    assert re.findall(r'<script src="/static/([\w.]+)"', page.text) == scripts
+    assert "http" not in page.text.replace("http-equiv", "")
+    for name in (*scripts, "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
 
 

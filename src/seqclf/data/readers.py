@@ -128,6 +128,15 @@ def read_inputs(path: str | Path, config: DataConfig | None = None, stdin: Binar
     return inputs
 
 
+def single_text(text: object) -> str:
+    """The one text of a trace or an explanation: itself, or a DataError about "the text" (not "item 0")."""
+    if not isinstance(text, str):
+        raise DataError(f"the text is {type(text).__name__}, not str", field="text")
+    if not text.strip():
+        raise DataError("the text is empty: type a few words", field="text")
+    return text
+
+
 def input_from_argument(text: str, position: int) -> str | BadRow:
     """A text given on the command line: itself, or a BadRow if it is blank."""
     return text if text.strip() else BadRow(f"argument {position}", None, "empty text", text, "text")
