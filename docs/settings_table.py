@@ -1,6 +1,6 @@
-"""Print the README's settings table from the config dataclasses and the preset files.
+"""Print the settings table of docs/settings.md from the config dataclasses and the preset files.
 
-    python docs/settings_table.py    # paste over the table in README.md
+    python docs/settings_table.py    # paste over the table under "All settings" in docs/settings.md
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from seqclf.errors import ConfigError
 
 
 def setting(help: str, *, default: Any, normalize: Callable[[Any], Any] | None = None) -> Any:
-    """A config field. `help` is shown by `--help` and in the README's table; `normalize` maps a
+    """A config field. `help` is shown by `--help` and in docs/settings.md's table; `normalize` maps a
     value as typed (a flag, a YAML value) to the stored one, e.g. 'tab' to a tab."""
     return dataclasses.field(default=default, metadata={"help": help, "normalize": normalize})
 
