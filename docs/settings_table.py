@@ -16,7 +16,7 @@ def shown(value: object) -> str:
         return "none"
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value)
+    return str(value) or "(empty)"
 
 
 def main() -> None:
