@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqclf import evaluation, model_files, views
-from seqclf.data.readers import dataset_from_lists
+from seqclf.data.readers import dataset_from_lists, single_text
 from seqclf.data.tables import texts_and_labels
 from seqclf.deploy.backend import export_graph
 from seqclf.deploy.quantize import QUANTIZATIONS
@@ -72,12 +72,14 @@ class ModelReports:
     def evaluate_encoded(self, data: EncodedData, errors: int = 0) -> dict:
         return evaluation.evaluate_encoded(self, data, errors)
 
-    def explain(self, texts: Sequence[str], label: str | None = None, steps: int = EXPLAIN_STEPS) -> list[Explanation]:
+    def explain(self, texts: str | Sequence[str], label: str | None = None,
+                steps: int = EXPLAIN_STEPS) -> list[Explanation]:
         """Each text's token attributions to the score (`Explanation.score_name`) of `label` (by default, the
         class predicted): Integrated Gradients on the embeddings from an all-<pad> baseline, `steps` points,
-        with the convergence delta.
+        with the convergence delta. One str is one text (a problem with it names "the text", as `trace` does).
         Gradients need the PyTorch model: whatever the backend, the float32 PyTorch model is explained."""
-        return self.explainer.explain(dataset_from_lists(texts, None, source="texts").texts, label, steps)
+        checked = [single_text(texts)] if isinstance(texts, str) else dataset_from_lists(texts, None, source="texts").texts
+        return self.explainer.explain(checked, label, steps)
 
     def top_words(self, texts: Sequence[str], top: int = TOP_WORDS, steps: int = EXPLAIN_STEPS,
                   min_count: int = MIN_COUNT) -> dict:

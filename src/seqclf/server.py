@@ -44,7 +44,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
-from seqclf.data.readers import single_text
 from seqclf.errors import SeqclfError
 from seqclf.microbatch import MicroBatcher
 from seqclf.api import EXPLAIN_STEPS, BackendConfig, TextClassifier
@@ -210,7 +209,7 @@ def create_app(model_dir: str | Path, limits: ServeLimits = ServeLimits(),
         if request.label is not None and request.label not in classifier.classes_:
             return error(422, f"unknown class {request.label!r} (one of: {', '.join(classifier.classes_)})", "label")
         try:
-            result, = await run_in_threadpool(classifier.explain, [single_text(request.text)], request.label,
+            result, = await run_in_threadpool(classifier.explain, request.text, request.label,
                                               request.steps)
         except SeqclfError as exc:
             return error(422, exc.problem, "text")

@@ -88,6 +88,12 @@ def test_a_chosen_class_and_more_steps(fitted):
     assert one.label == many.label == "negative" and one.steps == 5
     assert one.score_name in ("logit", "logit / temperature") and "logit" in one.render()
     assert abs(many.delta) <= abs(one.delta) + 1e-6
+    alone, = fitted.explain("what a wonderful film")  # one str is one text, named "the text" when blank
+    assert alone.text == "what a wonderful film"
+    with pytest.raises(SeqclfError, match="^field 'text': the text is empty"):
+        fitted.explain(" \t")
+    with pytest.raises(SeqclfError, match="item 1"):  # a list's texts are named by position
+        fitted.explain(["fine", " "])
     with pytest.raises(SeqclfError, match="unknown class 'nope'"):
         fitted.explain(["fine"], label="nope")
     with pytest.raises(SeqclfError, match="steps"):
