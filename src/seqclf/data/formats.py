@@ -7,18 +7,19 @@ what to do with each; the formats only say what they found.
 TSV means tab-separated lines (the IANA definition, and the layout of the GLUE and SentEval files):
 a quotation mark is an ordinary character unless `quoting` says csv. CSV follows RFC 4180 quoting.
 Lines end at \\n or \\r\\n only (and, inside CSV quoting, where the csv module says), never at
-U+2028 and the like, which may sit inside a text.
+U+2028 and the like, which may sit inside a text. A format reads the file's text as it streams by, in
+pieces (`data/streams.py`): no format holds a whole file.
 """
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from seqclf.data.streams import csv_lines, lines_at_newlines
 from seqclf.errors import DataError
 from seqclf.printable import shortened
 
@@ -43,8 +44,8 @@ AUTO_QUOTING = {"csv": "csv", "tsv": "none"}  # what quoting=auto means for each
 DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}  # what a shell lets one type for a tab
 FASTTEXT_PREFIX = "__label__"
 SKIP_HINT = "fix the row, or pass --skip-bad-rows to skip such rows"
-# (text, settings, source name, whether labels are required) -> rows
-RowReader = Callable[[str, "DataConfig", str, bool], Iterator["Row | Blank | BadRow"]]
+# (the text in pieces, settings, source name, whether labels are required) -> rows
+RowReader = Callable[[Iterable[str], "DataConfig", str, bool], Iterator["Row | Blank | BadRow"]]
 
 
 @dataclass(frozen=True)
@@ -135,31 +136,47 @@ def _listed(names: list[str]) -> str:
 
 
 def _delimited_rows(fmt: str) -> RowReader:
-    def read(content: str, config: DataConfig, source: str, require_labels: bool) -> Iterator[Row | Blank | BadRow]:
+    def read(chunks: Iterable[str], config: DataConfig, source: str,
+             require_labels: bool) -> Iterator[Row | Blank | BadRow]:
         delimiter = config.delimiter or DELIMITERS[fmt]
         quoting = AUTO_QUOTING[fmt] if config.quoting == "auto" else config.quoting
-        return QUOTING_READERS[quoting](content, config, source, delimiter, require_labels)
+        return QUOTING_READERS[quoting](chunks, config, source, delimiter, require_labels)
 
     return read
 
 
-def _quoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
+class _TakenLines:
+    """The lines the csv reader takes, kept until the row they make is done: its raw text."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines, self.taken = lines, []
+
+    def __iter__(self) -> _TakenLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.taken.append(line)
+        return line
+
+    def row_text(self) -> str:
+        """The lines taken since the last call, joined, without the last line end."""
+        text, self.taken = "".join(self.taken).rstrip("\r\n"), []
+        return text
+
+
+def _quoted_rows(chunks: Iterable[str], config: DataConfig, source: str, delimiter: str,
                  require_labels: bool) -> Iterator[Row | Blank | BadRow]:
     """RFC 4180: a field in quotation marks may hold the delimiter, line breaks and doubled quotes."""
-    # newline="": rows end at \n, \r\n or \r only, never at U+2028 and the like inside a text
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
-    physical: list[str] | None = None  # the file's lines as the reader counts them, for raw rows
-
-    def raw_lines(first: int, last: int) -> str:
-        nonlocal physical
-        physical = physical if physical is not None else io.StringIO(content, newline="").readlines()
-        return "".join(physical[first - 1 : last]).rstrip("\r\n")
-
+    # rows end at \n, \r\n or \r only, never at U+2028 and the like inside a text
+    lines = _TakenLines(csv_lines(chunks))
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
-        header = next(reader)
+        header = next(reader, [""])  # no line at all: a header without the text column
     except csv.Error as exc:
         raise DataError(f"cannot parse the header: {exc} (read with --quoting csv)", path=source, line=1,
                         hint="if quotation marks are ordinary text in this file, pass --quoting none") from None
+    lines.row_text()
     columns = _Columns(header, config, source, delimiter, require_labels)
     while True:
         line = reader.line_num + 1
@@ -168,23 +185,23 @@ def _quoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
         except StopIteration:
             return
         except csv.Error as exc:
-            raw = raw_lines(line, reader.line_num)
+            raw = lines.row_text()
             unquoted_fits = len(raw.split("\n")[0].split(delimiter)) == columns.width
             yield BadRow(source, line, f"malformed row: {exc} (read with --quoting csv, where '\"' starts a quoted "
                          "field)", raw, hint="pass --quoting none: quotation marks are then ordinary text"
                          if unquoted_fits else None)
             continue
-        raw = raw_lines(line, reader.line_num)
+        raw = lines.row_text()
         if not values or (len(values) == 1 and not values[0].strip()):
             yield Blank(line, raw)
             continue
         yield columns.row(line, values, raw, source, None)
 
 
-def _unquoted_rows(content: str, config: DataConfig, source: str, delimiter: str,
+def _unquoted_rows(chunks: Iterable[str], config: DataConfig, source: str, delimiter: str,
                    require_labels: bool) -> Iterator[Row | Blank | BadRow]:
     """Each line a row, fields split at every delimiter; quotation marks are ordinary characters."""
-    lines = iter(enumerate(split_lines(content, source), start=1))
+    lines = enumerate(lines_at_newlines(chunks, source), start=1)
     _, header = next(lines, (1, ""))
     columns = _Columns(header.split(delimiter), config, source, delimiter, require_labels)
     for line, raw in lines:
@@ -205,22 +222,9 @@ def _fields_when_quoted(raw: str, delimiter: str) -> int | None:
         return None
 
 
-def split_lines(content: str, source: str) -> list[str]:
-    """Lines end at \\n (or \\r\\n) only: U+2028, U+0085 and friends may sit inside a JSON string or a text.
-    A first line holding a carriage return alone is a file with classic Mac OS line endings: an error."""
-    lines = content.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    lines = [line[:-1] if line.endswith("\r") else line for line in lines]
-    if lines and "\r" in lines[0]:
-        raise DataError("line 1 holds carriage returns (CR) without a line feed: the file's lines end with CR "
-                        "alone (classic Mac OS), which seqclf does not read as line ends",
-                        path=source, line=1, hint="convert its line endings to LF, e.g. tr '\\r' '\\n' < FILE > FIXED")
-    return lines
-
-
-def _jsonl_rows(content: str, config: DataConfig, source: str, require_labels: bool) -> Iterator[Row | Blank | BadRow]:
-    for line, raw in enumerate(split_lines(content, source), start=1):
+def _jsonl_rows(chunks: Iterable[str], config: DataConfig, source: str,
+                require_labels: bool) -> Iterator[Row | Blank | BadRow]:
+    for line, raw in enumerate(lines_at_newlines(chunks, source), start=1):
         if not raw.strip():
             yield Blank(line, raw)
             continue
@@ -239,9 +243,9 @@ def _jsonl_rows(content: str, config: DataConfig, source: str, require_labels: b
         yield Row(line, record[config.text_column], record.get(config.label_column), raw)
 
 
-def _fasttext_rows(content: str, config: DataConfig, source: str,
+def _fasttext_rows(chunks: Iterable[str], config: DataConfig, source: str,
                    require_labels: bool) -> Iterator[Row | Blank | BadRow]:
-    for line, raw in enumerate(split_lines(content, source), start=1):
+    for line, raw in enumerate(lines_at_newlines(chunks, source), start=1):
         if not raw.strip():
             yield Blank(line, raw)
             continue

@@ -1,21 +1,22 @@
 """Stage 1, raw text: data files and Python lists -> texts and labels, or predict's inputs.
 
+Files are read as they stream by (`data/streams.py`): predict's inputs one at a time, as they come.
 Every problem names the file, the line and the field. Malformed rows stop the read, unless
 `skip_bad_rows` is set; then each one is kept as a `BadRow` (line, problem, the row as it stands)
 for the caller to report: never dropped silently. The formats themselves are in `data/formats.py`.
 """
 from __future__ import annotations
 
-import codecs
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from seqclf.data.formats import EXTENSIONS, FORMATS, BadRow, Blank, Row, split_lines
+from seqclf.data.formats import EXTENSIONS, FORMATS, BadRow, Blank, Row
 from seqclf.data.settings import DataConfig
+from seqclf.data.streams import ReadProgress, lines_at_newlines, not_blank, text_chunks
 from seqclf.data.spaced_labels import note_stripped_labels, spaced_labels
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
@@ -78,6 +79,15 @@ def format_of(path: Path, format: str | None, default: str | None = None) -> str
     return found
 
 
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[BinaryIO]:
+    """The data file, open for reading; one that cannot be opened is a DataError naming it."""
+    with _reading(path):
+        binary = open(path, "rb")
+    with binary:
+        yield binary
+
+
 def check_readable(path: str | Path, config: DataConfig) -> None:
     """Fail now, before any work, if `path` is not a readable file of a known format."""
     path = Path(path)
@@ -86,46 +96,55 @@ def check_readable(path: str | Path, config: DataConfig) -> None:
         open(path, "rb").close()
 
 
-def read_dataset(path: str | Path, config: DataConfig | None = None, *, require_labels: bool = True) -> Dataset:
-    """Read a labeled (or, with require_labels=False, possibly unlabeled) data file."""
+def read_dataset(path: str | Path, config: DataConfig | None = None, *, require_labels: bool = True,
+                 progress: ReadProgress | None = None) -> Dataset:
+    """Read a labeled (or, with require_labels=False, possibly unlabeled) data file; `progress` follows the read."""
     config = config or DataConfig()
     path = Path(path)
     fmt = format_of(path, config.format)
-    content = _decode(_read_bytes(path), config.encoding, str(path))
-    if not content.strip():
-        raise DataError("file is empty", path=path, hint="give a file with a header row and data rows")
-    rows = FORMATS[fmt](content, config, str(path), require_labels)
-    return _collect(rows, str(path), config, require_labels)
+    with _opened(path) as binary:
+        chunks = not_blank(text_chunks(binary, config.encoding, str(path), progress), str(path))
+        return _collect(FORMATS[fmt](chunks, config, str(path), require_labels), str(path), config, require_labels)
 
 
 def read_inputs(path: str | Path, config: DataConfig | None = None, stdin: BinaryIO | None = None) -> list[str | BadRow]:
-    """Texts to predict, one item per input row and in order: the text, or a `BadRow` for a row that
-    gets no label (a blank text; with skip_bad_rows, a malformed row). `path` "-" reads `stdin`
-    exactly as a file. The format is `config.format`, else the extension (.csv, .tsv, .jsonl), else
-    one text per line."""
+    """Every input of `iter_inputs`, in a list."""
+    return list(iter_inputs(path, config, stdin))
+
+
+def iter_inputs(path: str | Path, config: DataConfig | None = None, stdin: BinaryIO | None = None,
+                progress: ReadProgress | None = None) -> Iterator[str | BadRow]:
+    """Texts to predict, one item per input row and in order, as the file is read: the text, or a `BadRow`
+    for a row that gets no label (a blank text; with skip_bad_rows, a malformed row). `path` "-" reads
+    `stdin` exactly as a file. The format is `config.format`, else the extension (.csv, .tsv, .jsonl),
+    else one text per line."""
     config = config or DataConfig()
     if str(path) == STDIN:
-        source, raw = "<stdin>", (stdin or sys.stdin.buffer).read()
-        fmt = config.format or LINES
+        source, fmt, opened = "<stdin>", config.format or LINES, contextlib.nullcontext(stdin or sys.stdin.buffer)
     else:
-        source, raw = str(path), _read_bytes(Path(path))
-        fmt = format_of(Path(path), config.format, default=LINES)
-    content = _decode(raw, config.encoding, source)
+        source, fmt, opened = str(path), format_of(Path(path), config.format, default=LINES), _opened(Path(path))
+    with opened as binary:
+        chunks = text_chunks(binary, config.encoding, source, progress)
+        for item in _inputs(chunks, fmt, config, source):
+            if progress is not None:
+                progress.rows += 1
+            yield item
+
+
+def _inputs(chunks: Iterable[str], fmt: str, config: DataConfig, source: str) -> Iterator[str | BadRow]:
     if fmt == LINES:  # one text per line: nothing but blank lines to check
-        return [raw if raw.strip() else BadRow(source, line, "empty text", raw, config.text_column)
-                for line, raw in enumerate(split_lines(content, source), start=1)]
-    rows = FORMATS[fmt](content, config, source, False)
-    inputs: list[str | BadRow] = []
-    for row in rows:
+        for line, raw in enumerate(lines_at_newlines(chunks, source), start=1):
+            yield raw if raw.strip() else BadRow(source, line, "empty text", raw, config.text_column)
+        return
+    for row in FORMATS[fmt](chunks, config, source, False):
         if isinstance(row, Blank) or (isinstance(row, Row) and isinstance(row.text, str) and not row.text.strip()):
-            inputs.append(BadRow(source, row.line, "empty text", row.raw, config.text_column))  # always answered
+            yield BadRow(source, row.line, "empty text", row.raw, config.text_column)  # always answered
             continue
         if isinstance(row, Row):
             row = _checked(row, config, source, require_labels=False)
         if isinstance(row, BadRow) and not config.skip_bad_rows:
             raise row.error(INPUT_SKIP_HINT)
-        inputs.append(row if isinstance(row, BadRow) else row.text)
-    return inputs
+        yield row if isinstance(row, BadRow) else row.text
 
 
 def single_text(text: object) -> str:
@@ -176,11 +195,6 @@ def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, so
     return Dataset(texts, out, source, task=task_of(label_sets), detected=detected)
 
 
-def _read_bytes(path: Path) -> bytes:
-    with _reading(path):
-        return path.read_bytes()
-
-
 @contextlib.contextmanager
 def _reading(path: Path) -> Iterator[None]:
     """A file that cannot be read is a DataError naming it."""
@@ -192,20 +206,6 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError("is a directory, not a data file", path=path) from None
     except OSError as exc:
         raise DataError(f"cannot read file: {exc.strerror}", path=path) from None
-
-
-def _decode(raw: bytes, encoding: str, source: str) -> str:
-    """The file's text; UTF-8 with or without a byte-order mark by default."""
-    is_utf8 = codecs.lookup(encoding).name == "utf-8"
-    try:
-        return raw.decode("utf-8-sig" if is_utf8 else encoding)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        name = "UTF-8" if is_utf8 else encoding
-        raise DataError(
-            f"not valid {name} at byte offset {exc.start} (byte 0x{raw[exc.start]:02x})", path=source, line=line,
-            hint="pass the file's encoding, e.g. --encoding cp1252 or --encoding utf-16, or re-save it as UTF-8",
-        ) from None
 
 
 def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConfig,
