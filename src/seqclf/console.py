@@ -208,23 +208,47 @@ PREDICTION_WRITERS = {"json": _write_json, "tsv": _write_tsv, "table": _write_ta
 _JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder for every line (json.dumps makes one per call)
 
 
-def print_predictions(out: Console, err: Console, format: str, inputs: Sequence[str | BadRow],
-                      results: Sequence[dict | None], width: int) -> None:
-    """The predictions in `format`, then the input and output counts on stderr."""
+def write_predictions(out: Console, format: str, inputs: Sequence[str | BadRow], results: Sequence[dict | None],
+                      width: int) -> None:
+    """One batch of predictions in `format`, flushed: what is written is whole lines, in input order."""
     PREDICTION_WRITERS[format](inputs, results, width, out)
-    unlabeled = [row for row in inputs if isinstance(row, BadRow)]
-    note = f"; {len(unlabeled)} without a label (\"label\": null): {unlabeled[0].message()}" + (
-        ", …" if len(unlabeled) > 1 else "") if unlabeled else ""
-    answered = [result for result in results if result is not None]
-    truncated = sum("truncated" in result for result in answered)
-    if truncated:
-        note += f"; {truncated} longer than max_len, truncated (\"truncated\"; --long-text chunk at training reads them whole)"
-    windowed = sum("windows" in result for result in answered)
-    if windowed:
-        note += f"; {windowed} longer than max_len, read in windows (\"windows\")"
-    if answered and "labels" in answered[0]:
-        note += "; " + answered[0]["note"]
-    err.print(f"{len(inputs)} inputs, {len(results)} outputs{note}")
+    sys.stdout.flush()
+
+
+class PredictionTally:
+    """What predict says on stderr when it is done, counted batch by batch: inputs and outputs, the rows
+    without a label (the first one named), texts truncated or read in windows."""
+
+    def __init__(self) -> None:
+        self.inputs = self.truncated = self.windowed = 0
+        self.unlabeled: list[BadRow] = []  # the first two: the summary names one and says if there are more
+        self.unlabeled_count = 0
+        self.note = ""  # a multi-label model's note on its thresholds
+
+    def add(self, inputs: Sequence[str | BadRow], results: Sequence[dict | None]) -> None:
+        self.inputs += len(inputs)
+        bad = [row for row in inputs if isinstance(row, BadRow)]
+        self.unlabeled_count += len(bad)
+        self.unlabeled = (self.unlabeled + bad)[:2]
+        answered = [result for result in results if result is not None]
+        self.truncated += sum("truncated" in result for result in answered)
+        self.windowed += sum("windows" in result for result in answered)
+        if answered and "labels" in answered[0]:
+            self.note = answered[0]["note"]
+
+    def summary(self) -> str:
+        note = ""
+        if self.unlabeled_count:
+            note = (f"; {self.unlabeled_count} without a label (\"label\": null): {self.unlabeled[0].message()}"
+                    + (", …" if self.unlabeled_count > 1 else ""))
+        if self.truncated:
+            note += (f"; {self.truncated} longer than max_len, truncated (\"truncated\"; --long-text chunk at "
+                     "training reads them whole)")
+        if self.windowed:
+            note += f"; {self.windowed} longer than max_len, read in windows (\"windows\")"
+        if self.note:
+            note += "; " + self.note
+        return f"{self.inputs} inputs, {self.inputs} outputs{note}"
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -14,13 +15,14 @@ from pathlib import Path
 from seqclf.api import LONG_TEXT_SETTINGS, BackendConfig, TextClassifier
 from seqclf.model_arguments import INPUT_FIELDS
 from seqclf.config import FIELD_SECTION, Config
-from seqclf.console import (LiteralConsole, classes_text, engine_text, print_evaluation, print_predictions,
-                            print_top_words, threads_text)
+from seqclf.console import (LiteralConsole, PredictionTally, classes_text, engine_text, print_evaluation,
+                            print_top_words, threads_text, write_predictions)
 from seqclf.errors import SeqclfError, WriteError
-from seqclf.reading import input_from_argument, read_dataset, read_inputs
+from seqclf.reading import ReadProgress, input_from_argument, iter_inputs, read_dataset, read_inputs
 from seqclf.phase_watch import watching
 
 DATA_FIELDS = [name for name, section in FIELD_SECTION.items() if section == "data"]
+PREDICT_BATCH = 4096  # inputs predicted and written at a time: output appears as the input is read
 
 
 def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
@@ -52,21 +54,40 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
 
 
 def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
-    """One output per input, in order: an input with no text (or, with --skip-bad-rows, a malformed row)
-    gets a row of its own with no label and the reason."""
+    """One output per input, in order, written batch by batch as the input is read (memory stays flat
+    however long the file; an interrupted run leaves whole lines): an input with no text (or, with
+    --skip-bad-rows, a malformed row) gets a row of its own with no label and the reason."""
     config = Config().updated({"text_column": args.text_column, **flags(args, INPUT_FIELDS)}, source="command-line flags").data
-    inputs = [input_from_argument(text, i) for i, text in enumerate(args.texts, start=1)]
+    inputs = iter(input_from_argument(text, i) for i, text in enumerate(args.texts, start=1))
+    progress = None
     if args.input:
-        with watching(err, f"reading {args.input}"):
-            inputs += read_inputs(args.input, config)
-    if not inputs:
+        progress = ReadProgress(None if args.input == "-" else _size(args.input))
+        inputs = itertools.chain(inputs, iter_inputs(args.input, config, progress=progress))
+    first = next(inputs, None)  # the input's first problem is said before the model loads
+    if first is None:
         raise SeqclfError("no texts to classify", hint="give texts as arguments, --input FILE, or --input - for stdin")
     model = _load(args, err)
     width = len(model.classes_) if args.top_k is None else min(args.top_k, len(model.classes_))
-    with watching(err, f"classifying {len(inputs):,} texts"):
-        results = model.predict_inputs(inputs, args.top_k)
-    with _writing_standard_output():
-        print_predictions(out, err, args.output_format, inputs, results, width)
+    tally = PredictionTally()
+    with watching(err, f"classifying {args.input or 'the texts'}", progress), _writing_standard_output():
+        for batch in _batches(itertools.chain([first], inputs), PREDICT_BATCH):
+            results = model.predict_inputs(batch, args.top_k)
+            write_predictions(out, args.output_format, batch, results, width)
+            tally.add(batch, results)
+    err.print(tally.summary())
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    """Lists of `size` items in order (the last one shorter): itertools.batched, which Python 3.11 lacks."""
+    while batch := list(itertools.islice(items, size)):
+        yield batch
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size or None
+    except OSError:  # reading it will say what is wrong
+        return None
 
 
 def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:

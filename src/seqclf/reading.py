@@ -4,5 +4,6 @@ input or arguments, each bad row kept as a `BadRow` (file, line, problem) rather
 live in `seqclf.data`; this is their public face, so the faces need nothing below the public layer."""
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import Dataset, input_from_argument, iter_inputs, read_dataset, read_inputs
+from seqclf.data.streams import ReadProgress
 
-__all__ = ["BadRow", "Dataset", "input_from_argument", "iter_inputs", "read_dataset", "read_inputs"]
+__all__ = ["BadRow", "Dataset", "ReadProgress", "input_from_argument", "iter_inputs", "read_dataset", "read_inputs"]

@@ -1,6 +1,7 @@
 """The `seqclf` command end to end, each run a real subprocess."""
 import csv
 import json
+import os
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pytest
 from seqclf.data.demo import demo_corpus
 
 from helpers import TINY_FLAGS as FLAGS
-from helpers import seqclf
+from helpers import BUSY_MACHINE_NOTE, seqclf
 
 
 @pytest.fixture(scope="module")
@@ -312,3 +313,21 @@ def test_export_problems_are_one_line_and_exit_2(data_files, tmp_path):
     # a busy machine either)
     result = seqclf("predict", model, "some text", "--threads", "1")
     assert result.returncode == 0 and result.stderr.count("\n") == 1 and not (model / "model.onnx").exists()
+
+
+def test_a_busy_machine_is_said_once(model_dir):
+    """Beside processes that keep every core but one busy, a command that runs a model says so, once, on
+    stderr (the test helper takes this line out of other tests' stderr, as it depends on the machine)."""
+    cores = len(os.sched_getaffinity(0))
+    if cores < 2:
+        pytest.skip("needs 2 cores: one kept busy, one left to the command")
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores - 1)]
+    try:
+        result = subprocess.run([sys.executable, "-m", "seqclf", "predict", str(model_dir), "a fine film",
+                                 "--backend", "torch"], capture_output=True, text=True, timeout=300)
+    finally:
+        for burner in burners:
+            burner.kill()
+    notes = [line for line in result.stderr.splitlines() if line.startswith(BUSY_MACHINE_NOTE)]
+    assert result.returncode == 0 and len(notes) == 1, result.stderr
+    assert "kept busy by other processes" in notes[0] and "--threads N sets the count" in notes[0]
