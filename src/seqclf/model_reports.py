@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqclf import evaluation, model_files, views
-from seqclf.data.readers import dataset_from_lists, single_text
+from seqclf.data.inputs import single_text
+from seqclf.data.readers import dataset_from_lists
 from seqclf.data.tables import texts_and_labels
 from seqclf.deploy.backend import export_graph
 from seqclf.deploy.quantize import QUANTIZATIONS

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from seqclf.data.readers import dataset_from_lists, single_text
+from seqclf.data.inputs import single_text
+from seqclf.data.readers import dataset_from_lists
 from seqclf.errors import DataError
 from seqclf.ids import EncodedCorpus
 from seqclf.training.history import History

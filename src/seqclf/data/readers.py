@@ -1,6 +1,6 @@
 """Stage 1, raw text: data files and Python lists -> texts and labels, or predict's inputs.
 
-Files are read as they stream by (`data/streams.py`): predict's inputs one at a time, as they come.
+Files are read as they stream by (`data/streams.py`); predict's inputs are read in `data/inputs.py`.
 Every problem names the file, the line and the field. Malformed rows stop the read, unless
 `skip_bad_rows` is set; then each one is kept as a `BadRow` (line, problem, the row as it stands)
 for the caller to report: never dropped silently. The formats themselves are in `data/formats.py`.
@@ -8,7 +8,6 @@ for the caller to report: never dropped silently. The formats themselves are in 
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,16 +15,11 @@ from typing import BinaryIO
 
 from seqclf.data.formats import EXTENSIONS, FORMATS, BadRow, Blank, Row
 from seqclf.data.settings import DataConfig
-from seqclf.data.streams import ReadProgress, lines_at_newlines, not_blank, text_chunks
+from seqclf.data.streams import ReadProgress, not_blank, text_chunks
 from seqclf.data.spaced_labels import note_stripped_labels, spaced_labels
 from seqclf.errors import DataError
 from seqclf.fields import check_choice
 from seqclf.task import SINGLE_LABEL, Task, task_of
-
-LINES = "lines"  # predict's plain input: one text per line
-STDIN = "-"
-INPUT_SKIP_HINT = "fix the row, or pass --skip-bad-rows to give it an output row without a label"
-
 
 LabelSet = tuple[str, ...]  # a multi-label example's labels, in the order given, each once
 
@@ -80,7 +74,7 @@ def format_of(path: Path, format: str | None, default: str | None = None) -> str
 
 
 @contextlib.contextmanager
-def _opened(path: Path) -> Iterator[BinaryIO]:
+def opened(path: Path) -> Iterator[BinaryIO]:
     """The data file, open for reading; one that cannot be opened is a DataError naming it."""
     with _reading(path):
         binary = open(path, "rb")
@@ -102,63 +96,9 @@ def read_dataset(path: str | Path, config: DataConfig | None = None, *, require_
     config = config or DataConfig()
     path = Path(path)
     fmt = format_of(path, config.format)
-    with _opened(path) as binary:
+    with opened(path) as binary:
         chunks = not_blank(text_chunks(binary, config.encoding, str(path), progress), str(path))
         return _collect(FORMATS[fmt](chunks, config, str(path), require_labels), str(path), config, require_labels)
-
-
-def read_inputs(path: str | Path, config: DataConfig | None = None, stdin: BinaryIO | None = None) -> list[str | BadRow]:
-    """Every input of `iter_inputs`, in a list."""
-    return list(iter_inputs(path, config, stdin))
-
-
-def iter_inputs(path: str | Path, config: DataConfig | None = None, stdin: BinaryIO | None = None,
-                progress: ReadProgress | None = None) -> Iterator[str | BadRow]:
-    """Texts to predict, one item per input row and in order, as the file is read: the text, or a `BadRow`
-    for a row that gets no label (a blank text; with skip_bad_rows, a malformed row). `path` "-" reads
-    `stdin` exactly as a file. The format is `config.format`, else the extension (.csv, .tsv, .jsonl),
-    else one text per line."""
-    config = config or DataConfig()
-    if str(path) == STDIN:
-        source, fmt, opened = "<stdin>", config.format or LINES, contextlib.nullcontext(stdin or sys.stdin.buffer)
-    else:
-        source, fmt, opened = str(path), format_of(Path(path), config.format, default=LINES), _opened(Path(path))
-    with opened as binary:
-        chunks = text_chunks(binary, config.encoding, source, progress)
-        for item in _inputs(chunks, fmt, config, source):
-            if progress is not None:
-                progress.rows += 1
-            yield item
-
-
-def _inputs(chunks: Iterable[str], fmt: str, config: DataConfig, source: str) -> Iterator[str | BadRow]:
-    if fmt == LINES:  # one text per line: nothing but blank lines to check
-        for line, raw in enumerate(lines_at_newlines(chunks, source), start=1):
-            yield raw if raw.strip() else BadRow(source, line, "empty text", raw, config.text_column)
-        return
-    for row in FORMATS[fmt](chunks, config, source, False):
-        if isinstance(row, Blank) or (isinstance(row, Row) and isinstance(row.text, str) and not row.text.strip()):
-            yield BadRow(source, row.line, "empty text", row.raw, config.text_column)  # always answered
-            continue
-        if isinstance(row, Row):
-            row = _checked(row, config, source, require_labels=False)
-        if isinstance(row, BadRow) and not config.skip_bad_rows:
-            raise row.error(INPUT_SKIP_HINT)
-        yield row if isinstance(row, BadRow) else row.text
-
-
-def single_text(text: object) -> str:
-    """The one text of a trace or an explanation: itself, or a DataError about "the text" (not "item 0")."""
-    if not isinstance(text, str):
-        raise DataError(f"the text is {type(text).__name__}, not str", field="text")
-    if not text.strip():
-        raise DataError("the text is empty: type a few words", field="text")
-    return text
-
-
-def input_from_argument(text: str, position: int) -> str | BadRow:
-    """A text given on the command line: itself, or a BadRow if it is blank."""
-    return text if text.strip() else BadRow(f"argument {position}", None, "empty text", text, "text")
 
 
 def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, source: str = "input",
@@ -208,31 +148,44 @@ def _reading(path: Path) -> Iterator[None]:
         raise DataError(f"cannot read file: {exc.strerror}", path=path) from None
 
 
+def usable_rows(rows: Iterable[Row | Blank | BadRow], source: str, config: DataConfig, require_labels: bool,
+                skipped: list[BadRow], spaced: list[tuple[str, str]]) -> Iterator[Row]:
+    """The rows a data set is made of, checked (a str text; a str label, a `LabelSet` or None), in order. A bad
+    row stops the read, or with skip_bad_rows goes to `skipped`; labels written with spaces around them go to
+    `spaced` as (where, label as written)."""
+    for row in rows:
+        if isinstance(row, Blank):
+            continue  # a blank line is not a row
+        if isinstance(row, Row):
+            spaced += [(f"line {row.line}", name) for name in spaced_labels(row.label)]
+            row = checked_row(row, config, source, require_labels)
+        if isinstance(row, BadRow):
+            if not config.skip_bad_rows:
+                raise row.error()
+            skipped.append(row)
+            continue
+        yield row
+
+
+def no_usable_rows(source: str, skipped: list[BadRow]) -> DataError:
+    problem = "no usable rows" + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
+    return DataError(problem, path=source, hint="the file holds a header or bad rows only")
+
+
 def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConfig,
              require_labels: bool) -> Dataset:
     texts: list[str] = []
     labels: list[str | LabelSet | None] = []
     lines: list[int] = []
     skipped: list[BadRow] = []
-    spaced: list[tuple[str, str]] = []  # (where, label as written) of labels written with spaces around them
-    for row in rows:
-        if isinstance(row, Blank):
-            continue  # a blank line is not a row
-        if isinstance(row, Row):
-            spaced += [(f"line {row.line}", name) for name in spaced_labels(row.label)]
-            row = _checked(row, config, source, require_labels)
-        if isinstance(row, BadRow):
-            if not config.skip_bad_rows:
-                raise row.error()
-            skipped.append(row)
-            continue
+    spaced: list[tuple[str, str]] = []
+    for row in usable_rows(rows, source, config, require_labels, skipped, spaced):
         texts.append(row.text)
         labels.append(row.label)
         lines.append(row.line)
     note_stripped_labels(source, spaced, labels)
     if not texts:
-        problem = "no usable rows" + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
-        raise DataError(problem, path=source, hint="the file holds a header or bad rows only")
+        raise no_usable_rows(source, skipped)
     has_labels = all(label is not None for label in labels)
     if require_labels and not has_labels:
         raise DataError("rows without a label", path=source)
@@ -247,7 +200,7 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
     return Dataset(texts, labels if has_labels else None, source, skipped, lines, task, detected)
 
 
-def _checked(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:
+def checked_row(row: Row, config: DataConfig, source: str, require_labels: bool) -> Row | BadRow:
     """The row with a str text and a str label (or None), or what is wrong with it."""
     text, label = row.text, row.label
     text_field, label_field = config.text_column, config.label_column

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from seqclf.data.settings import DataConfig
-from seqclf.data.readers import BadRow, dataset_from_lists, read_dataset, read_inputs
+from seqclf.data.inputs import read_inputs
+from seqclf.data.readers import BadRow, dataset_from_lists, read_dataset
 from seqclf.errors import DataError, SeqclfWarning
 
 

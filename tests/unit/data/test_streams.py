@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from seqclf.data import streams
-from seqclf.data.readers import iter_inputs, read_dataset
+from seqclf.data.inputs import iter_inputs
+from seqclf.data.readers import read_dataset
 from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError
 
