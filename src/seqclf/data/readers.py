@@ -167,6 +167,11 @@ def usable_rows(rows: Iterable[Row | Blank | BadRow], source: str, config: DataC
         yield row
 
 
+def label_sets_seen(source: str, line: int, count: int) -> str:
+    """Where a file showed it is multi-label when the settings did not say so."""
+    return f"{source}:{line} gives a list of {count} label{'' if count == 1 else 's'}"
+
+
 def no_usable_rows(source: str, skipped: list[BadRow]) -> DataError:
     problem = "no usable rows" + (f" ({len(skipped)} bad rows skipped)" if skipped else "")
     return DataError(problem, path=source, hint="the file holds a header or bad rows only")
@@ -195,8 +200,7 @@ def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConf
     detected = None
     if task != asked:  # rows with several labels: the other rows hold sets of one
         labels = [label if isinstance(label, tuple) or label is None else (label,) for label in labels]
-        count = len(labels[first_set])
-        detected = f"{source}:{lines[first_set]} gives a list of {count} label{'' if count == 1 else 's'}"
+        detected = label_sets_seen(source, lines[first_set], len(labels[first_set]))
     return Dataset(texts, labels if has_labels else None, source, skipped, lines, task, detected)
 
 

@@ -15,12 +15,13 @@ def spaced_labels(label: object) -> list[str]:
     return [name for name in names if isinstance(name, str) and name.strip() and name != name.strip()]
 
 
-def note_stripped_labels(source: str, spaced: list[tuple[str, str]], labels: Sequence[object]) -> None:
+def note_stripped_labels(source: str, spaced: list[tuple[str, str]], labels: Sequence[object] | Counter) -> None:
     """Say once that labels were read without the spaces around them, and which of them thereby became
-    one class with the same label written without spaces."""
+    one class with the same label written without spaces. `labels`: every row's, or how often each was read."""
     if not spaced:
         return
-    read = Counter(name for label in labels for name in (label if isinstance(label, tuple) else (label,)))
+    read = labels if isinstance(labels, Counter) else Counter(
+        name for label in labels for name in (label if isinstance(label, tuple) else (label,)))
     stripped = Counter(written.strip() for _, written in spaced)
     merged = sorted(name for name, count in stripped.items() if read[name] > count)
     examples = "; ".join(f"{written!r} ({where}) as {written.strip()!r}" for where, written in spaced[:3])

@@ -27,6 +27,7 @@ from seqclf.fileio import replace_directory
 
 CACHE_VERSION = 4  # 2: meta.json holds vocab_size and every skipped row; 3: label sets (label_offsets); 4: the task
 ARRAYS = ("ids", "offsets", "label_ids", "label_offsets")
+ENTRY_FILES = (*(f"{name}.npy" for name in ARRAYS), "meta.json")
 BAD_ROW_FIELDS = {f.name for f in dataclasses.fields(BadRow)}
 
 
@@ -76,10 +77,19 @@ class CorpusCache:
                                     "encoding the file again"), stacklevel=3)
 
     def store(self, key: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-        if self.root is None:
-            return
         writers = {f"{name}.npy": _array_writer(arrays[name]) for name in ARRAYS}
         writers["meta.json"] = lambda path: path.write_text(json.dumps(meta), encoding="utf-8")
+        self._put(key, writers)
+
+    def adopt(self, key: str, built: Path) -> bool:
+        """An entry's files, made elsewhere (`built`, on the cache's file system), moved in as `key`'s entry;
+        false if they could not be (then they stay where they are)."""
+        writers = {name: (lambda path, name=name: os.replace(built / name, path)) for name in ENTRY_FILES}
+        return self._put(key, writers)
+
+    def _put(self, key: str, writers: dict[str, Callable[[Path], None]]) -> bool:
+        if self.root is None:
+            return False
         try:
             # a damaged entry that load() refused is replaced; a cache need not survive a power cut
             replace_directory(self.root / key, writers, durable=False)
@@ -87,7 +97,9 @@ class CorpusCache:
             reason = exc.cause if isinstance(exc, WriteError) else exc.strerror or str(exc)
             warnings.warn(SeqclfWarning(f"could not write the corpus cache in {self.root} ({reason}); going on "
                                         "without it (--cache-dir DIR to choose another place, --no-cache for none)"),
-                          stacklevel=2)
+                          stacklevel=3)
+            return False
+        return True
 
 
 def _array_writer(array: np.ndarray) -> Callable[[Path], None]:

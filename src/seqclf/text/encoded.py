@@ -5,19 +5,22 @@ the ids instead of reading and tokenizing again.
 """
 from __future__ import annotations
 
+import json
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from seqclf.text.cache import CorpusCache, cache_key
-from seqclf.data.readers import BadRow, Dataset, read_dataset
+from seqclf.text import streamed_corpus
+from seqclf.text.cache import ARRAYS, CorpusCache, cache_key
+from seqclf.data.readers import BadRow, Dataset, label_sets_seen, read_dataset
 from seqclf.data.settings import DataConfig
 from seqclf.errors import DataError
 from seqclf.fileio import sha256_of
 from seqclf.ids import EncodedCorpus
-from seqclf.task import SINGLE_LABEL, Task, task_named
+from seqclf.task import SINGLE_LABEL, Task, task_named, task_of
 from seqclf.text.tokenizer import TokenizerConfig, WordTokenizer, resolve_max_len
 
 
@@ -122,10 +125,12 @@ def encode_training_file(path: str | Path, data_config: DataConfig, config: Toke
         if hit is not None:
             arrays, meta = hit
             raw = EncodedCorpus(arrays["ids"], arrays["offsets"])
-            tokenizer = _cached_tokenizer(meta, resolve_max_len(config, raw.lengths))
+            tokenizer = _cached_tokenizer(meta, resolve_max_len(config, np.bincount(raw.lengths)))
             if tokenizer is not None:
                 return tokenizer, _from_cache(raw.truncated(tokenizer.max_len), arrays, meta, path, started)
             cache.damaged(str(path), "its vocabulary does not match its ids")
+    if path.is_file() and path.stat().st_size > streamed_corpus.STREAM_ABOVE_BYTES:
+        return _encode_streamed(path, data_config, config, cache, key, started)
     data = read_dataset(path, data_config)
     read_seconds = time.perf_counter() - started
     tokenizer, encoded = encode_training_data(data, config)
@@ -158,14 +163,52 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
     return replace(encoded, seconds=time.perf_counter() - started, read_seconds=read_seconds)
 
 
+def _encode_streamed(path: Path, data_config: DataConfig, config: TokenizerConfig, cache: CorpusCache,
+                     key: str | None, started: float) -> tuple[WordTokenizer, EncodedData]:
+    """A file larger than STREAM_ABOVE_BYTES, encoded in two passes into an entry of the cache (of a temporary
+    directory with no cache) and memory-mapped from there: neither its texts nor all its ids are held."""
+    with tempfile.TemporaryDirectory(prefix=".streamed.", dir=_writable(cache.root)) as work:
+        tokenizer, labels, skipped = streamed_corpus.build_entry(path, data_config, config, Path(work))
+        task = task_of(data_config.task.label_sets or labels.first_set is not None)
+        detected = None if task == data_config.task else label_sets_seen(str(path), *labels.first_set)
+        meta = _meta(list(labels.index), tokenizer.vocab_size, task, detected, str(path), skipped,
+                     tokenizer=tokenizer.to_json())
+        (Path(work) / "entry" / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        entry = Path(work) / "entry"
+        if key is not None and cache.adopt(key, entry):
+            entry = cache.root / key
+        arrays = {name: np.load(entry / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
+    # the files may be gone now (no cache): their memory maps stay readable
+    corpus = EncodedCorpus(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
+    return tokenizer, replace(_from_cache(corpus, arrays, meta, path, started), from_cache=False)
+
+
+def _writable(root: Path | None) -> Path | None:
+    """The cache's folder, made if need be, for work files that end up in it; None (the system's temporary
+    folder) without a cache or where it cannot be made."""
+    if root is None:
+        return None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return root
+
+
+def _meta(label_names: list[str], vocab_size: int, task: Task, detected: str | None, source: str,
+          skipped: list[BadRow], **extra: str) -> dict:
+    """A cache entry's metadata."""
+    return {"label_names": label_names, "vocab_size": vocab_size, "task": task.name,
+            # where the label lists were seen, without the file's name (a cache entry is found by content)
+            "detected": None if detected is None else detected.removeprefix(source),
+            "skipped": [row.to_dict() for row in skipped], **extra}
+
+
 def _store(cache: CorpusCache, key: str, encoded: EncodedData, vocab_size: int, **extra: str) -> None:
     arrays = {"ids": encoded.corpus.ids, "offsets": encoded.corpus.offsets, "label_ids": encoded.label_ids,
               "label_offsets": encoded.label_bounds}
-    meta = {"label_names": encoded.label_names, "vocab_size": vocab_size, "task": encoded.task.name,
-            # where the label lists were seen, without the file's name (a cache entry is found by content)
-            "detected": None if encoded.detected is None else encoded.detected.removeprefix(encoded.source),
-            "skipped": [row.to_dict() for row in encoded.skipped], **extra}
-    cache.store(key, arrays, meta)
+    cache.store(key, arrays, _meta(encoded.label_names, vocab_size, encoded.task, encoded.detected, encoded.source,
+                                   encoded.skipped, **extra))
 
 
 def _cached_tokenizer(meta: dict, max_len: int) -> WordTokenizer | None:

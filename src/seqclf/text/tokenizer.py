@@ -95,23 +95,18 @@ class WordTokenizer:
     @classmethod
     def train(cls, texts: Sequence[str], config: TokenizerConfig) -> tuple[WordTokenizer, EncodedCorpus]:
         """Build the vocabulary on training texts; also returns those texts encoded (read cut to max_len)."""
-        hf = Tokenizer(models.WordLevel(unk_token=UNK))
-        steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if config.lowercase else [])
-        hf.normalizer = normalizers.Sequence(steps)
-        hf.pre_tokenizer = pre_tokenizers.Whitespace()  # words (\w+) and runs of punctuation
-        size = _UNLIMITED if config.max_size is None else config.max_size + 2
-        splitter = WordSplitter(hf, config.lowercase)
-        vocabulary, raw = splitter.train(texts, config.min_freq, size)
-        hf.model = models.WordLevel(vocabulary, unk_token=UNK)
-        hf.add_special_tokens([PAD, UNK])  # as WordLevelTrainer registers its special tokens
+        splitter = word_splitter(config)
+        vocabulary, raw = splitter.train(texts, config.min_freq, vocabulary_size(config))
+        hf = with_vocabulary(splitter.hf, vocabulary)
         if any(PAD in text or UNK in text for text in texts):
             raw = splitter.encode(texts, hf.get_vocab())  # encoding matches spelled-out specials; counting did not
-        tokenizer = cls(hf, resolve_max_len(config, raw.lengths))
+        tokenizer = cls(hf, resolve_max_len(config, np.bincount(raw.lengths)))
         return tokenizer, raw.truncated(tokenizer.max_len)
 
     @property
     def vocab_size(self) -> int:
         return self._hf.get_vocab_size()
+
 
     def encode(self, texts: Sequence[str], *, every_id: bool = True) -> EncodedCorpus:
         """Ids of each text, read cut to max_len: the one way text becomes ids. `every_id`: keep all of a
@@ -186,12 +181,35 @@ def _encode(hf: Tokenizer, texts: Sequence[str], chunk: int = 50_000) -> Encoded
     return parts[0] if len(parts) == 1 else EncodedCorpus.concatenate(parts)
 
 
-def resolve_max_len(config: TokenizerConfig, lengths: np.ndarray) -> int:
-    """max_len as an integer: as configured, or for 'auto' from the training lengths. The one place
-    it is worked out; the tokenizer then holds it, and config.json records it."""
+def word_splitter(config: TokenizerConfig) -> WordSplitter:
+    """How `config` splits texts into words, before there is a vocabulary: NFKC, lowercase if asked, then
+    words (\\w+) and runs of punctuation."""
+    hf = Tokenizer(models.WordLevel(unk_token=UNK))
+    steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if config.lowercase else [])
+    hf.normalizer = normalizers.Sequence(steps)
+    hf.pre_tokenizer = pre_tokenizers.Whitespace()
+    return WordSplitter(hf, config.lowercase)
+
+
+def vocabulary_size(config: TokenizerConfig) -> int:
+    """Entries of the vocabulary at most, the two specials included."""
+    return _UNLIMITED if config.max_size is None else config.max_size + 2
+
+
+def with_vocabulary(hf: Tokenizer, vocabulary: dict[str, int]) -> Tokenizer:
+    """The splitting definition `hf` with its vocabulary: seqclf's tokenizer, ready to save."""
+    hf.model = models.WordLevel(vocabulary, unk_token=UNK)
+    hf.add_special_tokens([PAD, UNK])  # as WordLevelTrainer registers its special tokens
+    return hf
+
+
+def resolve_max_len(config: TokenizerConfig, length_counts: np.ndarray) -> int:
+    """max_len as an integer: as configured, or for 'auto' from the training lengths' histogram
+    (`length_counts[L]`: texts of L ids). The one place it is worked out; the tokenizer then holds it, and
+    config.json records it."""
     if config.max_len != "auto":
         return config.max_len
-    max_len = auto_max_len(lengths, config.max_len_percentile)
+    max_len = auto_max_len_of_counts(length_counts, config.max_len_percentile)
     config.check_window_stride(max_len, f": max_len auto, the {config.max_len_percentile:g}th percentile of the "
                                         "training lengths")
     return max_len
@@ -199,4 +217,16 @@ def resolve_max_len(config: TokenizerConfig, lengths: np.ndarray) -> int:
 
 def auto_max_len(lengths: np.ndarray, percentile: float) -> int:
     """A length that covers `percentile` % of the training sequences whole."""
-    return max(1, math.ceil(float(np.percentile(lengths, percentile))))
+    return auto_max_len_of_counts(np.bincount(lengths), percentile)
+
+
+def auto_max_len_of_counts(counts: np.ndarray, percentile: float) -> int:
+    """`auto_max_len` of the lengths whose histogram is `counts` (counts[L]: sequences of length L), as
+    np.percentile's linear method finds it among the sorted lengths: a corpus's lengths need not be held."""
+    ends = np.cumsum(counts)  # (L,) sequences of length <= L
+    position = (int(ends[-1]) - 1) * (percentile / 100)
+    below = math.floor(position)
+    low, high = (int(np.searchsorted(ends, k, side="right")) for k in (below, math.ceil(position)))
+    share = position - below
+    value = low + (high - low) * share if share < 0.5 else high - (high - low) * (1 - share)
+    return max(1, math.ceil(value))

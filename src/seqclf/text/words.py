@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -115,6 +116,16 @@ class WordSplitter:
         final[kept] = np.arange(2, len(kept) + 2, dtype=np.int32)
         vocabulary = {PAD: 0, UNK: UNK_ID, **{words[i]: 2 + k for k, i in enumerate(kept)}}
         return vocabulary, EncodedCorpus(final[corpus.ids], corpus.offsets)
+
+    def count_words(self, texts: Sequence[str]) -> Counter[str]:
+        """How often each word occurs in `texts`, as `train` counts them: a pass of a corpus counted in pieces."""
+        ascii_texts = [text for text in texts if text.isascii()]
+        counts = Counter(self.ascii_words(ascii_texts))
+        counts.pop(SEPARATOR, None)  # the boundaries between texts
+        for text in texts:
+            if not text.isascii():
+                counts.update(self.words(text))
+        return counts
 
     def _first_sight(self, texts: Sequence[str], index: dict[str, int]) -> EncodedCorpus:
         """Provisional ids (-1 for a text without words: it will read as <unk>)."""

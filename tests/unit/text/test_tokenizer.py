@@ -73,5 +73,5 @@ def test_a_window_stride_longer_than_an_auto_max_len_is_refused_once_max_len_is_
     config = TokenizerConfig(max_len="auto", window_stride=30, long_text="chunk")
     config.validate()  # max_len is not known yet
     with pytest.raises(ConfigError, match=r"field 'window_stride': must be at most max_len \(8: max_len auto"):
-        resolve_max_len(config, np.full(50, 8))
-    assert resolve_max_len(TokenizerConfig(max_len="auto", window_stride=8), np.full(50, 8)) == 8
+        resolve_max_len(config, np.bincount(np.full(50, 8)))
+    assert resolve_max_len(TokenizerConfig(max_len="auto", window_stride=8), np.bincount(np.full(50, 8))) == 8
