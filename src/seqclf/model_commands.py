@@ -31,8 +31,9 @@ def _evaluate(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole
 
         check_output_directory(args.out)
     model = _load(args, err)
-    with watching(err, f"reading {args.data}"):
-        data = read_dataset(args.data, model.fitted.config.updated(flags(args, DATA_FIELDS)).data)
+    progress = ReadProgress.of_file(args.data)
+    with watching(err, f"reading {args.data}", progress):
+        data = read_dataset(args.data, model.fitted.config.updated(flags(args, DATA_FIELDS)).data, progress=progress)
     err.print(f"read {len(data)} examples from {args.data} ({classes_text(data.label_names(), data.task.name)})")
     if data.skipped:  # every one of them: evaluate writes no file to list them in
         err.print(f"skipped {len(data.skipped)} bad rows:")
@@ -61,7 +62,7 @@ def _predict(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole)
     inputs = iter(input_from_argument(text, i) for i, text in enumerate(args.texts, start=1))
     progress = None
     if args.input:
-        progress = ReadProgress(None if args.input == "-" else _size(args.input))
+        progress = ReadProgress.of_file(args.input)
         inputs = itertools.chain(inputs, iter_inputs(args.input, config, progress=progress))
     first = next(inputs, None)  # the input's first problem is said before the model loads
     if first is None:
@@ -81,13 +82,6 @@ def _batches(items: Iterator, size: int) -> Iterator[list]:
     """Lists of `size` items in order (the last one shorter): itertools.batched, which Python 3.11 lacks."""
     while batch := list(itertools.islice(items, size)):
         yield batch
-
-
-def _size(path: str) -> int | None:
-    try:
-        return os.stat(path).st_size or None
-    except OSError:  # reading it will say what is wrong
-        return None
 
 
 def _trace(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:

@@ -66,7 +66,7 @@ class ConsoleReport(RunReport):
         self._end_phase()
         if isinstance(event, PhaseStarted):
             if event.phase in PHASE_WORDS:
-                self._phase = PhaseWatch(self.console, PHASE_WORDS[event.phase])
+                self._phase = PhaseWatch(self.console, PHASE_WORDS[event.phase], event.progress)
         elif isinstance(event, DataEncoded):
             print_data(self.console, event.data)
         elif isinstance(event, MemberStarted):

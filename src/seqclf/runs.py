@@ -20,6 +20,7 @@ from seqclf.data.demo import demo_corpus
 from seqclf.text.encoded import EncodedData, check_known_labels, encode_data
 from seqclf.data.formats import BadRow
 from seqclf.data.readers import check_readable, read_dataset
+from seqclf.data.streams import ReadProgress
 from seqclf.errors import SeqclfError, WriteError
 from seqclf.fileio import locked, resolved, write_files_atomically
 from seqclf.data_flow import DataFlow
@@ -132,8 +133,9 @@ def _train(config: Config, data: str | Path, directory: Path, valid: str | Path 
                           hint=f"pass --resume to continue it, or delete {directory / model_files.CHECKPOINT} to "
                                "start afresh")
     report.on_event(ClusterJoined(cluster, config.train.batch_size))
-    report.on_event(PhaseStarted("reading"))
-    tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid)
+    progress = ReadProgress.of_file(data)
+    report.on_event(PhaseStarted("reading", progress))
+    tokenizer, train_data, valid_data = load_files(config, cache, cluster, data, valid, progress)
     # a bad test file fails now, before training; label sets in the training data: its labels are sets too
     test_data = read_dataset(test, config.data.reading_for(train_data.task)) if test is not None else None
     for encoded in (train_data, valid_data):

@@ -2,10 +2,13 @@
 QUIET_AT_MOST seconds while an epoch or a phase runs; phases named once they last; the resumed table
 marks each epoch as the uninterrupted run did; one chart for a whole ensemble."""
 import io
+import re
 import time
 
 from seqclf import phase_watch, report
 from seqclf.console import LiteralConsole
+from seqclf.data.readers import read_dataset
+from seqclf.data.streams import ReadProgress
 from seqclf.report import ConsoleReport
 from seqclf.training.events import PHASES, FoldFinished, MemberStarted, PhaseStarted
 from seqclf.training.history import EpochRecord, History
@@ -119,3 +122,26 @@ def test_interruption_says_where_the_run_and_its_checkpoint_stood():
     run.on_step_end(4, 0.3)
     run.on_checkpoint(Progress(epoch=3, step=0))
     assert run.interruption() == (3, 4, (3, 0))
+
+
+def test_a_pass_over_a_file_says_bytes_rows_rate_and_time_left(monkeypatch, tmp_path):
+    """Reading a training file: the phase's lines say how far the read has got, from the reader's own count."""
+    monkeypatch.setattr(phase_watch, "ANNOUNCE_AFTER", 0.05)
+    monkeypatch.setattr(phase_watch, "QUIET_AT_MOST", 0.1)
+    out, buffer = console(terminal=False)
+    progress = ReadProgress(total_bytes=4_000_000)
+    run = ConsoleReport(out)
+    run.on_event(PhaseStarted("reading", progress))
+    progress.bytes_read, progress.rows = 1_000_000, 20_000
+    time.sleep(0.12)
+    progress.bytes_read, progress.rows = 2_000_000, 40_000
+    time.sleep(0.15)
+    run.on_event(PhaseStarted("finished"))
+    lines = buffer.getvalue().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("reading and encoding the data: ") for line in lines)
+    assert re.fullmatch(r".*: 2\.0 MB of 4\.0 MB \(50%\), 40,000 rows, [\d,]+ rows/s, 0:00:00 left", lines[-1])
+    written = tmp_path / "t.tsv"
+    written.write_text("text\tlabel\n" + "a fine film\tpos\n" * 1000)
+    read = ReadProgress.of_file(written)
+    read_dataset(written, progress=read)
+    assert (read.bytes_read, read.total_bytes, read.rows) == (written.stat().st_size,) * 2 + (1000,)

@@ -98,7 +98,8 @@ def read_dataset(path: str | Path, config: DataConfig | None = None, *, require_
     fmt = format_of(path, config.format)
     with opened(path) as binary:
         chunks = not_blank(text_chunks(binary, config.encoding, str(path), progress), str(path))
-        return _collect(FORMATS[fmt](chunks, config, str(path), require_labels), str(path), config, require_labels)
+        rows = FORMATS[fmt](chunks, config, str(path), require_labels)
+        return _collect(rows, str(path), config, require_labels, progress)
 
 
 def dataset_from_lists(texts: Sequence[str], labels: Sequence[object] | None, source: str = "input",
@@ -149,11 +150,14 @@ def _reading(path: Path) -> Iterator[None]:
 
 
 def usable_rows(rows: Iterable[Row | Blank | BadRow], source: str, config: DataConfig, require_labels: bool,
-                skipped: list[BadRow], spaced: list[tuple[str, str]]) -> Iterator[Row]:
+                skipped: list[BadRow], spaced: list[tuple[str, str]],
+                progress: ReadProgress | None = None) -> Iterator[Row]:
     """The rows a data set is made of, checked (a str text; a str label, a `LabelSet` or None), in order. A bad
     row stops the read, or with skip_bad_rows goes to `skipped`; labels written with spaces around them go to
-    `spaced` as (where, label as written)."""
+    `spaced` as (where, label as written); `progress` counts the rows."""
     for row in rows:
+        if progress is not None:
+            progress.rows += 1
         if isinstance(row, Blank):
             continue  # a blank line is not a row
         if isinstance(row, Row):
@@ -177,14 +181,14 @@ def no_usable_rows(source: str, skipped: list[BadRow]) -> DataError:
     return DataError(problem, path=source, hint="the file holds a header or bad rows only")
 
 
-def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConfig,
-             require_labels: bool) -> Dataset:
+def _collect(rows: Iterator[Row | Blank | BadRow], source: str, config: DataConfig, require_labels: bool,
+             progress: ReadProgress | None) -> Dataset:
     texts: list[str] = []
     labels: list[str | LabelSet | None] = []
     lines: list[int] = []
     skipped: list[BadRow] = []
     spaced: list[tuple[str, str]] = []
-    for row in usable_rows(rows, source, config, require_labels, skipped, spaced):
+    for row in usable_rows(rows, source, config, require_labels, skipped, spaced, progress):
         texts.append(row.text)
         labels.append(row.label)
         lines.append(row.line)

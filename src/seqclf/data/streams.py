@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from seqclf.errors import DataError
@@ -27,6 +29,15 @@ class ReadProgress:
     total_bytes: int | None  # None: a stream of unknown length (standard input)
     bytes_read: int = 0
     rows: int = 0
+
+    @classmethod
+    def of_file(cls, path: str | Path) -> ReadProgress:
+        """A pass over `path` about to begin ("-", standard input: of unknown length)."""
+        try:
+            size = None if str(path) == "-" else os.stat(path).st_size
+        except OSError:  # reading it will say what is wrong
+            size = None
+        return cls(size or None)
 
 
 def text_chunks(binary: BinaryIO, encoding: str, source: str, progress: ReadProgress | None = None,

@@ -17,6 +17,7 @@ from seqclf.text import streamed_corpus
 from seqclf.text.cache import ARRAYS, CorpusCache, cache_key
 from seqclf.data.readers import BadRow, Dataset, label_sets_seen, read_dataset
 from seqclf.data.settings import DataConfig
+from seqclf.data.streams import ReadProgress
 from seqclf.errors import DataError
 from seqclf.fileio import sha256_of
 from seqclf.ids import EncodedCorpus
@@ -111,9 +112,10 @@ def _data_settings(config: DataConfig) -> dict:
     return {name: value for name, value in vars(config).items() if name != "label_order"}
 
 
-def encode_training_file(path: str | Path, data_config: DataConfig, config: TokenizerConfig,
-                         cache: CorpusCache) -> tuple[WordTokenizer, EncodedData]:
-    """Read, build the vocabulary and encode a training file, or load all that from the cache."""
+def encode_training_file(path: str | Path, data_config: DataConfig, config: TokenizerConfig, cache: CorpusCache,
+                         progress: ReadProgress | None = None) -> tuple[WordTokenizer, EncodedData]:
+    """Read, build the vocabulary and encode a training file, or load all that from the cache; `progress`
+    follows the passes over the file."""
     path = Path(path)
     started = time.perf_counter()
     key = None
@@ -130,8 +132,8 @@ def encode_training_file(path: str | Path, data_config: DataConfig, config: Toke
                 return tokenizer, _from_cache(raw.truncated(tokenizer.max_len), arrays, meta, path, started)
             cache.damaged(str(path), "its vocabulary does not match its ids")
     if path.is_file() and path.stat().st_size > streamed_corpus.STREAM_ABOVE_BYTES:
-        return _encode_streamed(path, data_config, config, cache, key, started)
-    data = read_dataset(path, data_config)
+        return _encode_streamed(path, data_config, config, cache, key, started, progress)
+    data = read_dataset(path, data_config, progress=progress)
     read_seconds = time.perf_counter() - started
     tokenizer, encoded = encode_training_data(data, config)
     del data  # the texts: only ids are kept
@@ -164,11 +166,11 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
 
 
 def _encode_streamed(path: Path, data_config: DataConfig, config: TokenizerConfig, cache: CorpusCache,
-                     key: str | None, started: float) -> tuple[WordTokenizer, EncodedData]:
+                     key: str | None, started: float, progress: ReadProgress | None) -> tuple[WordTokenizer, EncodedData]:
     """A file larger than STREAM_ABOVE_BYTES, encoded in two passes into an entry of the cache (of a temporary
     directory with no cache) and memory-mapped from there: neither its texts nor all its ids are held."""
     with tempfile.TemporaryDirectory(prefix=".streamed.", dir=_writable(cache.root)) as work:
-        tokenizer, labels, skipped = streamed_corpus.build_entry(path, data_config, config, Path(work))
+        tokenizer, labels, skipped = streamed_corpus.build_entry(path, data_config, config, Path(work), progress)
         task = task_of(data_config.task.label_sets or labels.first_set is not None)
         detected = None if task == data_config.task else label_sets_seen(str(path), *labels.first_set)
         meta = _meta(list(labels.index), tokenizer.vocab_size, task, detected, str(path), skipped,

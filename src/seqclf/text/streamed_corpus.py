@@ -78,7 +78,7 @@ def rows_of(path: Path, config: DataConfig, skipped: list[BadRow], spaced: list[
     with opened(path) as binary:
         chunks = not_blank(text_chunks(binary, config.encoding, str(path), progress), str(path))
         rows = FORMATS[format_of(path, config.format)](chunks, config, str(path), True)
-        checked = usable_rows(rows, str(path), config, True, skipped, spaced)
+        checked = usable_rows(rows, str(path), config, True, skipped, spaced, progress)
         while chunk := list(itertools.islice(checked, CHUNK_TEXTS)):
             yield chunk
 

@@ -15,6 +15,7 @@ from seqclf.threads import ThreadChoice
 from seqclf.training.trainer import Callback
 
 if TYPE_CHECKING:
+    from seqclf.data.streams import ReadProgress
     from seqclf.text.encoded import EncodedData
     from seqclf.training.calibration import Calibration
     from seqclf.training.distributed import Cluster
@@ -70,9 +71,10 @@ class MemberStarted:
 @dataclass(frozen=True)
 class PhaseStarted:
     """A step of the run outside the epochs begins (the one before it has ended): one of `PHASES`;
-    "finished": the run's last step has ended."""
+    "finished": the run's last step has ended. `progress`: how far a pass over a file has got, while it runs."""
 
     phase: str
+    progress: ReadProgress | None = None
 
 
 PHASES = ("reading", "ngram_evidence", "combination", "calibration", "thresholds", "saving", "data_flow", "test", "trial", "fold",

@@ -21,6 +21,7 @@ from seqclf.config import Config
 from seqclf.text.batching import Chunking
 from seqclf.text.tensors import pad_batch
 from seqclf.text.cache import CorpusCache
+from seqclf.data.streams import ReadProgress
 from seqclf.text.encoded import EncodedData, encode_file, encode_training_file
 from seqclf.errors import ConfigError, SeqclfError
 from seqclf.fitted_state import FittedState
@@ -49,12 +50,14 @@ from seqclf.training.trainer import Callback
 
 
 def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str | Path,
-               valid: str | Path | None = None) -> tuple[WordTokenizer, EncodedData, EncodedData | None]:
-    """Read and encode the training (and validation) file, through the cache. Under torchrun, rank 0
-    encodes and writes the cache first; the other processes then memory-map it."""
+               valid: str | Path | None = None, progress: ReadProgress | None = None,
+               ) -> tuple[WordTokenizer, EncodedData, EncodedData | None]:
+    """Read and encode the training (and validation) file, through the cache; `progress` follows the read of
+    the training file. Under torchrun, rank 0 encodes and writes the cache first; the other processes then
+    memory-map it."""
     if not cluster.is_main:
         cluster.barrier()
-    tokenizer, train_data = encode_training_file(train, config.data, config.tokenizer, cache)
+    tokenizer, train_data = encode_training_file(train, config.data, config.tokenizer, cache, progress)
     # label sets in the training data: the validation file's labels are sets too
     valid_data = encode_file(valid, config.data.reading_for(train_data.task), tokenizer, cache) if valid is not None \
         else None
