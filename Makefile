@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test test-fast bench bench-accuracy bench-scale install clean
+.PHONY: demo test test-fast bench bench-accuracy bench-scale bench-torchrun install clean
 
 demo: $(STAMP)
 	$(VENV)/bin/seqclf demo
@@ -27,9 +27,14 @@ bench-accuracy: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e '.[test,bench]'
 	$(PY) benchmarks/accuracy.py
 
-# Training tokens/s with 1 and 2 processes under torchrun, and the scaling efficiency (a few minutes).
+# Data larger than memory: training and prediction memory and time on generated corpora of 2M-30M sentences,
+# vocabulary building, Ray Data beside seqclf predict (an hour; about 8 GB of disk while it runs).
 bench-scale: $(STAMP)
 	$(PY) benchmarks/scale.py
+
+# Training tokens/s with 1 and 2 processes under torchrun, and the scaling efficiency (a few minutes).
+bench-torchrun: $(STAMP)
+	$(PY) benchmarks/torchrun_scaling.py
 
 install: $(STAMP)
 
