@@ -193,17 +193,23 @@ def main() -> None:
     parser.add_argument("--predict-sizes", default="1000000,10000000,30000000", help="prediction inputs, lines")
     parser.add_argument("--ray-lines", type=int, default=1_000_000)
     parser.add_argument("--baseline", help="src/ of the version before predict streamed (PYTHONPATH)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the table goes (rewritten after each row)")
     args = parser.parse_args()
+    train: list[dict] = []
+    predict: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="seqclf-scale-", dir=HERE.parent.parent) as work:
         folder = Path(work)
-        train = [train_row(folder, int(n)) for n in args.sizes.split(",")]
+        for n in args.sizes.split(","):
+            train.append(train_row(folder, int(n)))
+            args.results.write_text(report(train, predict, None))
         model = train[0]["model"]
         measured([*SEQCLF, "predict", model, "a first text"])  # writes the ONNX graph, once: not a row's cost
-        predict = [predict_row(folder, model, int(n), args.baseline if i == 0 else None)
-                   for i, n in enumerate(args.predict_sizes.split(","))]
+        for i, n in enumerate(filter(None, args.predict_sizes.split(","))):
+            predict.append(predict_row(folder, model, int(n), args.baseline if i == 0 else None))
+            args.results.write_text(report(train, predict, None))
         ray = ray_row(folder, model, args.ray_lines) if args.ray_lines else None
-        RESULTS.write_text(report(train, predict, ray))
-    print(RESULTS.read_text())
+        args.results.write_text(report(train, predict, ray))
+    print(args.results.read_text())
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ from seqclf.text.tokenizer import (TokenizerConfig, WordTokenizer, resolve_max_l
 from seqclf.text.word_counts import WordCounts
 from seqclf.text.words import WordSplitter
 
-STREAM_ABOVE_BYTES = 256 << 20  # training files larger than this are encoded in two streamed passes
+# Training files larger than this are encoded in two streamed passes. The one-pass build holds the texts and every
+# distinct word: measured, 2.2 GB of peak RSS for a 193 MB file (benchmarks/results/scale.md).
+STREAM_ABOVE_BYTES = 32 << 20
 CHUNK_TEXTS = 50_000  # texts counted or encoded at a time
 
 
