@@ -34,8 +34,7 @@ def evaluate_command(commands: argparse._SubParsersAction) -> None:
 def predict_command(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser("predict", help="label texts",
                                   usage="%(prog)s MODEL [TEXT ...] [--input FILE|-] [--output-format FORMAT] [flags]")
-    predict.add_argument("model", metavar="MODEL", help="model directory")
-    predict.add_argument("texts", nargs="*", default=[], metavar="TEXT", help="texts to classify")
+    _add_model_and_texts(predict, "texts to classify")
     reading = predict.add_argument_group("stage 1, raw text: the input")
     reading.add_argument("--input", metavar="FILE", help="file of texts (.txt: one per line; .csv/.tsv/.jsonl: the "
                                                          "text column), or - for standard input")
@@ -52,6 +51,12 @@ def predict_command(commands: argparse._SubParsersAction) -> None:
     add_engine_flags(predict)
 
 
+def _add_model_and_texts(parser: argparse.ArgumentParser, texts: str) -> None:
+    """MODEL, then any number of TEXT arguments (none: the texts come from a file)."""
+    parser.add_argument("model", metavar="MODEL", help="model directory")
+    parser.add_argument("texts", nargs="*", default=[], metavar="TEXT", help=texts)
+
+
 def trace_command(commands: argparse._SubParsersAction) -> None:
     trace = commands.add_parser("trace", help="one text through every stage, with real values",
                                 usage="%(prog)s MODEL TEXT [--json]")
@@ -64,8 +69,7 @@ def explain_command(commands: argparse._SubParsersAction) -> None:
     explain = commands.add_parser("explain", help="which tokens drove a label: Integrated Gradients on the embeddings "
                                                   "(needs seqclf[explain])",
                                   usage="%(prog)s MODEL [TEXT ...] [--data FILE] [--label CLASS] [flags]")
-    explain.add_argument("model", metavar="MODEL", help="model directory")
-    explain.add_argument("texts", nargs="*", default=[], metavar="TEXT", help="texts to explain")
+    _add_model_and_texts(explain, "texts to explain")
     what = explain.add_argument_group("the explanation")
     what.add_argument("--label", metavar="CLASS", help="the class whose score (the number softmax reads for it) is "
                                                        "explained (default: each text's predicted class)")

@@ -17,9 +17,7 @@ def demo_command(commands: argparse._SubParsersAction) -> None:
 def train_command(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train a model on a data file",
                                 usage="%(prog)s DATA --out DIR [--valid FILE] [--preset NAME] [flags]")
-    files = train.add_argument_group("what to read and write")
-    files.add_argument("data", metavar="DATA", help="training data (.csv, .tsv, .jsonl, or fastText .txt)")
-    files.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    files = _files(train, "training data (.csv, .tsv, .jsonl, or fastText .txt)", "model directory to write")
     files.add_argument("--valid", metavar="FILE",
                        help="validation data; default: hold out --valid-fraction of the training data")
     files.add_argument("--test", metavar="FILE", help="test data to evaluate the saved model on")
@@ -35,12 +33,9 @@ def train_command(commands: argparse._SubParsersAction) -> None:
 def tune_command(commands: argparse._SubParsersAction) -> None:
     tune = commands.add_parser("tune", help="search the settings on validation data (Optuna), then train the "
                                             "final model (needs seqclf[tune])",
-                               usage="%(prog)s DATA --valid FILE --out DIR [--budget TIME] [--trials N] [flags]")
-    files = tune.add_argument_group("what to read and write")
-    files.add_argument("data", metavar="DATA", help="training data")
+                               usage="%(prog)s DATA --out DIR --valid FILE [--budget TIME] [--trials N] [flags]")
+    files = _files(tune, "training data", "directory for the study (study.db), best.yaml and the model")
     files.add_argument("--valid", required=True, metavar="FILE", help="validation data: every choice is made on it")
-    files.add_argument("--out", required=True, metavar="DIR",
-                       help="directory for the study (study.db), best.yaml and the model")
     search = tune.add_argument_group("the search")
     search.add_argument("--budget", type=duration, metavar="TIME", help="time limit of this run's search, e.g. 600, "
                         "600s, 10m, 1h (default: 10m, or no time limit with --trials); the final training follows")
@@ -62,16 +57,21 @@ def audit_command(commands: argparse._SubParsersAction) -> None:
     audit = commands.add_parser("audit", help="rank training examples by how likely their label is wrong, from "
                                               "k-fold out-of-fold probabilities (needs seqclf[audit])",
                                 usage="%(prog)s DATA --out DIR [--folds K] [--preset NAME] [flags]")
-    files = audit.add_argument_group("what to read and write")
-    files.add_argument("data", metavar="DATA", help="labeled data file")
-    files.add_argument("--out", required=True, metavar="DIR", help="directory for label_issues.csv, "
-                                                                   "label_issues.jsonl and audit.json")
+    files = _files(audit, "labeled data file", "directory for label_issues.csv, label_issues.jsonl and audit.json")
     _add_settings_files(files, [*preset_names(), "none"], "fast", "named settings to start from (default: fast, "
                         "the quickest and here the better ranking than the default settings; none: train's defaults)")
     files.add_argument("--folds", type=int, default=5, metavar="K",
                        help="k: models trained, each without one fold (default: 5)")
     files.add_argument("--show", type=int, default=10, metavar="N", help="examples shown here (default: 10)")
     add_setting_groups(audit, SECTIONS)
+
+
+def _files(parser: argparse.ArgumentParser, data: str, out: str) -> argparse._ArgumentGroup:
+    """The group of what the command reads and writes: DATA and --out DIR, to which the command adds its own."""
+    files = parser.add_argument_group("what to read and write")
+    files.add_argument("data", metavar="DATA", help=data)
+    files.add_argument("--out", required=True, metavar="DIR", help=out)
+    return files
 
 
 def _add_settings_files(group: argparse._ArgumentGroup, presets: list[str], default: str | None, help: str) -> None:

@@ -1,4 +1,5 @@
 """`seqclf serve` as a real subprocess on a free loopback port, driven by headless Chromium."""
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -30,15 +31,25 @@ def save_screenshots(page, tmp_path, name):
     return shot
 
 
-@pytest.mark.parametrize("screen", SCREENS, ids=["phone", "desktop"])
-def test_a_sentence_flows_through_every_stage_in_the_browser(server, tmp_path, fitted, screen):
+@contextlib.contextmanager
+def page_at(server, screen):
+    """The served web page in headless Chromium, at `screen`'s size."""
     browser_required()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport=screen)
         page.goto(server)
+        yield page
+        browser.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=["phone", "desktop"])
+def test_a_sentence_flows_through_every_stage_in_the_browser(server, tmp_path, fitted, screen):
+    from playwright.sync_api import expect
+
+    with page_at(server, screen) as page:
         expect(page.locator("#flow tbody tr")).to_have_count(len(fitted.data_flow(["x"]).rows))
         text = page.locator("#text")
         text.fill("I love this movie")
@@ -84,7 +95,6 @@ def test_a_sentence_flows_through_every_stage_in_the_browser(server, tmp_path, f
 
         shot = save_screenshots(page, tmp_path, f"page-{screen['width']}.png")
         assert page.evaluate("document.documentElement.scrollWidth") <= screen["width"]  # no sideways page scroll
-        browser.close()
     assert shot.stat().st_size > 10_000
 
 
@@ -191,13 +201,9 @@ def assert_chips_readable_with_their_numbers(page, fitted):
 
 @pytest.mark.parametrize("screen", SCREENS, ids=["phone", "desktop"])
 def test_the_answer_comes_first_and_nothing_overlaps(server, tmp_path, fitted, screen):
-    browser_required()
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page(viewport=screen)
-        page.goto(server)
+    with page_at(server, screen) as page:
         page.locator("#text").fill("I love this movie")
         page.locator("#text").press("Enter")
         expect(page.locator("#explain .attributions li")).to_have_count(4)
@@ -243,4 +249,3 @@ def test_the_answer_comes_first_and_nothing_overlaps(server, tmp_path, fitted, s
         expect(page.locator("#answer")).to_be_hidden()
         assert not [url for url in requests if "/v1/" in url]
         save_screenshots(page, tmp_path, f"blank-{screen['width']}.png")
-        browser.close()

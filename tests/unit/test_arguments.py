@@ -130,7 +130,7 @@ def test_old_spellings_still_work_for_one_release_and_say_the_new_name(capsys):
 
 
 @pytest.mark.parametrize("argv, missing", [(["train"], "DATA, --out"), (["predict"], "MODEL"),
-                                           (["evaluate", "model"], "DATA"), (["tune", "d.csv"], "--valid, --out")])
+                                           (["evaluate", "model"], "DATA"), (["tune", "d.csv"], "--out, --valid")])
 def test_a_usage_error_is_short_and_names_what_is_missing(argv, missing, capsys):
     with pytest.raises(SystemExit) as exit:
         parser().parse_args(argv)
