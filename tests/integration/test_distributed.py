@@ -22,8 +22,15 @@ def train(shared_data, out, launcher):
     # holds the Python stack of every thread
     done = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=900,
                           env={**os.environ, "PYTHONFAULTHANDLER": "1"})
-    assert done.returncode == 0, done.stderr[-6000:]
+    assert done.returncode == 0, crash_report(done.stderr)
     return done
+
+
+def crash_report(stderr: str) -> str:
+    """The end of stderr and, before it, the stacks a crashed rank's fault handler printed (the crash itself is
+    mid-stream: the other rank's errors and torchrun's summary come after it)."""
+    start = stderr.find("Fatal Python error")
+    return (stderr[start : start + 5000] + "\n…\n" if start >= 0 else "") + stderr[-5000:]
 
 
 def best_valid_accuracy(model_dir):
