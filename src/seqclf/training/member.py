@@ -1,6 +1,6 @@
 """One sequence model's training, as the settings say: the model, its optimizer and schedule, the batches
 of each epoch (padded, or windows of long texts), validation summed over the processes, checkpoints and
-resume; DistributedDataParallel under `torchrun`."""
+resume; data-parallel under `torchrun` (`Cluster.data_parallel`)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn.parallel import DistributedDataParallel
 
 from seqclf.config import Config
 from seqclf.text.batching import BucketSampler, Chunking, sample_windows
@@ -46,9 +45,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     model.task = data.task
     coverage = load_vectors(model, tokenizer, settings) if settings.vectors else None
     model.to(cluster.device)
-    devices = [cluster.device.index] if cluster.device.type == "cuda" else None
-    # DDP starts every process from rank 0's weights and averages the gradients of each step
-    trained = DistributedDataParallel(model, device_ids=devices) if cluster.distributed else model
+    trained, average_sparse_gradients = cluster.data_parallel(model)
     if cluster.rank:
         torch.manual_seed(seed + cluster.rank)  # each process its own dropout
     train, valid = data.train, data.valid
@@ -75,6 +72,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
         checkpoint=run.save if run is not None and cluster.is_main else None,
         checkpoint_every=settings.checkpoint_every, checkpoint_seconds=settings.checkpoint_seconds,
         sum_over_processes=cluster.sum,
+        after_backward=average_sparse_gradients,
         autocast_dtype=autocast_dtype,
     )
     if progress is not None:

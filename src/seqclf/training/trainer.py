@@ -122,6 +122,8 @@ class Trainer:
     checkpoint_seconds: float = 0.0
     # Element-wise sums over all processes of a distributed run (the epoch's loss, accuracy and tokens are global).
     sum_over_processes: Callable[[list[float]], list[float]] = list
+    # Called after each backward pass (a distributed run averages the sparse gradients there).
+    after_backward: Callable[[], None] = lambda: None
     autocast_dtype: torch.dtype | None = None  # mixed precision on CUDA: torch.bfloat16 or torch.float16
     # (logits, targets) -> examples predicted right, for the training accuracy
     count_correct: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = count_correct
@@ -192,6 +194,7 @@ class Trainer:
                                          "the last checkpoint is kept")
             self.optimizer.zero_grad(set_to_none=True)
             (scaler.scale(loss) if scaler else loss).backward()
+            self.after_backward()
             if scaler:
                 scaler.unscale_(self.optimizer)
             if self.max_grad_norm is not None:

@@ -83,3 +83,35 @@ def test_training_on_cuda_with_mixed_precision(demo_data, precision):
     assert clf.model.head.weight.device.type == "cuda"
     assert clf.history.records[-1].train_loss < clf.history.records[0].train_loss * 1.5
     assert len(clf.predict(demo_data[0][:10])) == 10 and clf.trace(demo_data[0][0]).to_dict()
+
+
+def _average_in_process(rank: int, store_file: str, results: str) -> None:
+    """One of two gloo processes: an embedding whose rows used differ by rank (rank 1 uses none); the sparse
+    gradients averaged by `Cluster.data_parallel`'s hook, written for the parent to check."""
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{store_file}", rank=rank, world_size=2)
+    try:
+        torch.manual_seed(rank)  # different starting weights: data_parallel makes them rank 0's
+        model = torch.nn.Sequential(torch.nn.Embedding(10, 3, padding_idx=0, sparse=True), torch.nn.Linear(3, 1))
+        cluster = Cluster(rank, 2, rank, 2, torch.device("cpu"))
+        wrapped, average_sparse_gradients = cluster.data_parallel(model)
+        ids = torch.tensor([[1, 2, 2, 5]]) if rank == 0 else torch.tensor([[0, 0, 0, 0]])  # rank 1: padding only
+        wrapped(ids).sum().backward()
+        own = model[0].weight.grad.to_dense().clone()
+        average_sparse_gradients()
+        torch.save({"own": own, "averaged": model[0].weight.grad.to_dense(), "weights": model[0].weight.detach(),
+                    "linear": model[1].weight.grad}, f"{results}/{rank}.pt")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_sparse_gradients_are_averaged_over_two_real_processes(tmp_path):
+    """DDP leaves the sparse embedding out; the hook gives each process the mean of both ranks' sparse gradients,
+    the same on both, with the dense layer averaged by DDP and the starting weights rank 0's everywhere."""
+    torch.multiprocessing.spawn(_average_in_process, args=(str(tmp_path / "store"), str(tmp_path)), nprocs=2)
+    first, second = (torch.load(tmp_path / f"{rank}.pt") for rank in (0, 1))
+    expected = (first["own"] + second["own"]) / 2
+    assert torch.equal(first["averaged"], second["averaged"])
+    assert torch.allclose(first["averaged"], expected) and first["averaged"][2].abs().sum() > 0
+    assert torch.equal(first["weights"], second["weights"]) and torch.equal(first["linear"], second["linear"])
