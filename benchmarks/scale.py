@@ -74,9 +74,12 @@ def measured(command: list[str], stdout: Path | None = None, env: dict | None = 
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         err.seek(0)
+        errors = err.read().decode(errors="replace")
         if status != 0:
-            raise SystemExit(f"{' '.join(map(str, command))} failed:\n{err.read().decode()[-3000:]}")
-    return {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024}
+            raise SystemExit(f"{' '.join(map(str, command))} failed:\n{errors[-3000:]}")
+    # the line seqclf writes when it found cores kept busy by other processes (fewer threads, passive waiting)
+    busy = [line for line in errors.splitlines() if line.startswith("threads: ")]
+    return {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "busy_cores_note": busy[0] if busy else None}
 
 
 def generate(path: Path, sentences: int, labeled: bool, seed: int = 0) -> None:
@@ -99,6 +102,7 @@ def generate(path: Path, sentences: int, labeled: bool, seed: int = 0) -> None:
             texts = [" ".join(words[end - size : end]) for end, size in zip(ends, sizes)]
             labels = np.where(ids[ends - 1] % 2 == 0, "pos", "neg")
             out.writelines(f"{label}\t{text}\n" if labeled else f"{text}\n" for label, text in zip(labels, texts))
+    os.sync()  # the file on disk before a measured command starts: the kernel's writeback of it is not its load
 
 
 def train_row(folder: Path, sentences: int) -> dict:
@@ -115,7 +119,8 @@ def train_row(folder: Path, sentences: int) -> dict:
     trained = int(sentences * 0.9)  # classic holds 10% out for validation
     row = {"sentences": sentences, "bytes": size, "process_seconds": run["seconds"], "rss_mb": run["rss_mb"],
            "epoch_seconds": record["seconds"], "us_per_sentence": 1e6 * record["seconds"] / trained,
-           "vocabulary": {**vocabulary, "rss_mb": vocabulary_run["rss_mb"]}, "model": str(out)}
+           "vocabulary": {**vocabulary, "rss_mb": vocabulary_run["rss_mb"]}, "model": str(out),
+           "busy_cores_note": run["busy_cores_note"]}
     print(row, flush=True)
     return row
 
@@ -164,6 +169,8 @@ def report(train: list[dict], predict: list[dict], ray: dict | None) -> str:
         lines.append(f"| {row['sentences']:,} | {row['bytes'] / 1e9:.2f} GB | {row['process_seconds']:.0f} | "
                      f"{row['rss_mb']:.0f} | {row['epoch_seconds']:.1f} | {row['us_per_sentence']:.2f} | "
                      f"{row['us_per_sentence'] / first:.2f}x |")
+    lines += [f"\nAt {row['sentences']:,} sentences seqclf found cores kept busy by other processes and said: "
+              f"`{row['busy_cores_note']}`" for row in train if row.get("busy_cores_note")]
     lines += ["", "## Vocabulary: the first pass alone (counts in bounded memory, then the vocabulary)", "",
               "| sentences | distinct words | spills to disk | vocabulary | seconds | peak RSS MB |", "|---|---|---|---|---|---|"]
     for row in train:

@@ -1,9 +1,12 @@
 """EncodedCorpus: ragged sequences in flat arrays, read cut to max_len."""
+import os
+
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqclf.ids import EncodedCorpus, ranges
+from seqclf.ids import EncodedCorpus, index_dtype, ranges, release_pages
 
 SEQUENCES = st.lists(st.lists(st.integers(0, 99), min_size=1, max_size=8), min_size=1, max_size=10)
 
@@ -30,3 +33,31 @@ def test_select_copies_the_chosen_sequences_as_read(sequences, cut, data):
 def test_ranges_lists_every_position_of_every_range():
     assert ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist() == [5, 6, 9, 10, 11]
     assert ranges(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).tolist() == []
+
+
+def _resident_file_kb() -> int:
+    """This process's resident pages of mapped files (RssFile, kB)."""
+    status = open("/proc/self/status").read()
+    return int(status.split("RssFile:")[1].split()[0])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's /proc")
+def test_released_pages_of_a_memory_mapped_corpus_leave_the_process(tmp_path):
+    ids = np.arange(16 << 20, dtype=np.int32)  # 64 MB
+    np.save(tmp_path / "ids.npy", ids)
+    np.save(tmp_path / "offsets.npy", np.array([0, len(ids)], dtype=np.int64))
+    corpus = EncodedCorpus(np.load(tmp_path / "ids.npy", mmap_mode="r"),
+                           np.load(tmp_path / "offsets.npy", mmap_mode="r")).truncated(10)
+    before = _resident_file_kb()
+    assert int(corpus.ids[::1024].sum()) == int(ids[::1024].sum())  # touches every page
+    touched = _resident_file_kb()
+    corpus.release_pages()  # through the truncated view, down to the mapping
+    released = _resident_file_kb()
+    assert touched - before > 50_000 and touched - released > 50_000, (before, touched, released)
+    assert int(corpus.ids[-1]) == len(ids) - 1  # still readable: read again from the page cache
+    release_pages(ids)  # an array in memory is left alone
+    assert ids[5] == 5
+
+
+def test_index_arrays_are_int32_until_they_cannot_be():
+    assert index_dtype(10) == np.int32 and index_dtype(2**31 - 1) == np.int32 and index_dtype(2**31 + 5) == np.int64

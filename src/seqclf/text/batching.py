@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqclf.ids import PAD_ID, EncodedCorpus, ranges
+from seqclf.ids import PAD_ID, EncodedCorpus, index_dtype, ranges
 from seqclf.text.tokenizer import TokenizerConfig
 
 
@@ -40,7 +40,8 @@ def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random
     pool and cut into batches; then the batches are shuffled. Sorting within a pool (not globally)
     keeps batches random while padding stays small.
     """
-    order = rng.permutation(len(lengths))
+    order = np.arange(len(lengths), dtype=index_dtype(len(lengths)))
+    rng.shuffle(order)  # rng.permutation's order, in half the memory
     pool = batch_size * bucket_batches
     batches = []
     for start in range(0, len(order), pool):
@@ -65,7 +66,7 @@ class BucketSampler:
     def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> None:
         if len(lengths) < world_size:
             raise ValueError(f"{len(lengths)} examples cannot be shared by {world_size} processes")
-        self.lengths, self.batch_size = lengths, batch_size
+        self.lengths, self.batch_size = lengths.astype(np.int32), batch_size  # (N,) cut to max_len: small
         self.rank, self.world_size = rank, world_size
         self.rng = np.random.default_rng(seed)
         self.epoch_start = self.rng.bit_generator.state

@@ -26,6 +26,7 @@ from seqclf.text.batching import BucketSampler
 from seqclf.text.encoded import EncodedData
 from seqclf.errors import ModelDirError
 from seqclf.fileio import write_file_atomically
+from seqclf.ids import release_pages
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.history import EpochRecord, History
 from seqclf.training.optim import Optimizers
@@ -122,14 +123,27 @@ def training_fingerprint(tokenizer: WordTokenizer, train: EncodedData, train_ind
     """Changes whenever the training or validation data, their split or the vocabulary change."""
     digest = hashlib.sha256(tokenizer.fingerprint().encode())
     digest.update(json.dumps([train.label_names, getattr(valid, "label_names", None)]).encode())
-    parts = [train.corpus.ids, train.corpus.offsets, train.label_ids, train_indices]
+    arrays = [train.corpus.ids, train.corpus.offsets, train.label_ids, train_indices]
     if isinstance(valid, EncodedData):
-        parts += [valid.corpus.ids, valid.corpus.offsets, valid.label_ids]
+        arrays += [valid.corpus.ids, valid.corpus.offsets, valid.label_ids]
     if valid_indices is not None:
-        parts.append(valid_indices)
-    for array in parts:
-        digest.update(np.ascontiguousarray(array).tobytes())
+        arrays.append(valid_indices)
+    for array in arrays:
+        # indices as int64, whatever their dtype: the fingerprint of a split does not change with it
+        _hash_in_pieces(digest, array, np.int64 if array is train_indices or array is valid_indices else None)
     return digest.hexdigest()
+
+
+HASHED_PIECE = 1 << 24  # elements hashed at a time: neither a copy of a large corpus's ids nor all its pages are held
+
+
+def _hash_in_pieces(digest: Any, array: np.ndarray, dtype: type | None) -> None:
+    """The array's bytes as `array.astype(dtype).tobytes()` would give them, added piece by piece."""
+    flat = array.reshape(-1)
+    for start in range(0, len(flat), HASHED_PIECE):
+        piece = flat[start : start + HASHED_PIECE]
+        digest.update(np.ascontiguousarray(piece if dtype is None else piece.astype(dtype)))
+        release_pages(array)
 
 
 @dataclass

@@ -10,6 +10,7 @@ import torch
 from seqclf.text.encoded import EncodedData, targets
 from seqclf.data.settings import LABEL_ORDERS
 from seqclf.errors import DataError
+from seqclf.ids import index_dtype, release_pages
 from seqclf.task import Task
 from seqclf.text.tokenizer import WordTokenizer
 from seqclf.training.checkpoint import training_fingerprint
@@ -33,6 +34,7 @@ def split_examples(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedD
     train_targets = torch.from_numpy(targets(train, classes, task))  # (N,) classes, or (N, C) 0/1 label sets
     train_indices, valid_indices = holdout(len(train), valid, settings)
     fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
+    release_pages(train.label_ids)  # read once, for the targets
     labeled = Labeled(train.corpus, train_indices, train_targets[train_indices])
     if isinstance(valid, EncodedData):
         valid_targets = torch.from_numpy(targets(valid, classes, task))
@@ -62,5 +64,12 @@ def holdout(n: int, valid: EncodedData | float | None, settings: TrainConfig) ->
     n_valid = int(round(n * fraction))
     if n_valid == 0:
         return np.arange(n), None
-    order = np.random.default_rng(settings.seed).permutation(n)
+    return _split_order(n, n_valid, settings.seed)
+
+
+def _split_order(n: int, n_valid: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`default_rng(seed).permutation(n)` cut after `n_valid`: the same order, as int32 where it fits (half the
+    memory of a large corpus's indices)."""
+    order = np.arange(n, dtype=index_dtype(n))
+    np.random.default_rng(seed).shuffle(order)
     return order[n_valid:], order[:n_valid]

@@ -85,6 +85,11 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     return model.eval(), history, coverage
 
 
+# examples read between two releases of a memory-mapped corpus's pages: each touches about 3 pages (its ids, its
+# offsets), so training holds at most about 48 MB of them, whatever the corpus's size
+RELEASE_PAGES_EVERY = 4096
+
+
 def epoch_batches(train: Labeled, sampler: BucketSampler, chunking: Chunking | None, every_window: bool, seed: int,
                   cluster: Cluster) -> Callable[[int], Iterator[Batch]]:
     """An epoch's batches of this process, on its device: texts padded to the batch's longest, or with
@@ -92,7 +97,12 @@ def epoch_batches(train: Labeled, sampler: BucketSampler, chunking: Chunking | N
 
     def batches(epoch: int) -> Iterator[Batch]:
         random_windows = np.random.default_rng([seed, epoch, cluster.rank])  # window_training=random
+        read = 0  # examples read since the corpus's pages were last released
         for positions in sampler.epoch():
+            if read >= RELEASE_PAGES_EVERY:
+                train.corpus.release_pages()
+                read = 0
+            read += len(positions)
             indices = train.indices[positions]
             owners = None
             if chunking is None:
@@ -121,6 +131,7 @@ def validator(model: SequenceClassifier, valid: Labeled, chunking: Chunking | No
             logits = text_logits(model, valid.corpus, valid.indices[share], chunking)  # (n, C)
             loss_sum = summed_loss(logits, valid.targets[share])
             correct = count_correct(logits, valid.targets[share]).item()
+        valid.corpus.release_pages()
         loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
         return loss_sum / count, correct / count
 
