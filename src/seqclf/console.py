@@ -221,7 +221,7 @@ class PredictionTally:
 
     def __init__(self) -> None:
         self.inputs = self.truncated = self.windowed = 0
-        self.unlabeled: list[BadRow] = []  # the first two: the summary names one and says if there are more
+        self.first_unlabeled: BadRow | None = None  # the summary names it and says if there are more
         self.unlabeled_count = 0
         self.note = ""  # a multi-label model's note on its thresholds
 
@@ -229,7 +229,7 @@ class PredictionTally:
         self.inputs += len(inputs)
         bad = [row for row in inputs if isinstance(row, BadRow)]
         self.unlabeled_count += len(bad)
-        self.unlabeled = (self.unlabeled + bad)[:2]
+        self.first_unlabeled = self.first_unlabeled or next(iter(bad), None)
         answered = [result for result in results if result is not None]
         self.truncated += sum("truncated" in result for result in answered)
         self.windowed += sum("windows" in result for result in answered)
@@ -239,7 +239,7 @@ class PredictionTally:
     def summary(self) -> str:
         note = ""
         if self.unlabeled_count:
-            note = (f"; {self.unlabeled_count} without a label (\"label\": null): {self.unlabeled[0].message()}"
+            note = (f"; {self.unlabeled_count} without a label (\"label\": null): {self.first_unlabeled.message()}"
                     + (", …" if self.unlabeled_count > 1 else ""))
         if self.truncated:
             note += (f"; {self.truncated} longer than max_len, truncated (\"truncated\"; --long-text chunk at "

@@ -82,7 +82,7 @@ def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
     longer = int((words > max_len).sum())
     encoder = f"{'bi' if config.bidirectional else ''}{config.encoder}, {config.num_layers} layer(s)"
     rows = [
-        FlowRow("1 raw text", f"{n} texts, {min(words)}-{max(words)} tokens", [n, "variable"],
+        FlowRow("1 raw text", f"{n} texts, {words.min()}-{words.max()} tokens", [n, "variable"],
                 repr(first if len(first) <= 40 else first[:39] + "…")),
     ]
     if chunking is None:

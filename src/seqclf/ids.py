@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import mmap
+import os
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,6 +17,31 @@ import numpy as np
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID = 0
 UNK_ID = 1  # words outside the vocabulary
+
+
+@dataclass(frozen=True, eq=False)
+class IdsFile:
+    """The .npy file a memory-mapped corpus's ids are in, open to read ranges of ids with `os.pread`. Read through
+    the memory map, a batch of texts at random places kept about 2 MB of the file in this process's memory for
+    each text (the kernel maps a large folio of the page cache whole) until the pages were given back."""
+
+    descriptor: int
+    data_start: int  # where ids[0] is, in bytes
+
+    @classmethod
+    def of(cls, ids: np.ndarray) -> IdsFile | None:
+        """The file of memory-mapped int32 `ids` (None for ids in memory), opened while it still has its name."""
+        if not isinstance(ids, np.memmap) or ids.filename is None or ids.dtype != np.int32:
+            return None
+        opened = cls(os.open(ids.filename, os.O_RDONLY), int(ids.offset))
+        weakref.finalize(opened, os.close, opened.descriptor)
+        return opened
+
+    def read(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The ids of each range [start, start + length), one after another (int32)."""
+        size = np.dtype(np.int32).itemsize
+        return np.frombuffer(b"".join(os.pread(self.descriptor, size * length, self.data_start + size * start)
+                                      for start, length in zip(starts.tolist(), lengths.tolist())), dtype=np.int32)
 
 
 @dataclass(frozen=True)
@@ -27,6 +54,12 @@ class EncodedCorpus:
     ids: np.ndarray  # (total_tokens,) int32
     offsets: np.ndarray  # (N + 1,) int64
     max_len: int | None = None
+    file: IdsFile | None = None  # where memory-mapped ids are read from
+
+    @classmethod
+    def mapped(cls, ids: np.ndarray, offsets: np.ndarray) -> EncodedCorpus:
+        """A corpus of memory-mapped .npy arrays, its ranges of ids read from the ids' file (`IdsFile`)."""
+        return cls(ids, offsets, file=IdsFile.of(ids))
 
     @classmethod
     def from_sequences(cls, sequences: list[list[int]]) -> EncodedCorpus:
@@ -43,7 +76,7 @@ class EncodedCorpus:
         lengths = np.concatenate([p.lengths for p in parts])
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        ids = [p.ids if p.max_len is None else p.ids[ranges(p.offsets[:-1], p.lengths)] for p in parts]
+        ids = [p.ids if p.max_len is None and p.file is None else p.read(p.offsets[:-1], p.lengths) for p in parts]
         return cls(np.concatenate(ids), offsets)
 
     def __len__(self) -> int:
@@ -57,20 +90,25 @@ class EncodedCorpus:
     def sequence(self, i: int) -> np.ndarray:
         return self.ids[self.offsets[i] : self.offsets[i] + self.lengths[i]]
 
+    def read(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The ids of each range [start, start + length), one after another: from the ids' file when they are
+        memory-mapped, else from memory."""
+        return self.ids[ranges(starts, lengths)] if self.file is None else self.file.read(starts, lengths)
+
     def release_pages(self) -> None:
         """`release_pages` of the ids and offsets (a no-op for a corpus in memory)."""
         release_pages(self.ids, self.offsets)
 
     def truncated(self, max_len: int) -> EncodedCorpus:
         """The same sequences read cut to their first max_len ids (no copy)."""
-        return EncodedCorpus(self.ids, self.offsets, max_len)  # (dataclasses.replace: 5 us of one text's call)
+        return EncodedCorpus(self.ids, self.offsets, max_len, self.file)  # (dataclasses.replace: 5 us of one text's call)
 
     def select(self, indices: np.ndarray) -> EncodedCorpus:
         """The sequences at `indices`, in that order, as read (cut to max_len): a copy."""
         lengths = self.lengths[indices]
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        return EncodedCorpus(self.ids[ranges(self.offsets[:-1][indices], lengths)], offsets)
+        return EncodedCorpus(self.read(self.offsets[:-1][indices], lengths), offsets)
 
 
 def index_dtype(count: int) -> type:

@@ -41,6 +41,18 @@ def _resident_file_kb() -> int:
     return int(status.split("RssFile:")[1].split()[0])
 
 
+def _resident_kb_of_mapping(name: str) -> int:
+    """Resident kB of this process's mappings of files whose path contains `name` (/proc/self/smaps)."""
+    total, counting = 0, False
+    for line in open("/proc/self/smaps"):
+        fields = line.split()
+        if "-" in fields[0] and len(fields[0]) > 8 and not fields[0].endswith(":"):
+            counting = len(fields) >= 6 and name in fields[5]
+        elif counting and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's /proc")
 def test_released_pages_of_a_memory_mapped_corpus_leave_the_process(tmp_path):
     ids = np.arange(16 << 20, dtype=np.int32)  # 64 MB
@@ -61,3 +73,38 @@ def test_released_pages_of_a_memory_mapped_corpus_leave_the_process(tmp_path):
 
 def test_index_arrays_are_int32_until_they_cannot_be():
     assert index_dtype(10) == np.int32 and index_dtype(2**31 - 1) == np.int32 and index_dtype(2**31 + 5) == np.int64
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads Linux's /proc")
+def test_a_memory_mapped_corpus_reads_its_texts_from_the_file_not_the_map(tmp_path):
+    from seqclf.text.batching import pad_ids
+
+    rng = np.random.default_rng(0)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(1, 30, size=1_000_000))]).astype(np.int64)
+    ids = rng.integers(0, 1000, size=int(offsets[-1]), dtype=np.int32)  # about 60 MB
+    np.save(tmp_path / "ids.npy", ids)
+    np.save(tmp_path / "offsets.npy", offsets)
+    mapped = EncodedCorpus.mapped(np.load(tmp_path / "ids.npy", mmap_mode="r"),
+                                  np.load(tmp_path / "offsets.npy", mmap_mode="r")).truncated(20)
+    (tmp_path / "ids.npy").unlink()  # as with --no-cache: the file was opened while it had a name
+    in_memory = EncodedCorpus(ids, offsets).truncated(20)
+    mapped.release_pages()
+    for _ in range(20):  # 1,280 texts at random places
+        chosen = rng.integers(0, len(offsets) - 1, size=64)
+        for got, expected in zip(pad_ids(mapped, chosen), pad_ids(in_memory, chosen)):
+            assert np.array_equal(got, expected) and got.dtype == np.int64
+    assert _resident_kb_of_mapping("ids.npy") < 1_000  # through the map: over 50 MB of it
+    picked = np.array([5, 0, 999_999])
+    assert as_lists(mapped.select(picked)) == as_lists(in_memory.select(picked))
+
+
+def test_concatenating_a_memory_mapped_corpus_reads_it_as_cut(tmp_path):
+    sequences = [[3, 4, 5, 6], [7], [8, 9, 10]]
+    whole = EncodedCorpus.from_sequences(sequences)
+    np.save(tmp_path / "ids.npy", whole.ids)
+    np.save(tmp_path / "offsets.npy", whole.offsets)
+    mapped = EncodedCorpus.mapped(np.load(tmp_path / "ids.npy", mmap_mode="r"),
+                                  np.load(tmp_path / "offsets.npy", mmap_mode="r"))
+    assert mapped.file is not None and EncodedCorpus(whole.ids, whole.offsets).file is None
+    joined = EncodedCorpus.concatenate([mapped.truncated(2), mapped])
+    assert as_lists(joined) == [[3, 4], [7], [8, 9], *sequences]

@@ -11,25 +11,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqclf.ids import PAD_ID, EncodedCorpus, index_dtype, ranges
+from seqclf.ids import PAD_ID, EncodedCorpus, index_dtype
 from seqclf.text.tokenizer import TokenizerConfig
 
 
 def pad_ids(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Ids of the chosen sequences padded with PAD_ID to `length` (default: their longest).
 
-    Returns ids (B, T) int64 and lengths (B,) int64. Vectorized: no per-example Python work.
+    Returns ids (B, T) int64 and lengths (B,) int64. Vectorized for a corpus in memory; a memory-mapped one
+    reads each text's ids from its file (`IdsFile`), which keeps the file out of this process's memory.
     """
     if len(indices) == 1 and length is None:  # one text (single-text latency): no padding to compute
         ids = corpus.sequence(int(indices[0])).astype(np.int64)  # (T,)
         return ids[None, :], np.array([len(ids)])
     lengths = corpus.lengths[indices]  # (B,)
     width = int(lengths.max()) if length is None else length
-    steps = np.arange(width)  # (T,)
-    mask = steps[None, :] < lengths[:, None]  # (B, T)
-    positions = np.minimum(corpus.offsets[indices][:, None] + steps[None, :], len(corpus.ids) - 1)  # (B, T)
-    ids = np.where(mask, corpus.ids[positions], PAD_ID)  # (B, T)
-    return ids.astype(np.int64), np.minimum(lengths, width)
+    lengths = np.minimum(lengths, width)
+    mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
+    ids = np.full((len(indices), width), PAD_ID, dtype=np.int64)  # (B, T)
+    ids[mask] = corpus.read(corpus.offsets[indices], lengths)  # row by row, as the mask's True cells are ordered
+    return ids, lengths
 
 
 def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator,
@@ -160,4 +161,4 @@ def _slices(corpus: EncodedCorpus, texts: np.ndarray, starts: np.ndarray, length
     """The ids texts[i][starts[i] : starts[i] + lengths[i]] as a corpus of their own (a copy)."""
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return EncodedCorpus(corpus.ids[ranges(corpus.offsets[:-1][texts] + starts, lengths)], offsets)
+    return EncodedCorpus(corpus.read(corpus.offsets[texts] + starts, lengths), offsets)

@@ -24,6 +24,7 @@ import tokenizers
 from seqclf.data.formats import BadRow
 from seqclf.errors import SeqclfWarning, WriteError
 from seqclf.fileio import replace_directory
+from seqclf.ids import release_pages
 
 CACHE_VERSION = 4  # 2: meta.json holds vocab_size and every skipped row; 3: label sets (label_offsets); 4: the task
 ARRAYS = ("ids", "offsets", "label_ids", "label_offsets")
@@ -121,10 +122,29 @@ def _inconsistency(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> str |
     if ids.ndim != 1 or offsets.ndim != 1 or len(offsets) != len(label_offsets):
         return "array shapes do not match"
     for starts, items in ((offsets, ids), (label_offsets, label_ids)):
-        if int(starts[0]) != 0 or int(starts[-1]) != len(items) or bool((np.diff(starts) < 0).any()):
+        if int(starts[0]) != 0 or int(starts[-1]) != len(items) or not _every_piece(starts, _ascending):
             return "offsets out of order"
-    if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+    if len(ids) and not _every_piece(ids, lambda piece: 0 <= int(piece.min()) and int(piece.max()) < vocab_size):
         return f"token ids outside the vocabulary of {vocab_size}"
-    if len(label_ids) and (int(label_ids.min()) < 0 or int(label_ids.max()) >= len(names)):
+    if len(label_ids) and not _every_piece(label_ids, lambda piece: 0 <= int(piece.min()) and
+                                           int(piece.max()) < len(names)):
         return "label indices outside the label names"
     return None
+
+
+CHECKED_PIECE = 1 << 24  # elements checked at a time: a large entry is never held whole, nor its differences
+
+
+def _every_piece(array: np.ndarray, holds: Callable[[np.ndarray], bool]) -> bool:
+    """Whether `holds` is true of every piece of `array` (consecutive pieces share an element), read a piece at
+    a time with its memory-mapped pages given back as the check goes."""
+    for start in range(0, max(len(array) - 1, 1), CHECKED_PIECE):
+        held = holds(array[start : start + CHECKED_PIECE + 1])
+        release_pages(array)
+        if not held:
+            return False
+    return True
+
+
+def _ascending(starts: np.ndarray) -> bool:
+    return not bool((np.diff(starts) < 0).any())

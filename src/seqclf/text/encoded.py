@@ -126,7 +126,7 @@ def encode_training_file(path: str | Path, data_config: DataConfig, config: Toke
         hit = cache.load(key, str(path))
         if hit is not None:
             arrays, meta = hit
-            raw = EncodedCorpus(arrays["ids"], arrays["offsets"])
+            raw = EncodedCorpus.mapped(arrays["ids"], arrays["offsets"])
             tokenizer = _cached_tokenizer(meta, resolve_max_len(config, np.bincount(raw.lengths)))
             if tokenizer is not None:
                 return tokenizer, _from_cache(raw.truncated(tokenizer.max_len), arrays, meta, path, started)
@@ -154,7 +154,7 @@ def encode_file(path: str | Path, config: DataConfig, tokenizer: WordTokenizer, 
         if hit is not None:
             arrays, meta = hit
             if meta["vocab_size"] == tokenizer.vocab_size:
-                corpus = EncodedCorpus(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
+                corpus = EncodedCorpus.mapped(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
                 return _from_cache(corpus, arrays, meta, path, started)
             cache.damaged(str(path), "its vocabulary size differs from the model's")
     data = read_dataset(path, config)
@@ -180,8 +180,8 @@ def _encode_streamed(path: Path, data_config: DataConfig, config: TokenizerConfi
         if key is not None and cache.adopt(key, entry):
             entry = cache.root / key
         arrays = {name: np.load(entry / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in ARRAYS}
-    # the files may be gone now (no cache): their memory maps stay readable
-    corpus = EncodedCorpus(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
+        corpus = EncodedCorpus.mapped(arrays["ids"], arrays["offsets"]).truncated(tokenizer.max_len)
+    # the files may be gone now (no cache): their memory maps, and the ids' file as opened, stay readable
     return tokenizer, replace(_from_cache(corpus, arrays, meta, path, started), from_cache=False)
 
 
