@@ -26,14 +26,14 @@ def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
         if len(indices) <= batch_size:  # one batch (e.g. one text): no sorting or reordering
             ids, lengths = pad_batch(corpus, indices)  # (N, T), (N,)
             return model(ids.to(device), lengths.to(device)).cpu()  # (N, C)
-        chunks, order = [], []
+        out = None  # (N, C), filled batch by batch: no small tensors kept between the batches' buffers, which
+        # kept glibc from giving freed memory back (validating 900,000 texts held 110-300 MB more until then)
         for positions in sorted_batches(corpus.lengths[indices], batch_size):
             ids, lengths = pad_batch(corpus, indices[positions])  # (B, T), (B,)
-            chunks.append(model(ids.to(device), lengths.to(device)).cpu())  # (B, C)
-            order.append(torch.from_numpy(positions))
-        logits = torch.cat(chunks)  # (N, C), in length order
-        out = torch.empty_like(logits)
-        out[torch.cat(order)] = logits
+            logits = model(ids.to(device), lengths.to(device)).cpu()  # (B, C)
+            if out is None:
+                out = torch.empty((len(indices), logits.shape[1]), dtype=logits.dtype)
+            out[torch.from_numpy(positions)] = logits
         return out
 
 
