@@ -123,14 +123,14 @@ def training_fingerprint(tokenizer: WordTokenizer, train: EncodedData, train_ind
     """Changes whenever the training or validation data, their split or the vocabulary change."""
     digest = hashlib.sha256(tokenizer.fingerprint().encode())
     digest.update(json.dumps([train.label_names, getattr(valid, "label_names", None)]).encode())
-    arrays = [train.corpus.ids, train.corpus.offsets, train.label_ids, train_indices]
+    # indices as int64, whatever their dtype: the fingerprint of a split does not change with it
+    arrays = [(train.corpus.ids, None), (train.corpus.offsets, None), (train.label_ids, None), (train_indices, np.int64)]
     if isinstance(valid, EncodedData):
-        arrays += [valid.corpus.ids, valid.corpus.offsets, valid.label_ids]
+        arrays += [(valid.corpus.ids, None), (valid.corpus.offsets, None), (valid.label_ids, None)]
     if valid_indices is not None:
-        arrays.append(valid_indices)
-    for array in arrays:
-        # indices as int64, whatever their dtype: the fingerprint of a split does not change with it
-        _hash_in_pieces(digest, array, np.int64 if array is train_indices or array is valid_indices else None)
+        arrays.append((valid_indices, np.int64))
+    for array, dtype in arrays:
+        _hash_in_pieces(digest, array, dtype)
     return digest.hexdigest()
 
 
