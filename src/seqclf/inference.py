@@ -12,7 +12,7 @@ from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.outputs import pool_window_tensors
-from seqclf.threads import ThreadChoice, choose_threads
+from seqclf.threads import ThreadChoice
 
 
 def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], corpus: EncodedCorpus,
@@ -51,11 +51,10 @@ class TorchEngine:
     """A PyTorch model (float32, or its int8 copy) answering as every engine does: (N, C) logits and
     probabilities of an encoded corpus, in input order."""
 
-    def __init__(self, model: torch.nn.Module, threads: ThreadChoice | None = None, quantized: bool = False) -> None:
+    def __init__(self, model: torch.nn.Module, threads: ThreadChoice, quantized: bool = False) -> None:
         self.model = model
         self.description = f"PyTorch {'int8' if quantized else 'fp32'}"
-        self.threads = threads or choose_threads()
-        torch.set_num_threads(self.threads.threads)  # one pool per process: the last engine made sets it
+        self.threads = threads  # in use (`use_threads`) since before the model's weights were loaded
 
     def run(self, corpus: EncodedCorpus) -> tuple[np.ndarray, np.ndarray]:
         logits = predict_logits(self.model, corpus)  # (N, C)

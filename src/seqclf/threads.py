@@ -137,3 +137,15 @@ def choose_threads(asked: int | None = None, share: int = 1) -> ThreadChoice:
 def _from_environment() -> int | None:
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def use_threads(choice: ThreadChoice) -> None:
+    """PyTorch computes with `choice.threads` threads, each flushing denormal floats to zero. Without that, the
+    tiny gradients of saturated LSTM gates make an epoch slow down as it goes (measured: from 13,500 to 5,500
+    sentences/s over 3.3M sentences; flushed, it stays at 12,000-13,900). Flushing is a property of each
+    thread, which a thread inherits from the one that starts it: call this before PyTorch's first parallel
+    operation starts its thread pool, or the pool's threads keep computing with denormals."""
+    import torch
+
+    torch.set_flush_denormal(True)
+    torch.set_num_threads(choice.threads)

@@ -32,7 +32,7 @@ from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
-from seqclf.threads import choose_threads
+from seqclf.threads import choose_threads, use_threads
 from seqclf.text.vectors import VectorCoverage
 from seqclf.training.checkpoint import load_member, save_member
 from seqclf.training.tracking import open_trackers
@@ -81,6 +81,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     device, its history holds every sequence model's epochs (`EpochRecord.member` tells whose)."""
     settings = config.train
     cluster = cluster or join_cluster(settings.device)
+    threads = choose_threads(settings.threads, share=cluster.local_world_size)
+    use_threads(threads)  # before the first parallel operation starts PyTorch's thread pool
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
@@ -93,8 +95,6 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
         tell(reports, LabelSetsFound(None if config.data.task == task else train.detected))
     classes = class_order(train.label_names, config.data.label_order)
     data = split_examples(tokenizer, train, valid, classes, settings)
-    threads = choose_threads(settings.threads, share=cluster.local_world_size)
-    torch.set_num_threads(threads.threads)
     tell(reports, threads)
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
     tell(reports, long_texts(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all"))
