@@ -12,7 +12,7 @@ from seqclf.text.tensors import pad_batch
 from seqclf.ids import EncodedCorpus
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.outputs import pool_window_tensors
-from seqclf.threads import ThreadChoice
+from seqclf.threads import ThreadChoice, denormals_flushed
 
 
 def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], corpus: EncodedCorpus,
@@ -28,7 +28,7 @@ def predict_logits(model: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
             return model(ids.to(device), lengths.to(device)).cpu()  # (N, C)
         out = None  # (N, C), filled batch by batch: no small tensors kept between the batches' buffers, which
         # kept glibc from giving freed memory back (validating 900,000 texts held 110-300 MB more until then)
-        for positions in sorted_batches(corpus.lengths[indices], batch_size):
+        for positions in sorted_batches(corpus.lengths_at(indices), batch_size):
             ids, lengths = pad_batch(corpus, indices[positions])  # (B, T), (B,)
             logits = model(ids.to(device), lengths.to(device)).cpu()  # (B, C)
             if out is None:
@@ -54,8 +54,10 @@ class TorchEngine:
     def __init__(self, model: torch.nn.Module, threads: ThreadChoice, quantized: bool = False) -> None:
         self.model = model
         self.description = f"PyTorch {'int8' if quantized else 'fp32'}"
-        self.threads = threads  # in use (`use_threads`) since before the model's weights were loaded
+        self.threads = threads
+        torch.set_num_threads(threads.threads)  # one pool per process: the last engine made sets it
 
     def run(self, corpus: EncodedCorpus) -> tuple[np.ndarray, np.ndarray]:
-        logits = predict_logits(self.model, corpus)  # (N, C)
+        with denormals_flushed():
+            logits = predict_logits(self.model, corpus)  # (N, C)
         return logits.numpy(), self.model.activate(logits).numpy()

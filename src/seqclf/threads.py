@@ -12,11 +12,13 @@ contended before it loads PyTorch makes its threads wait passively (`settle_wait
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,13 +141,28 @@ def _from_environment() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-def use_threads(choice: ThreadChoice) -> None:
-    """PyTorch computes with `choice.threads` threads, each flushing denormal floats to zero. Without that, the
-    tiny gradients of saturated LSTM gates make an epoch slow down as it goes (measured: from 13,500 to 5,500
-    sentences/s over 3.3M sentences; flushed, it stays at 12,000-13,900). Flushing is a property of each
-    thread, which a thread inherits from the one that starts it: call this before PyTorch's first parallel
-    operation starts its thread pool, or the pool's threads keep computing with denormals."""
+
+@contextlib.contextmanager
+def denormals_flushed() -> Iterator[None]:
+    """Inside, PyTorch's threads flush denormal floats to zero. Without that, the tiny gradients of saturated
+    LSTM gates slow an epoch down as it goes (measured: from 13,500 to 5,500 sentences/s over 3.3M sentences;
+    flushed, it stays at 12,000-13,900). The flag is a property of each thread, which a thread inherits from
+    the one that starts it: so PyTorch's thread pool must start inside (a fit's first parallel operation, a
+    model's weights loading) for its threads to flush, and they keep flushing after; the calling thread's own
+    setting is restored on leaving, so the caller's NumPy and PyTorch code computes as it did."""
     import torch
 
+    before = _flushing()
     torch.set_flush_denormal(True)
-    torch.set_num_threads(choice.threads)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(before)
+
+
+_DENORMAL = 1e-310  # below float64's smallest normal number (a variable: never folded into a constant)
+
+
+def _flushing() -> bool:
+    """Whether the calling thread flushes denormals to zero now: a denormal times one reads as zero."""
+    return _DENORMAL * 1.0 == 0.0

@@ -74,16 +74,21 @@ def test_the_command_settles_the_policy_before_it_loads_pytorch():
     assert done.stdout.strip() == "False"
 
 
-# After the code under test, a parallel operation on every thread of PyTorch's pool: denormals left (not flushed)
+
+# After the code under test: a parallel operation on every thread of PyTorch's pool, inside `denormals_flushed`
+# (denormals it leaves: threads that do not flush) and outside (the caller's thread computes as before)
 DENORMALS_LEFT = """
 import torch
 from seqclf import TextClassifier
 from seqclf.data.demo import demo_corpus
 from seqclf.deploy.backend import BackendConfig
+from seqclf.threads import denormals_flushed
 texts, labels = demo_corpus(120, seed=4)
 {code}
 x = torch.full((1_000_000,), 1e-39)  # denormal
-print(torch.get_num_threads(), int((x * 1.0 != 0).sum()))
+with denormals_flushed():
+    inside = int((x * 1.0 != 0).sum())
+print(torch.get_num_threads(), inside, 1e-310 * float(sys.argv[2]) != 0)
 """
 
 
@@ -91,9 +96,9 @@ print(torch.get_num_threads(), int((x * 1.0 != 0).sum()))
     "TextClassifier(epochs=1, threads=2).fit(texts, labels)",
     "TextClassifier.load(sys.argv[1], backend=BackendConfig('torch', threads=2)).predict(texts)",
 ], ids=["fit", "predict"])
-def test_every_thread_of_the_pool_flushes_denormals_to_zero(code, model_dir):
+def test_every_thread_of_the_pool_flushes_denormals_and_the_callers_own_setting_is_kept(code, model_dir):
     # each thread has its own flag, inherited from the thread that starts it: so it must be set before the pool
     # starts (a fit's first parallel operation, a model's weights loading), or half the products stay denormal
-    printed = subprocess.run([sys.executable, "-c", "import sys\n" + DENORMALS_LEFT.format(code=code), model_dir],
-                             capture_output=True, text=True, check=True).stdout.split()[-2:]  # after the report
-    assert printed == ["2", "0"]
+    printed = subprocess.run([sys.executable, "-c", "import sys\n" + DENORMALS_LEFT.format(code=code), model_dir, "1"],
+                             capture_output=True, text=True, check=True).stdout.split()[-3:]  # after the report
+    assert printed == ["2", "0", "True"]

@@ -27,7 +27,7 @@ from seqclf.errors import ConfigError, WriteError
 from seqclf.fields import check_choice
 from seqclf.ids import EncodedCorpus
 from seqclf.text.batching import Chunking
-from seqclf.threads import ThreadChoice, choose_threads, use_threads
+from seqclf.threads import ThreadChoice, choose_threads, denormals_flushed
 
 if TYPE_CHECKING:
     from seqclf.deploy.onnx_export import ExportReport
@@ -142,8 +142,8 @@ def export_graph(parts: ModelParts, path: Path, quantize: str | None, chunking: 
 def _torch_engine(parts: ModelParts, config: BackendConfig, threads: ThreadChoice) -> Engine:
     from seqclf.inference import TorchEngine
 
-    use_threads(threads)  # before the weights load: the thread pool a load starts flushes denormals
-    model = parts.model
+    with denormals_flushed():  # the thread pool a load starts flushes them too
+        model = parts.model
     if config.quantize:  # int8: on the CPU
         return TorchEngine(quantize_torch(model.on_cpu()), threads, quantized=True)
     return TorchEngine(model, threads)

@@ -32,7 +32,7 @@ from seqclf.nn.ensemble import Ensemble
 from seqclf.nn.modes import device_of, eval_mode
 from seqclf.nn.ngrams import NgramEvidence
 from seqclf.text.tokenizer import WordTokenizer
-from seqclf.threads import choose_threads, use_threads
+from seqclf.threads import choose_threads, denormals_flushed
 from seqclf.text.vectors import VectorCoverage
 from seqclf.training.checkpoint import load_member, save_member
 from seqclf.training.tracking import open_trackers
@@ -66,6 +66,7 @@ def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str 
     return tokenizer, train_data, valid_data
 
 
+@denormals_flushed()  # from its start: the thread pool its first parallel operation starts flushes them too
 def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
         cluster: Cluster | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
         resume: bool = False, ngrams: tuple[NgramEvidence, float] | None = None) -> ModelParts:
@@ -82,7 +83,7 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     settings = config.train
     cluster = cluster or join_cluster(settings.device)
     threads = choose_threads(settings.threads, share=cluster.local_world_size)
-    use_threads(threads)  # before the first parallel operation starts PyTorch's thread pool
+    torch.set_num_threads(threads.threads)
     if cluster.distributed and settings.checkpoint_every:
         raise ConfigError("is for single-process runs; a distributed run writes its checkpoint after each epoch",
                           field="checkpoint_every", hint="leave --checkpoint-every out under torchrun")
