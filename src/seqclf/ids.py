@@ -10,13 +10,13 @@ import mmap
 import os
 import weakref
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
 PAD, UNK = "<pad>", "<unk>"
 PAD_ID = 0
 UNK_ID = 1  # words outside the vocabulary
+LENGTHS_PIECE = 1 << 20  # texts whose lengths `EncodedCorpus.lengths_at` computes at once
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,13 +82,28 @@ class EncodedCorpus:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    @cached_property
-    def lengths(self) -> np.ndarray:  # (N,) int64, after truncation
-        lengths = np.diff(self.offsets)
-        return lengths if self.max_len is None else np.minimum(lengths, self.max_len)
+    @property
+    def lengths(self) -> np.ndarray:  # (N,) int32, after truncation: computed on each use, never kept
+        return self.lengths_at()
+
+    def lengths_at(self, indices: np.ndarray | None = None) -> np.ndarray:
+        """(n,) int32 lengths, cut to max_len, of the texts at `indices` (default: every text), from the offsets a
+        piece at a time: at once, a large corpus's int64 temporaries would take 24 bytes a text."""
+        count = len(self) if indices is None else len(indices)
+        lengths = np.empty(count, dtype=np.int32)
+        for start in range(0, count, LENGTHS_PIECE):
+            end = min(start + LENGTHS_PIECE, count)
+            if indices is None:
+                piece = np.diff(self.offsets[start : end + 1])
+            else:
+                at = indices[start:end]
+                piece = self.offsets[at + 1] - self.offsets[at]
+            lengths[start:end] = piece if self.max_len is None else np.minimum(piece, self.max_len)
+        return lengths
 
     def sequence(self, i: int) -> np.ndarray:
-        return self.ids[self.offsets[i] : self.offsets[i] + self.lengths[i]]
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.ids[start : end if self.max_len is None else min(end, start + self.max_len)]
 
     def read(self, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """The ids of each range [start, start + length), one after another: from the ids' file when they are
@@ -105,7 +120,7 @@ class EncodedCorpus:
 
     def select(self, indices: np.ndarray) -> EncodedCorpus:
         """The sequences at `indices`, in that order, as read (cut to max_len): a copy."""
-        lengths = self.lengths[indices]
+        lengths = self.lengths_at(indices)
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         return EncodedCorpus(self.read(self.offsets[:-1][indices], lengths), offsets)

@@ -24,7 +24,7 @@ def pad_ids(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = Non
     if len(indices) == 1 and length is None:  # one text (single-text latency): no padding to compute
         ids = corpus.sequence(int(indices[0])).astype(np.int64)  # (T,)
         return ids[None, :], np.array([len(ids)])
-    lengths = corpus.lengths[indices]  # (B,)
+    lengths = corpus.lengths_at(indices).astype(np.int64)  # (B,)
     width = int(lengths.max()) if length is None else length
     lengths = np.minimum(lengths, width)
     mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
@@ -44,13 +44,15 @@ def length_bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random
     order = np.arange(len(lengths), dtype=index_dtype(len(lengths)))
     rng.shuffle(order)  # rng.permutation's order, in half the memory
     pool = batch_size * bucket_batches
-    batches = []
+    starts = []  # each pool's batches as (start, end) in `order`, sorted in place: 4 bytes an example in all
     for start in range(0, len(order), pool):
         chunk = order[start : start + pool]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    for b in rng.permutation(len(batches)):
-        yield batches[b]
+        chunk[:] = chunk[np.argsort(lengths[chunk], kind="stable")]
+        starts.append(np.arange(start, start + len(chunk), batch_size))
+    starts = np.concatenate(starts) if starts else np.zeros(0, dtype=np.int64)  # (batches,)
+    ends = np.minimum(starts + batch_size, (starts // pool + 1) * pool)  # a pool's last batch may be smaller
+    for b in rng.permutation(len(starts)):
+        yield order[starts[b] : ends[b]]
 
 
 class BucketSampler:
@@ -67,7 +69,7 @@ class BucketSampler:
     def __init__(self, lengths: np.ndarray, batch_size: int, seed: int, rank: int = 0, world_size: int = 1) -> None:
         if len(lengths) < world_size:
             raise ValueError(f"{len(lengths)} examples cannot be shared by {world_size} processes")
-        self.lengths, self.batch_size = lengths.astype(np.int32), batch_size  # (N,) cut to max_len: small
+        self.lengths, self.batch_size = np.asarray(lengths, dtype=np.int32), batch_size  # (N,) cut to max_len
         self.rank, self.world_size = rank, world_size
         self.rng = np.random.default_rng(seed)
         self.epoch_start = self.rng.bit_generator.state

@@ -161,5 +161,6 @@ def interleave(first: np.ndarray, a: EncodedCorpus, b: EncodedCorpus) -> Encoded
     np.cumsum(lengths, out=offsets[1:])
     ids = np.empty(int(offsets[-1]), dtype=np.int32)
     for mask, part in ((first, a), (~first, b)):
-        ids[ranges(offsets[:-1][mask], part.lengths)] = part.ids[ranges(part.offsets[:-1], part.lengths)]
+        part_lengths = part.lengths
+        ids[ranges(offsets[:-1][mask], part_lengths)] = part.ids[ranges(part.offsets[:-1], part_lengths)]
     return EncodedCorpus(ids, offsets)

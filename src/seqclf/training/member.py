@@ -54,7 +54,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     schedule = lr_multiplier(settings.lr_schedule, settings.warmup, total_steps=steps * settings.epochs)
     plateau, keep_best = ReduceOnPlateau(), KeepBest(model)
     optimizer = build_optimizer(model, settings.lr, settings.weight_decay)
-    sampler = BucketSampler(train.corpus.lengths[train.indices], settings.batch_size, seed, cluster.rank,
+    sampler = BucketSampler(train.corpus.lengths_at(train.indices), settings.batch_size, seed, cluster.rank,
                             cluster.world_size)
     run = Checkpointing(directory, config, data.fingerprint, model, optimizer, sampler, keep_best, plateau,
                         member) if directory is not None else None

@@ -1,4 +1,9 @@
+import tracemalloc
+
 import numpy as np
+import pytest
+
+from seqclf import ids as ids_module
 
 from seqclf.text.batching import Chunking, length_bucketed_batches, sample_windows, sorted_batches
 from seqclf.text.tensors import pad_batch
@@ -43,6 +48,42 @@ def test_bucketed_batches_visit_every_example_once_with_similar_lengths():
     assert spread < 5  # random batches would span most of 1..59
     again = list(length_bucketed_batches(lengths, 32, np.random.default_rng(2)))
     assert [b.tolist() for b in again] != [b.tolist() for b in batches]  # reshuffled
+
+
+def test_bucketed_batches_are_the_shuffled_pools_sorted_and_cut_then_shuffled():
+    # the order runs and checkpoints of earlier versions drew: a resumed run reads the same batches
+    lengths = np.random.default_rng(3).integers(1, 60, size=7001)
+    expected_rng, rng = np.random.default_rng(4), np.random.default_rng(4)
+    order, expected = expected_rng.permutation(len(lengths)), []
+    for start in range(0, len(order), 32 * 50):
+        pool = order[start : start + 32 * 50]
+        pool = pool[np.argsort(lengths[pool], kind="stable")]
+        expected += [pool[i : i + 32] for i in range(0, len(pool), 32)]
+    expected = [expected[b] for b in expected_rng.permutation(len(expected))]
+    found = list(length_bucketed_batches(lengths, 32, rng))
+    assert len(found) == len(expected) and all(np.array_equal(a, b) for a, b in zip(found, expected))
+
+
+def test_bucketed_batches_hold_about_four_bytes_an_example():
+    lengths = np.random.default_rng(0).integers(1, 60, size=1_000_000).astype(np.int32)
+    tracemalloc.start()
+    for _ in length_bucketed_batches(lengths, 64, np.random.default_rng(1)):
+        pass
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5.5e6  # the int32 order (4 MB), sorted in place; copied batches in a list took 10 MB
+
+
+@pytest.mark.parametrize("max_len", [None, 3])
+def test_lengths_at_any_indices_are_the_offsets_differences_cut_to_max_len(monkeypatch, max_len):
+    monkeypatch.setattr(ids_module, "LENGTHS_PIECE", 7)  # many pieces
+    sequences = [[1] * n for n in np.random.default_rng(0).integers(0, 9, size=50)]
+    corpus = EncodedCorpus.from_sequences(sequences)
+    corpus = corpus if max_len is None else corpus.truncated(max_len)
+    whole = np.array([len(s) if max_len is None else min(len(s), max_len) for s in sequences])
+    indices = np.random.default_rng(1).integers(0, 50, size=33).astype(np.int32)
+    assert corpus.lengths.dtype == np.int32 and corpus.lengths.tolist() == whole.tolist()
+    assert corpus.lengths_at(indices).tolist() == whole[indices].tolist()
 
 
 def test_sorted_batches_cover_all_in_length_order():
