@@ -66,9 +66,9 @@ class Task:
 
     def targets(self, class_ids: np.ndarray, bounds: np.ndarray, num_classes: int) -> np.ndarray:
         """The targets of N examples whose labels are `class_ids`[bounds[i]:bounds[i + 1]] (indices into the
-        model's classes): (N,) int64 class indices, or (N, C) float32 multi-hot label sets."""
+        model's classes): (N,) class indices (of class_ids' integer type), or (N, C) float32 multi-hot label sets."""
         if not self.label_sets:
-            return np.asarray(class_ids, dtype=np.int64)
+            return np.asarray(class_ids)
         rows = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
         matrix = np.zeros((len(bounds) - 1, num_classes), dtype=np.float32)
         matrix[rows, class_ids] = 1.0

@@ -64,7 +64,7 @@ def check_known_labels(labels: list[str], known: list[str], source: str) -> None
 
 
 def targets(data: EncodedData, classes: list[str], task: Task) -> np.ndarray:
-    """A `task` model's targets for `data`, its labels as indices into `classes`: (N,) class indices, or
+    """A `task` model's targets for `data`, its labels as indices into `classes`: (N,) int16 class indices, or
     (N, C) float32 multi-hot label sets (single-label data: one 1 per row)."""
     task.check_data(data.task, data.source)  # before the labels are looked up: the first thing wrong is said
     return task.targets(_remap(data, classes)[data.label_ids], data.label_bounds, len(classes))
@@ -73,7 +73,8 @@ def targets(data: EncodedData, classes: list[str], task: Task) -> np.ndarray:
 def _remap(data: EncodedData, classes: list[str]) -> np.ndarray:
     check_known_labels(data.label_names, classes, data.source)
     index = {name: i for i, name in enumerate(classes)}
-    return np.array([index[name] for name in data.label_names], dtype=np.int64)
+    # int16: a large corpus's targets take 2 bytes each (the loss reads a batch's as int64)
+    return np.array([index[name] for name in data.label_names], dtype=np.int16 if len(classes) < 2**15 else np.int32)
 
 
 def _label_ids(data: Dataset) -> tuple[np.ndarray, list[str], np.ndarray | None]:

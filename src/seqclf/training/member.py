@@ -115,7 +115,7 @@ def epoch_batches(train: Labeled, sampler: BucketSampler, chunking: Chunking | N
                 ids, batch_lengths = pad_batch(sampled, np.arange(len(indices)))  # (B, T), (B,)
             inputs = (ids, batch_lengths) if owners is None else (ids, batch_lengths, torch.from_numpy(owners))
             yield Batch(tuple(cluster.to_device(tensor) for tensor in inputs),
-                        cluster.to_device(train.targets[positions]), int(batch_lengths.sum()))
+                        cluster.to_device(train.loss_targets(positions)), int(batch_lengths.sum()))
 
     return batches
 
@@ -129,8 +129,8 @@ def validator(model: SequenceClassifier, valid: Labeled, chunking: Chunking | No
         loss_sum = correct = 0.0
         if len(share):
             logits = text_logits(model, valid.corpus, valid.indices[share], chunking)  # (n, C)
-            loss_sum = summed_loss(logits, valid.targets[share])
-            correct = count_correct(logits, valid.targets[share]).item()
+            loss_sum = summed_loss(logits, valid.loss_targets(share))
+            correct = count_correct(logits, valid.loss_targets(share)).item()
         valid.corpus.release_pages()
         loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
         return loss_sum / count, correct / count

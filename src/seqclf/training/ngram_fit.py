@@ -27,7 +27,16 @@ class Labeled:
 
     corpus: EncodedCorpus
     indices: np.ndarray
-    targets: torch.Tensor  # (N,)
+    targets: torch.Tensor  # (N,) class indices (int16 from the data: `loss_targets` makes them int64), or (N, C) label sets
+
+    def loss_targets(self, positions: np.ndarray | slice) -> torch.Tensor:
+        """The targets at `positions` as the loss reads them: int64 class indices, or float32 label sets."""
+        return loss_targets(self.targets[positions])
+
+
+def loss_targets(targets: torch.Tensor) -> torch.Tensor:
+    """int64 class indices (as `cross_entropy` needs them), or float32 label sets unchanged."""
+    return targets if targets.is_floating_point() else targets.long()
 
 
 def fit_ngram_evidence(vocab_size: int, num_classes: int, train: Labeled, valid: Labeled | None,
@@ -106,7 +115,7 @@ def _counted_features(evidence: NgramEvidence, data: Labeled) -> tuple[torch.Ten
         row, position = counted.nonzero(as_tuple=True)
         rows.append(row + start)
         features.append(chunk[row, position])
-    return torch.cat(rows), torch.cat(features), data.targets
+    return torch.cat(rows), torch.cat(features), data.loss_targets(slice(None))
 
 
 def _feature_chunks(evidence: NgramEvidence, data: Labeled) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -115,7 +124,7 @@ def _feature_chunks(evidence: NgramEvidence, data: Labeled) -> list[tuple[torch.
     for start in range(0, len(data.indices), CHUNK):
         ids, lengths = pad_batch(data.corpus, data.indices[start : start + CHUNK])  # (n, T), (n,)
         features, counted, _ = evidence.features(ids, lengths)  # (n, 2T) each
-        chunks.append((features, counted, data.targets[start : start + CHUNK]))
+        chunks.append((features, counted, data.loss_targets(slice(start, start + CHUNK))))
     return chunks
 
 

@@ -4,12 +4,13 @@ import hashlib
 import json
 
 import numpy as np
+import torch
 
 from seqclf.ids import EncodedCorpus
 from seqclf.text.encoded import EncodedData
 from seqclf.training import checkpoint
 from seqclf.training.checkpoint import training_fingerprint
-from seqclf.training.examples import holdout
+from seqclf.training.examples import holdout, split_examples
 from seqclf.training.settings import TrainConfig
 
 
@@ -36,3 +37,17 @@ def test_the_fingerprint_is_that_of_the_whole_arrays_whatever_the_pieces_and_ind
         expected.update(array.tobytes())
     monkeypatch.setattr(checkpoint, "HASHED_PIECE", 7)  # many pieces, one cut inside each array
     assert training_fingerprint(Vocabulary(), data, train, None, valid) == expected.hexdigest()
+
+
+def test_targets_are_kept_in_two_bytes_and_read_as_the_loss_needs_them():
+    rng = np.random.default_rng(0)
+    offsets = np.arange(0, 201, dtype=np.int64)
+    data = EncodedData(EncodedCorpus(rng.integers(2, 50, size=200).astype(np.int32), offsets),
+                       rng.integers(0, 3, size=200).astype(np.int32), ["a", "b", "c"], "x")
+    split = split_examples(Vocabulary(), data, 0.25, ["c", "b", "a"], TrainConfig(seed=3))
+    assert split.train.targets.dtype == torch.int16 and len(split.train.targets) == 150
+    positions = np.array([4, 0, 9])
+    batch = split.train.loss_targets(positions)
+    expected = 2 - data.label_ids[split.train.indices[positions]]  # "a" is class 2 of the model's order
+    assert batch.dtype == torch.int64 and batch.tolist() == expected.tolist()
+    assert split.valid.loss_targets(slice(None)).tolist() == (2 - data.label_ids[split.valid.indices]).tolist()
