@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,13 +39,30 @@ def best_valid_accuracy(model_dir):
     return max(r["valid_accuracy"] for r in records)
 
 
+# `python -m seqclf` that tells how many training texts each process read for its batches
+COUNTING = Path(__file__).with_name("seqclf_counting_reads.py")
+
+
 @pytest.fixture(scope="module")
 def runs(shared_data, tmp_path_factory):
     folder = tmp_path_factory.mktemp("distributed")
-    single = train(shared_data, folder / "single", [sys.executable, "-m", "seqclf"])
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "seqclf"]
+    single = train(shared_data, folder / "single", [sys.executable, COUNTING])
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", COUNTING]
     double = train(shared_data, folder / "double", torchrun)
     return folder, single, double
+
+
+def texts_read(stderr: str) -> dict[str, int]:
+    return {rank: int(count) for rank, count in re.findall(r"rank (\d) read (\d+) training texts", stderr)}
+
+
+def test_each_rank_reads_only_its_share_of_every_batch(runs):
+    _, single, double = runs
+    one, two = texts_read(single.stderr), texts_read(double.stderr)
+    assert set(one) == {"0"} and set(two) == {"0", "1"}, double.stderr[-2000:]
+    batches = -(-one["0"] // 64)  # 3 epochs of 64-text batches
+    assert two["0"] + two["1"] == one["0"]  # every text once an epoch, across the ranks
+    assert abs(two["0"] - two["1"]) <= batches  # half of each batch each, give or take one text
 
 
 def test_two_processes_write_one_model_with_identical_weights_on_both(runs):
