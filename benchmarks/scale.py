@@ -1,5 +1,5 @@
 """Data larger than memory, measured as whole processes as a user runs them (peak RSS from the kernel's
-own count, os.wait4's ru_maxrss): on generated corpora with SST-2's sentence lengths and a long tail of
+own count, through GNU time): on generated corpora with SST-2's sentence lengths and a long tail of
 rare words (about 5M distinct tokens in 30M sentences),
 
   - `seqclf train FILE --preset classic --epochs 1 --max-size 100000`: peak RSS and epoch time per sentence
@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = Path(os.environ.get("SEQCLF_SHARED_DATA", HERE.parent.parent / "shared" / "data"))
 RESULTS = HERE / "results" / "scale.md"
 SEQCLF = [sys.executable, "-m", "seqclf"]
+TIME = "/usr/bin/time"  # GNU time (Debian's `time` package): each command's own peak RSS
 COMMON, RARE = 50_000, 5_000_000  # word pools: Zipf-distributed common words, uniform rare ones
 RARE_SHARE = 0.2  # of the tokens
 TRAIN = ["--preset", "classic", "--epochs", "1", "--max-size", "100000"]
@@ -67,19 +68,24 @@ print(json.dumps({"seconds": time.perf_counter() - started}))"""
 
 
 def measured(command: list[str], stdout: Path | None = None, env: dict | None = None) -> dict:
-    """Whole-process seconds and peak RSS (MB) of `command`, its stdout to `stdout` (else discarded)."""
-    with open(stdout or os.devnull, "wb") as out, tempfile.TemporaryFile() as err:
+    """Whole-process seconds and peak RSS (MB) of `command`, its stdout to `stdout` (else discarded).
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`), which starts the command itself: a process's
+    ru_maxrss counts the memory of the process it was forked from until it runs its program, so a command
+    started from this script (hundreds of MB after generating a large file) reported at least that."""
+    with open(stdout or os.devnull, "wb") as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, env=env)
-        _, status, usage = os.wait4(process.pid, 0)
+        done = subprocess.run([TIME, "-f", "%M", "-o", peak.name, *command], stdout=out, stderr=err, env=env)
         seconds = time.perf_counter() - started
         err.seek(0)
         errors = err.read().decode(errors="replace")
-        if status != 0:
+        if done.returncode != 0:
             raise SystemExit(f"{' '.join(map(str, command))} failed:\n{errors[-3000:]}")
+        peak_kb = int(peak.read().split()[-1])
     # the line seqclf writes when it found cores kept busy by other processes (fewer threads, passive waiting)
     busy = [line for line in errors.splitlines() if line.startswith("threads: ")]
-    return {"seconds": seconds, "rss_mb": usage.ru_maxrss / 1024, "busy_cores_note": busy[0] if busy else None}
+    return {"seconds": seconds, "rss_mb": peak_kb / 1024, "busy_cores_note": busy[0] if busy else None}
 
 
 def generate(path: Path, sentences: int, labeled: bool, seed: int = 0) -> None:
@@ -159,7 +165,8 @@ def report(train: list[dict], predict: list[dict], ray: dict | None) -> str:
     lines = ["# Data larger than memory", "",
              f"Measured by `python benchmarks/scale.py` on {platform.machine()}, {cores} CPU cores, Python "
              f"{platform.python_version()}, an idle machine; {time.strftime('%Y-%m-%d')}. Peak RSS: the kernel's "
-             "ru_maxrss of the whole process (os.wait4). Corpora generated with SST-2's sentence lengths, 80% of "
+             "count for the whole process (GNU time's %M, the command started by `/usr/bin/time`). Corpora "
+             "generated with SST-2's sentence lengths, 80% of "
              f"tokens from {COMMON:,} Zipf-distributed common words, 20% from {RARE:,} rare ones.", "",
              "## Training: one epoch of the classic model (`" + " ".join(["seqclf train FILE", *TRAIN]) + "`)", "",
              "| sentences | file | whole process s | peak RSS MB | epoch s | µs per sentence | vs the smallest |",
