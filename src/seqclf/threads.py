@@ -141,7 +141,6 @@ def _from_environment() -> int | None:
     return int(value) if value.isdigit() and int(value) > 0 else None
 
 
-
 @contextlib.contextmanager
 def denormals_flushed() -> Iterator[None]:
     """Inside, PyTorch's threads flush denormal floats to zero. Without that, the tiny gradients of saturated

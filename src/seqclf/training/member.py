@@ -129,8 +129,9 @@ def validator(model: SequenceClassifier, valid: Labeled, chunking: Chunking | No
         loss_sum = correct = 0.0
         if len(share):
             logits = text_logits(model, valid.corpus, valid.indices[share], chunking)  # (n, C)
-            loss_sum = summed_loss(logits, valid.loss_targets(share))
-            correct = count_correct(logits, valid.loss_targets(share)).item()
+            truth = valid.loss_targets(share)
+            loss_sum = summed_loss(logits, truth)
+            correct = count_correct(logits, truth).item()
         valid.corpus.release_pages()
         loss_sum, correct, count = cluster.sum([loss_sum, correct, len(share)])
         return loss_sum / count, correct / count
