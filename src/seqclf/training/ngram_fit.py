@@ -27,16 +27,13 @@ class Labeled:
 
     corpus: EncodedCorpus
     indices: np.ndarray
-    targets: torch.Tensor  # (N,) class indices (int16 from the data: `loss_targets` makes them int64), or (N, C) label sets
+    targets: torch.Tensor  # (N,) int16 class indices (`loss_targets` reads them as int64), or (N, C) label sets
 
-    def loss_targets(self, positions: np.ndarray | slice) -> torch.Tensor:
-        """The targets at `positions` as the loss reads them: int64 class indices, or float32 label sets."""
-        return loss_targets(self.targets[positions])
-
-
-def loss_targets(targets: torch.Tensor) -> torch.Tensor:
-    """int64 class indices (as `cross_entropy` needs them), or float32 label sets unchanged."""
-    return targets if targets.is_floating_point() else targets.long()
+    def loss_targets(self, positions: np.ndarray | slice = slice(None)) -> torch.Tensor:
+        """The targets at `positions` (default: all) as the loss reads them: int64 class indices (as
+        `cross_entropy` needs them), or float32 label sets."""
+        targets = self.targets[positions]
+        return targets if targets.is_floating_point() else targets.long()
 
 
 def fit_ngram_evidence(vocab_size: int, num_classes: int, train: Labeled, valid: Labeled | None,
@@ -115,7 +112,7 @@ def _counted_features(evidence: NgramEvidence, data: Labeled) -> tuple[torch.Ten
         row, position = counted.nonzero(as_tuple=True)
         rows.append(row + start)
         features.append(chunk[row, position])
-    return torch.cat(rows), torch.cat(features), data.loss_targets(slice(None))
+    return torch.cat(rows), torch.cat(features), data.loss_targets()
 
 
 def _feature_chunks(evidence: NgramEvidence, data: Labeled) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:

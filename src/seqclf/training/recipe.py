@@ -163,7 +163,7 @@ def _calibrated(model: Classifier, config: Config, data: Split, chunking: Chunki
     if not config.train.calibrate or data.valid is None or not data.task.calibrated:
         return None
     tell(reports, PhaseStarted("calibration"))
-    fitted = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking), data.valid.loss_targets(slice(None)))
+    fitted = calibrate(text_logits(model, data.valid.corpus, data.valid.indices, chunking), data.valid.loss_targets())
     model.temperature = fitted.used
     tell(reports, Calibrated(fitted))
     return fitted
@@ -215,7 +215,7 @@ def _combine(members: list[SequenceClassifier], config: Config, tokenizer: WordT
         with eval_mode(everything), torch.inference_mode():
             log_probs = torch.cat([everything.forward_stages(ids.to(device_of(everything)), lengths.to(
                 device_of(everything)))["model_log_probs"].cpu() for ids, lengths in _batches(valid)], dim=1)
-    rule, weight = choose_combination(log_probs, None if valid is None else valid.loss_targets(slice(None)), len(members),
+    rule, weight = choose_combination(log_probs, None if valid is None else valid.loss_targets(), len(members),
                                       ngrams is not None, model_config.combine, model_config.ngram_weight)
     model = Ensemble(members, ngrams, rule, weight).eval()
     validation = _validation(model, valid)
@@ -234,7 +234,7 @@ def _validation(model: Classifier, valid: Labeled | None) -> dict | None:
     if valid is None:
         return None
     logits = predict_logits(model, valid.corpus, valid.indices)  # (N, C)
-    truth = valid.loss_targets(slice(None))
+    truth = valid.loss_targets()
     return {"accuracy": (logits.argmax(1) == truth).float().mean().item(),
             "loss": nn.functional.cross_entropy(logits, truth).item()}
 
