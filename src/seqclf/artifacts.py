@@ -183,8 +183,9 @@ def load(directory: str | Path) -> ModelParts:
         history = History.from_jsonl(metrics.read_text("utf-8")) if metrics.is_file() else History()
     except (ValueError, TypeError) as exc:
         raise ModelDirError(f"cannot read the training history: {exc}", path=metrics) from None
-    return ModelParts(config, fitted, tokenizer, classes, WeightsFile(directory / WEIGHTS, config.model, fitted, directory / CONFIG),
-                      history, format_version=version)
+    weights = WeightsFile(directory / WEIGHTS, tuple(member.model for member in config.member_configs()),
+                          config.model.ngram_evidence, fitted, directory / CONFIG)
+    return ModelParts(config, fitted, tokenizer, classes, weights, history, format_version=version)
 
 
 def _settings_and_fitted(directory: Path, raw: dict, version: int) -> tuple[Config, FittedState, Path]:

@@ -23,9 +23,9 @@ import yaml
 
 from seqclf.data.settings import DataConfig
 from seqclf.errors import ConfigError
-from seqclf.nn.settings import RECURRENT_NAMES, ModelConfig
+from seqclf.nn.settings import ENCODER_NAMES, ENSEMBLE_FIELDS, RECURRENT_NAMES, ModelConfig
 from seqclf.text.tokenizer import TokenizerConfig
-from seqclf.training.settings import TrainConfig
+from seqclf.training.settings import MEMBER_TRAIN_FIELDS, TrainConfig
 
 SECTIONS: dict[str, type] = {
     "data": DataConfig,
@@ -33,6 +33,17 @@ SECTIONS: dict[str, type] = {
     "model": ModelConfig,
     "train": TrainConfig,
 }
+
+
+@dataclass(frozen=True)
+class Member:
+    """One sequence model of an ensemble of recipes (`ensemble: fast,accurate,cnn`): the recipe that named it
+    and the settings the recipe gives it (of `MEMBER_FIELDS`: stages 3-5 and the training loop); the rest
+    (data, tokenizer, combination, seed, device, ...) is the ensemble's. Resolved when `ensemble` is set and
+    kept in config.json, so that a model is rebuilt as it was trained whatever later presets say."""
+
+    recipe: str
+    settings: dict[str, Any]
 
 
 @dataclass
@@ -43,18 +54,31 @@ class Config:
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    members: tuple[Member, ...] = ()  # an ensemble of recipes: each sequence model's recipe; else empty
 
     def validate(self) -> Config:
         for section in SECTIONS:
             getattr(self, section).validate()
-        self.data.task.check_combinable(self.model.ensemble, self.model.ngram_evidence)  # spans two sections
+        # spans two sections
+        self.data.task.check_combinable(self.model.sequence_models, self.model.ngram_evidence)
+        if [member.recipe for member in self.members] != self.model.recipes:
+            raise ConfigError(f"the members' recipes {[m.recipe for m in self.members]} are not those of ensemble "
+                              f"{self.model.ensemble!r}", field="members", hint="set ensemble, not members")
+        self.member_configs()  # each sequence model's settings checked too
         return self
 
-    def to_dict(self) -> dict[str, dict[str, Any]]:
-        return dataclasses.asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["members"] = list(values["members"])  # as JSON reads it back
+        if not self.members:
+            del values["members"]
+        return values
 
     def updated(self, values: dict[str, Any], source: str = "settings") -> Config:
-        """A copy with `values` applied; keys are field names, or section names holding such keys."""
+        """A copy with `values` applied; keys are field names, or section names holding such keys (and
+        `members`, as config.json records an ensemble of recipes; else they are resolved from `ensemble`)."""
+        values = dict(values)
+        given_members = values.pop("members", None)
         sections = {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
         flat = _flatten(values, source)
         for key, value in flat.items():
@@ -63,11 +87,65 @@ class Config:
                 raise ConfigError(f"unknown setting in {source}", field=key, hint=_known_fields_hint(key))
             sections[section][key] = _coerce(key, value, FIELD_TYPES[key])
         _adapt_defaults(sections["model"], flat)
-        return Config(**{name: SECTIONS[name](**sections[name]) for name in SECTIONS}).validate()
+        model = ModelConfig(**sections["model"])
+        model.validate()  # `ensemble`'s recipes are names before they are resolved
+        members = (_members_read(given_members, source) if given_members is not None
+                   else tuple(Member(recipe, recipe_settings(recipe)) for recipe in model.recipes)
+                   if "ensemble" in flat else self.members)
+        return Config(**{name: SECTIONS[name](**sections[name]) for name in SECTIONS}, members=members).validate()
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], source: str = "settings") -> Config:
         return cls().updated(values, source)
+
+    def member_configs(self) -> list[Config]:
+        """Each sequence model's own settings: these, `ensemble` times; or, for an ensemble of recipes, these
+        with each recipe's settings applied, as one model (no ensemble or n-gram evidence of its own)."""
+        if not self.members:
+            return [self] * self.model.sequence_models
+        configs = []
+        for number, member in enumerate(self.members, 1):
+            try:
+                configs.append(self.updated({**member.settings, "ensemble": 1, "ngram_evidence": False}))
+            except ConfigError as exc:
+                raise ConfigError(f"ensemble member {number} ({member.recipe}): {exc.problem}", field=exc.field,
+                                  hint=exc.hint) from None
+        return configs
+
+    @property
+    def encoders(self) -> list[str]:
+        """Each sequence model's encoder."""
+        return [config.model.encoder for config in self.member_configs()]
+
+
+MEMBER_FIELDS = (*(f.name for f in dataclasses.fields(ModelConfig) if f.name not in ENSEMBLE_FIELDS),
+                 *MEMBER_TRAIN_FIELDS)
+
+
+def recipe_settings(recipe: str) -> dict[str, Any]:
+    """What a recipe of `ensemble` sets: an encoder's name sets the encoder; a preset, its settings of
+    stages 3-5 and of the training loop (not its tokenizer's, nor its own ensemble's)."""
+    if recipe in ENCODER_NAMES:
+        return {"encoder": recipe}
+    if recipe in preset_names():
+        return {key: value for key, value in _flatten(load_preset(recipe), recipe).items() if key in MEMBER_FIELDS}
+    raise ConfigError(f"unknown recipe {recipe!r}", field="ensemble", hint="a recipe is a preset (" + ", ".join(
+        preset_names()) + ") or an encoder (" + ", ".join(ENCODER_NAMES) + ")")
+
+
+def _members_read(values: Any, source: str) -> tuple[Member, ...]:
+    """config.json's members, each checked: a recipe's name and settings of `MEMBER_FIELDS`."""
+    if not isinstance(values, list) or not all(isinstance(value, dict) and set(value) == {"recipe", "settings"}
+                                               and isinstance(value["recipe"], str)
+                                               and isinstance(value["settings"], dict) for value in values):
+        raise ConfigError(f"expected a list of {{recipe, settings}} in {source}", field="members")
+    for value in values:
+        unknown = sorted(set(value["settings"]) - set(MEMBER_FIELDS))
+        if unknown:
+            raise ConfigError(f"not a setting of one sequence model in {source}", field=unknown[0],
+                              hint="its own settings are stages 3-5's and the training loop's")
+    return tuple(Member(value["recipe"], {key: _coerce(key, item, FIELD_TYPES[key])
+                                          for key, item in value["settings"].items()}) for value in values)
 
 
 def _adapt_defaults(model: dict[str, Any], given: dict[str, Any]) -> None:

@@ -137,7 +137,9 @@ def _ensemble_rows(model: Ensemble, stages: dict, n: int, classes: int) -> list[
     log_probs = stages["model_log_probs"][:, 0]  # (M, C) of the first text
     rows = []
     if len(model.members) > 1:
-        rows.append(FlowRow("5 sequence models", f"{len(model.members)} models (model 1 above), each -> "
+        mixed = len(set(model.encoders)) > 1  # an ensemble of recipes: which encoder each model has
+        kinds = f" ({', '.join(model.encoders)})" if mixed else ""
+        rows.append(FlowRow("5 sequence models", f"{len(model.members)} models{kinds} (model 1 above), each -> "
                             f"{classes} probabilities", [n, len(model.members), classes],
                             "model 2: " + preview(log_probs[1].exp().tolist(), 3)))
     if model.ngrams is not None:

@@ -94,8 +94,9 @@ class ConsoleReport(RunReport):
         if event.members > 1:
             if event.member:
                 self.console.print()
+            recipe = f"{event.recipe}, " if event.recipe else ""
             self.console.print(emphasized(f"sequence model {event.member + 1} of {event.members}",
-                                          f" (seed {event.seed})"))
+                                          f" ({recipe}seed {event.seed})"))
             self.header_shown = False
 
     def _trial(self, row: TrialFinished) -> None:

@@ -127,11 +127,11 @@ class Task:
 
     # -- what it allows -----------------------------------------------------------------------------
 
-    def check_combinable(self, ensemble: int, ngram_evidence: bool) -> None:
+    def check_combinable(self, sequence_models: int, ngram_evidence: bool) -> None:
         """Ensembles and n-gram evidence combine probabilities over classes: single-label models only."""
-        if self.label_sets and (ensemble > 1 or ngram_evidence):
+        if self.label_sets and (sequence_models > 1 or ngram_evidence):
             raise ConfigError("a multi-label model is one sequence model: ensembles and n-gram evidence combine "
-                              "probabilities over classes", field="ensemble" if ensemble > 1 else
+                              "probabilities over classes", field="ensemble" if sequence_models > 1 else
                               "ngram_evidence", hint="use --ensemble 1 --no-ngram-evidence")
 
     def check_single_label(self, source: str, why: str, hint: str) -> None:

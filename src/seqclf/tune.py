@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from seqclf import artifacts
-from seqclf.config import Config, load_preset
+from seqclf.config import FIELD_SECTION, Config, load_preset
 from seqclf.text.cache import CorpusCache, default_cache_dir
 from seqclf.data.readers import check_readable
 from seqclf.errors import SeqclfError
@@ -217,8 +217,8 @@ def _best_yaml(config: Config, study, metric: str) -> str:
     trial = study.best_trial
     header = (f"# seqclf tune: trial {trial.number} of {len(finished(study))}, validation {metric} {trial.value:.4f}\n"
               f"# Train with: seqclf train DATA --config best.yaml --out MODEL\n")
-    flat = {name: value for section in config.to_dict().values() for name, value in section.items()}
-    chosen = {name: flat[name] for name in (*suggest_settings(trial), "ensemble")}
+    chosen = {name: getattr(getattr(config, FIELD_SECTION[name]), name)
+              for name in (*suggest_settings(trial), "ensemble")}
     return header + yaml.safe_dump(chosen, sort_keys=False)
 
 

@@ -21,7 +21,8 @@ class WeightsFile:
     """A checked directory's model.safetensors, read into a model only when one is needed."""
 
     path: Path
-    config: ModelConfig
+    configs: tuple[ModelConfig, ...]  # each sequence model's settings
+    ngram_evidence: bool
     fitted: FittedState
     config_file: Path  # where a model that cannot be built from `config` and `fitted` was described
 
@@ -33,7 +34,7 @@ class WeightsFile:
         from seqclf.nn.ensemble import build_classifier
 
         try:
-            model = build_classifier(self.config, self.fitted)
+            model = build_classifier(self.configs, self.ngram_evidence, self.fitted)
         except ConfigError as exc:
             raise ModelDirError(exc.problem, path=self.config_file, field=exc.field) from None
         try:

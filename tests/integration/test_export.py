@@ -157,3 +157,15 @@ def test_an_ensemble_with_ngram_evidence_is_one_graph_that_reproduces_it(demo_da
     quantized = TextClassifier.load(directory, backend="onnx", quantize="int8")
     agreement = np.mean(np.array(quantized.predict(probe)) == np.array(clf.predict(probe)))
     assert int8.bytes < report.bytes and agreement >= 0.9
+
+
+def test_an_ensemble_of_recipes_is_one_graph_that_reproduces_it(demo_data, tmp_path):
+    texts, labels = demo_data
+    clf = TextClassifier(**{**TINY, "pooling": "max", "ensemble": "gru,cnn,bag", "ngram_evidence": True}).fit(
+        texts, labels)
+    directory = clf.save(tmp_path / "mixed")
+    report = TextClassifier.load(directory).export_onnx()
+    assert report.parity_error < 1e-5
+    probe = texts[:200]
+    onnx_clf = TextClassifier.load(directory, backend="onnx")
+    assert np.abs(onnx_clf.predict_proba(probe) - clf.predict_proba(probe)).max() < 1e-5

@@ -145,3 +145,12 @@ def test_a_pass_over_a_file_says_bytes_rows_rate_and_time_left(monkeypatch, tmp_
     read = ReadProgress.of_file(written)
     read_dataset(written, progress=read)
     assert (read.bytes_read, read.total_bytes, read.rows) == (written.stat().st_size,) * 2 + (1000,)
+
+
+def test_each_model_of_an_ensemble_is_announced_with_its_recipe_and_seed():
+    out, buffer = console(terminal=False)
+    run = ConsoleReport(out)
+    run.on_event(MemberStarted(1, 2, 1013, epochs=10, examples=100, recipe="fast"))
+    run.on_event(MemberStarted(0, 3, 13, epochs=10, examples=100))
+    text = buffer.getvalue()
+    assert "sequence model 2 of 2 (fast, seed 1013)" in text and "sequence model 1 of 3 (seed 13)" in text

@@ -61,9 +61,9 @@ def test_thresholds_and_combination_are_checked():
         MULTI_LABEL.check_thresholds((0.5,), 2)
     with pytest.raises(ConfigError, match="no thresholds"):
         SINGLE_LABEL.check_thresholds((0.5, 0.5), 2)
-    SINGLE_LABEL.check_combinable(ensemble=3, ngram_evidence=True)
+    SINGLE_LABEL.check_combinable(sequence_models=3, ngram_evidence=True)
     with pytest.raises(ConfigError, match="one sequence model") as caught:
-        MULTI_LABEL.check_combinable(ensemble=1, ngram_evidence=True)
+        MULTI_LABEL.check_combinable(sequence_models=1, ngram_evidence=True)
     assert caught.value.field == "ngram_evidence"
 
 

@@ -128,7 +128,7 @@ def build_engine(parts: ModelParts, directory: Path | None, config: BackendConfi
 def _graph_possible(parts: ModelParts, directory: Path | None) -> bool:
     """Whether the default engine can be ONNX Runtime's: a saved model, ONNX packages installed, an
     encoder that exports. Known without importing PyTorch."""
-    return (directory is not None and parts.config.model.encoder not in UNEXPORTABLE
+    return (directory is not None and not set(parts.config.encoders) & set(UNEXPORTABLE)
             and all(importlib.util.find_spec(name) is not None for name in ONNX_PACKAGES))
 
 

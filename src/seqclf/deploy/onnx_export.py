@@ -93,7 +93,7 @@ def export_onnx(model: Classifier, classes: list[str], max_len: int, path: str |
         META_VERSION: __version__,
     }.items():
         graph.metadata_props.add(key=key, value=value)
-    graph.doc_string = (f"seqclf {model.config.encoder} classifier. Inputs: input_ids, attention_mask (int64, "
+    graph.doc_string = (f"seqclf {encoders_text(model)} classifier. Inputs: input_ids, attention_mask (int64, "
                         f"batch x sequence, from tokenizer.json). Outputs: logits, probabilities (float32, "
                         f"batch x {len(classes)}; {model.task.activation}), classes in the "
                         f"order of metadata '{META_LABELS}'.")
@@ -127,10 +127,11 @@ def to_onnx(model: Classifier):
     import onnx
     import onnxscript.optimizer
 
-    encoder = model.config.encoder
-    if encoder in UNEXPORTABLE:
-        raise ExportError(f"the {encoder} encoder cannot be exported to ONNX: {UNEXPORTABLE[encoder]}",
-                          field="encoder")
+    unexportable = [name for name in model.encoders if name in UNEXPORTABLE]
+    if unexportable:
+        raise ExportError(f"the {unexportable[0]} encoder cannot be exported to ONNX: "
+                          f"{UNEXPORTABLE[unexportable[0]]}", field="encoder")
+    encoder = encoders_text(model)
     example = (torch.tensor([[2, 3, 4], [5, 6, 0]]), torch.tensor([[1, 1, 1], [1, 1, 0]]))  # (2, 3) each
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
     _forget_cached_rnn_kernels()
@@ -178,6 +179,11 @@ def check_batch(vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     return ids.astype(np.int64), mask
 
 
+def encoders_text(model: Classifier) -> str:
+    """The model's encoders in words: "lstm", or an ensemble's "bag + lstm"."""
+    return " + ".join(dict.fromkeys(model.encoders))
+
+
 def check_against_torch(data: bytes, model: Classifier) -> float:
     """Max |probability difference| between ONNX Runtime and PyTorch on `check_batch`; over the
     tolerance is an ExportError."""
@@ -186,7 +192,7 @@ def check_against_torch(data: bytes, model: Classifier) -> float:
         expected = IdsToProbabilities(model)(torch.from_numpy(ids), torch.from_numpy(mask))[1].numpy()
     error = float(np.abs(_run_onnx(data, model, ids, mask) - expected).max())
     if not error <= PARITY_TOLERANCE:
-        raise ExportError(f"the exported {model.config.encoder} graph does not reproduce the model in ONNX Runtime "
+        raise ExportError(f"the exported {encoders_text(model)} graph does not reproduce the model in ONNX Runtime "
                           f"(max probability difference {error:.2e} > {PARITY_TOLERANCE:g})", field="encoder",
                           hint="please report this with the model's config.json")
     return error
@@ -208,5 +214,5 @@ def _run_onnx(data: bytes, model: Classifier, ids: np.ndarray, mask: np.ndarray)
         session = onnxruntime.InferenceSession(data, providers=["CPUExecutionProvider"])
         return session.run(["probabilities"], {"input_ids": ids, "attention_mask": mask})[0]
     except Exception as exc:  # onnxruntime's own error types
-        raise ExportError(f"ONNX Runtime cannot run the exported {model.config.encoder} graph: "
+        raise ExportError(f"ONNX Runtime cannot run the exported {encoders_text(model)} graph: "
                           f"{str(exc).strip().splitlines()[0]}", field="encoder") from None

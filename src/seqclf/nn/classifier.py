@@ -52,6 +52,11 @@ class Classifier(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.forward_stages(ids, lengths)["logits"]  # (B, C)
 
+    @property
+    def encoders(self) -> list[str]:
+        """The encoder of each sequence model in it."""
+        raise NotImplementedError
+
     def on_cpu(self) -> Classifier:
         """This model if it is on the CPU, else a CPU copy (for export and quantization)."""
         return self if device_of(self).type == "cpu" else copy.deepcopy(self).cpu()
@@ -96,6 +101,10 @@ class SequenceClassifier(Classifier):
     @property
     def vocab_size(self) -> int:
         return self.embedding.num_embeddings
+
+    @property
+    def encoders(self) -> list[str]:
+        return [self.config.encoder]
 
     @property
     def num_classes(self) -> int:

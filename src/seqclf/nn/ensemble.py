@@ -8,6 +8,8 @@ probabilities, on every backend alike.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from seqclf.errors import ConfigError
@@ -32,9 +34,15 @@ class Ensemble(Classifier):
 
     @property
     def sources(self) -> list[str]:
-        """The models combined, in the order of `weights`."""
-        return [f"sequence model {i + 1}" for i in range(len(self.members))] + (
+        """The models combined, in the order of `weights` (with their encoders where these differ)."""
+        mixed = len(set(self.encoders)) > 1
+        named = [f" ({encoder})" if mixed else "" for encoder in self.encoders]
+        return [f"sequence model {i}{encoder}" for i, encoder in enumerate(named, 1)] + (
             ["n-gram evidence"] if self.ngrams is not None else [])
+
+    @property
+    def encoders(self) -> list[str]:
+        return [member.config.encoder for member in self.members]
 
     def stages(self, ids: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
         # ids: (B, T) int64, lengths: (B,)
@@ -55,20 +63,20 @@ class Ensemble(Classifier):
         return self.members[0].num_classes
 
 
-def build_classifier(config: ModelConfig, fitted: FittedState) -> Classifier:
-    """The model `config` describes, untrained, as training left it (`fitted`): one sequence model, or the
-    ensemble with the combination chosen; with its temperature and its activation (a multi-label model is one
-    sequence model, as `Config.validate` checks)."""
+def build_classifier(configs: Sequence[ModelConfig], ngram_evidence: bool, fitted: FittedState) -> Classifier:
+    """The model of these sequence models' settings (and the n-gram evidence), untrained, as training left it
+    (`fitted`): one sequence model, or the ensemble with the combination chosen; with its temperature and its
+    activation (a multi-label model is one sequence model, as `Config.validate` checks)."""
     vocab_size, num_classes = fitted.vocab_size, fitted.num_classes
-    if not config.combined:
-        model = SequenceClassifier(config, vocab_size, num_classes)
+    if len(configs) == 1 and not ngram_evidence:
+        model = SequenceClassifier(configs[0], vocab_size, num_classes)
     else:
         if fitted.combine is None or fitted.ngram_weight is None:
             raise ConfigError("an ensemble's combination is chosen by training: fitted.json must give it",
                               field="combine")
         check_choice("combine", fitted.combine, COMBINATION_NAMES)
-        members = [SequenceClassifier(config, vocab_size, num_classes) for _ in range(config.ensemble)]
-        ngrams = NgramEvidence(vocab_size, num_classes) if config.ngram_evidence else None
+        members = [SequenceClassifier(config, vocab_size, num_classes) for config in configs]
+        ngrams = NgramEvidence(vocab_size, num_classes) if ngram_evidence else None
         model = Ensemble(members, ngrams, fitted.combine, fitted.ngram_weight if ngrams is not None else 0.0)
     model.temperature = float(fitted.temperature)
     model.task = fitted.task

@@ -17,6 +17,7 @@ RECURRENT_NAMES = ("lstm", "gru", "rnn")  # encoders that read in a direction (b
 ENCODER_NAMES = (*RECURRENT_NAMES, "cnn", "transformer", "bag")
 POOLING_NAMES = ("last", "max", "mean", "attention")
 COMBINATION_NAMES = {"mean": "arithmetic mean", "geometric": "geometric mean"}  # rule: what it is, in words
+ENSEMBLE_FIELDS = ("ensemble", "ngram_evidence", "combine", "ngram_weight")  # the combination's, not one model's
 
 
 @dataclass
@@ -37,7 +38,10 @@ class ModelConfig:
                                  "0 = none", default=0)
     kernel_sizes: str = setting("cnn: comma-separated convolution widths", default="3,4,5")
     num_heads: int = setting("transformer: attention heads (hidden_dim must divide by it)", default=4)
-    ensemble: int = setting("sequence models trained (seeds seed, seed + 1000, ...) and combined into one", default=1)
+    ensemble: int | str = setting("sequence models combined into one: a number (that many of these settings, seeds "
+                                  "seed, seed + 1000, ...) or comma-separated recipes, each a preset (fast, accurate, "
+                                  "...) or an encoder (" + ", ".join(ENCODER_NAMES) + "), e.g. fast,accurate,cnn",
+                                  default=1)
     ngram_evidence: bool = setting("also fit naive-Bayes-weighted uni- and bigram evidence (NBSVM) and combine it "
                                    "with the sequence models", default=False)
     combine: str = setting("how the models' probabilities are combined: auto (chosen on validation data) | "
@@ -65,15 +69,28 @@ class ModelConfig:
                               field="num_heads")
         for name in ("word_dropout", "embed_dropout", "dropout"):
             check_fraction(name, getattr(self, name))
-        check_at_least("ensemble", self.ensemble, 1)
+        if isinstance(self.ensemble, int):
+            check_at_least("ensemble", self.ensemble, 1)
+        elif not all(self.recipes):
+            raise ConfigError(f"expected a number or comma-separated recipes, got {self.ensemble!r}", field="ensemble",
+                              hint="e.g. --ensemble 3 or --ensemble fast,accurate")
         check_choice("combine", self.combine, ("auto", *COMBINATION_NAMES))
         if self.ngram_weight != "auto" and not (isinstance(self.ngram_weight, float) and 0 <= self.ngram_weight <= 1):
             raise ConfigError(f"must be in [0, 1] or auto, got {self.ngram_weight!r}", field="ngram_weight")
 
     @property
+    def recipes(self) -> list[str]:
+        """The recipes named by `ensemble` (one per sequence model); empty when it is a number."""
+        return [] if isinstance(self.ensemble, int) else [part.strip() for part in self.ensemble.split(",")]
+
+    @property
+    def sequence_models(self) -> int:
+        return len(self.recipes) or self.ensemble
+
+    @property
     def combined(self) -> bool:
         """Several models (sequence models, n-gram evidence) make one prediction."""
-        return self.ensemble > 1 or self.ngram_evidence
+        return self.sequence_models > 1 or self.ngram_evidence
 
     @property
     def widths(self) -> list[int]:

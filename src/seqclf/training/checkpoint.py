@@ -21,7 +21,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from seqclf.model_files import CHECKPOINT, is_checkpoint_file, member_checkpoint
-from seqclf.config import Config
+from seqclf.config import SECTIONS, Config
 from seqclf.text.batching import BucketSampler
 from seqclf.text.encoded import EncodedData
 from seqclf.errors import ModelDirError
@@ -180,9 +180,9 @@ class Checkpointing:
         """Where the interrupted run stood; None when its checkpoint is of an earlier member (which
         finished: this one starts afresh)."""
         state = load_checkpoint(self.directory)
-        _check_same_run(state, self.config, self.data_fingerprint, self.directory / CHECKPOINT)
-        if state.get("member", 0) != self.member:
+        if state.get("member", 0) != self.member:  # (an ensemble of recipes: that member had its own settings)
             return None
+        _check_same_run(state, self.config, self.data_fingerprint, self.directory / CHECKPOINT)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.restore(state["sampler"])
@@ -209,5 +209,7 @@ def _check_same_run(state: dict, config: Config, data_fingerprint: str, path: Pa
 
 
 def _changed_settings(saved: dict, current: dict) -> list[str]:
-    return [name for section in current for name in current[section]
-            if name not in FREE_ON_RESUME and saved.get(section, {}).get(name) != current[section][name]]
+    """The settings that differ (an ensemble of recipes' `members` as one)."""
+    changed = [name for section in SECTIONS for name in current[section]
+               if name not in FREE_ON_RESUME and saved.get(section, {}).get(name) != current[section][name]]
+    return changed + (["members"] if saved.get("members") != current.get("members") else [])

@@ -59,13 +59,14 @@ class LongTexts:
 @dataclass(frozen=True)
 class MemberStarted:
     """Sequence model `member` (from 0) of `members` starts training with `seed`: `epochs` epochs (at most)
-    over `examples` training examples."""
+    over `examples` training examples; `recipe`: its recipe in an ensemble of recipes (a preset or an encoder)."""
 
     member: int
     members: int
     seed: int
     epochs: int
     examples: int
+    recipe: str | None = None
 
 
 @dataclass(frozen=True)

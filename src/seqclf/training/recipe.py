@@ -91,7 +91,7 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     callbacks = [*callbacks, *trackers]
     reports = [callback for callback in callbacks if isinstance(callback, RunReport)]
     task = train.task  # chosen once, from the training labels
-    task.check_combinable(config.model.ensemble, config.model.ngram_evidence)
+    task.check_combinable(config.model.sequence_models, config.model.ngram_evidence)
     if task.label_sets:
         tell(reports, LabelSetsFound(None if config.data.task == task else train.detected))
     classes = class_order(train.label_names, config.data.label_order)
@@ -121,22 +121,24 @@ def _train_members(config: Config, tokenizer: WordTokenizer, classes: list[str],
                    callbacks: Sequence[Callback], reports: list[RunReport], checkpoint_dir: str | Path | None,
                    resume: bool, chunking: Chunking | None
                    ) -> tuple[list[SequenceClassifier], History, VectorCoverage | None]:
-    """The `ensemble` sequence models, trained one after another (finished ones read back on resume), and
-    their epochs in one history (`EpochRecord.member` tells whose)."""
-    settings = config.train
+    """The ensemble's sequence models, each with its own settings (`Config.member_configs`), trained one after
+    another (finished ones read back on resume), and their epochs in one history (`EpochRecord.member` tells
+    whose)."""
     directory = Path(checkpoint_dir) if checkpoint_dir is not None else None
     members, records, coverage = [], [], None
-    for member in range(config.model.ensemble):
-        seed = settings.seed + MEMBER_SEED_STEP * member
-        tell(reports, MemberStarted(member, config.model.ensemble, seed, settings.epochs, len(data.train.indices)))
+    configs = config.member_configs()
+    for member, (member_config, recipe) in enumerate(zip(configs, config.model.recipes or [None] * len(configs))):
+        seed = config.train.seed + MEMBER_SEED_STEP * member
+        tell(reports, MemberStarted(member, len(configs), seed, member_config.train.epochs, len(data.train.indices),
+                                    recipe))
         finished = load_member(directory, member, config, data.fingerprint) if resume and directory else None
-        model = SequenceClassifier(config.model, tokenizer.vocab_size, len(classes))
+        model = SequenceClassifier(member_config.model, tokenizer.vocab_size, len(classes))
         model.task = data.task
         if finished is not None:
             model.load_state_dict(finished[0])
             history = finished[1]
         else:
-            model, history, coverage = train_member(config, seed, member, tokenizer, classes, data, cluster,
+            model, history, coverage = train_member(member_config, seed, member, tokenizer, classes, data, cluster,
                                                      callbacks, directory, resume, chunking)
             if directory is not None and config.model.combined and cluster.is_main:
                 save_member(directory, member, config, data.fingerprint, model, history)

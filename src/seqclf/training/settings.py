@@ -17,6 +17,9 @@ CLASS_WEIGHT_NAMES = ("none", "balanced")
 WINDOW_TRAINING = ("all", "random")
 THRESHOLD_RULES = ("per-label", "global")  # how multi-label thresholds are chosen on validation data
 TRACKER_NAMES = ("tensorboard", "mlflow")  # where `log_to` sends the metrics (training/tracking.py)
+# the loop's settings, which each sequence model of an ensemble of recipes has its own of (the rest is the run's)
+MEMBER_TRAIN_FIELDS = ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "sparse_embedding", "warmup",
+                       "label_smoothing", "patience", "max_grad_norm")
 
 
 @dataclass

@@ -38,12 +38,12 @@ def test_the_ensemble_is_the_combination_of_its_models():
 
 def test_building_needs_the_combination_training_chose():
     fitted = FittedState(SINGLE_LABEL, max_len=10, vocab_size=30, num_classes=3)
-    assert isinstance(build_classifier(CONFIG, fitted), SequenceClassifier)
-    several = ModelConfig(**{**vars(CONFIG), "ensemble": 2, "ngram_evidence": True})
+    assert isinstance(build_classifier([CONFIG], False, fitted), SequenceClassifier)
+    several = [CONFIG, ModelConfig(**{**vars(CONFIG), "encoder": "cnn", "pooling": "max"})]
     with pytest.raises(ConfigError, match="chosen by training"):
-        build_classifier(several, fitted)
+        build_classifier(several, True, fitted)
     with pytest.raises(ConfigError, match="unknown value 'median'"):
-        build_classifier(several, fitted.with_values(combine="median", ngram_weight=0.3))
-    model = build_classifier(several, fitted.with_values(combine="mean", ngram_weight=0.3, temperature=2.0))
+        build_classifier(several, True, fitted.with_values(combine="median", ngram_weight=0.3))
+    model = build_classifier(several, True, fitted.with_values(combine="mean", ngram_weight=0.3, temperature=2.0))
     assert isinstance(model, Ensemble) and model.weights.tolist() == pytest.approx([0.35, 0.35, 0.3])
-    assert model.temperature == 2.0
+    assert model.temperature == 2.0 and model.encoders == ["lstm", "cnn"]
