@@ -92,7 +92,7 @@ def count_pass(path: Path, data_config: DataConfig, config: TokenizerConfig, cou
     skipped: list[BadRow] = []
     spaced: list[tuple[str, str]] = []
     for rows in rows_of(path, data_config, skipped, spaced, progress):
-        counts.add(splitter.count_words([row.text for row in rows]))
+        counts.add(splitter.words_of([row.text for row in rows]))
         for row in rows:
             labels.add(row)
     note_stripped_labels(str(path), spaced, labels.reads)

@@ -14,7 +14,7 @@ import heapq
 import json
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SPILL_WORDS = 2_000_000  # distinct words counted in memory before they go to disk
@@ -30,9 +30,9 @@ class WordCounts:
         self.counts: Counter[str] = Counter()
         self.spills = 0
 
-    def add(self, counts: Mapping[str, int]) -> None:
-        """Counts of a piece of the corpus, added."""
-        self.counts.update(counts)
+    def add(self, words: Iterable[str]) -> None:
+        """The words of a piece of the corpus, counted (an iterable that is not a mapping: counted in C)."""
+        self.counts.update(words)
         if len(self.counts) > self.spill_words:
             self._spill()
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -117,15 +116,13 @@ class WordSplitter:
         vocabulary = {PAD: 0, UNK: UNK_ID, **{words[i]: 2 + k for k, i in enumerate(kept)}}
         return vocabulary, EncodedCorpus(final[corpus.ids], corpus.offsets)
 
-    def count_words(self, texts: Sequence[str]) -> Counter[str]:
-        """How often each word occurs in `texts`, as `train` counts them: a pass of a corpus counted in pieces."""
-        ascii_texts = [text for text in texts if text.isascii()]
-        counts = Counter(self.ascii_words(ascii_texts))
-        counts.pop(SEPARATOR, None)  # the boundaries between texts
-        for text in texts:
-            if not text.isascii():
-                counts.update(self.words(text))
-        return counts
+    def words_of(self, texts: Sequence[str]) -> Iterator[str]:
+        """Every word of `texts`, as `train` counts them (for a pass of a corpus counted in pieces: a Counter
+        updated from this iterator counts in C)."""
+        ascii_words = self.ascii_words([text for text in texts if text.isascii()])
+        others = (self.words(text) for text in texts if not text.isascii())
+        return itertools.chain(itertools.filterfalse(SEPARATOR.__eq__, ascii_words),
+                               itertools.chain.from_iterable(others))
 
     def _first_sight(self, texts: Sequence[str], index: dict[str, int]) -> EncodedCorpus:
         """Provisional ids (-1 for a text without words: it will read as <unk>)."""

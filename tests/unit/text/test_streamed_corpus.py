@@ -87,7 +87,7 @@ def test_word_counts_spilled_to_disk_are_exact(tmp_path):
     words = [rng.choice(WORDS + [f"w{i}" for i in range(50)]) for _ in range(5000)]
     counts = word_counts.WordCounts(tmp_path / "counts", spill_words=10)
     for start in range(0, len(words), 100):
-        counts.add(word_counts.Counter(words[start : start + 100]))
+        counts.add(iter(words[start : start + 100]))
     assert counts.spills > 10 and dict(counts.totals()) == dict(word_counts.Counter(words))
     order = counts.vocabulary_order(min_freq=2, size=20)
     expected = sorted((w for w, c in word_counts.Counter(words).items() if c >= 2),
