@@ -331,3 +331,18 @@ def test_a_busy_machine_is_said_once(model_dir):
     notes = [line for line in result.stderr.splitlines() if line.startswith(BUSY_MACHINE_NOTE)]
     assert result.returncode == 0 and len(notes) == 1, result.stderr
     assert "kept busy by other processes" in notes[0] and "--threads N sets the count" in notes[0]
+
+
+def test_an_ensemble_of_recipes_from_the_command_line(data_files, tmp_path):
+    out = tmp_path / "mixed"
+    result = seqclf("train", data_files / "train.csv", "--out", out, "--ensemble", "gru,bag", "--pooling", "max",
+                    *FLAGS)
+    assert result.returncode == 0, result.stderr
+    assert "sequence model 1 of 2 (gru, seed 13)" in result.stdout
+    assert "sequence model 2 of 2 (bag, seed 1013)" in result.stdout
+    assert "2 models (gru, bag)" in result.stdout  # the data-flow table
+    traced = seqclf("trace", out, "I love this movie")
+    assert traced.returncode == 0 and "sequence model 2 (bag)" in traced.stdout
+    refused = seqclf("train", data_files / "train.csv", "--out", tmp_path / "o", "--ensemble", "gru,lstmm", *FLAGS)
+    assert refused.returncode == 2 and "unknown recipe 'lstmm'" in refused.stderr
+    assert "Traceback" not in refused.stderr
