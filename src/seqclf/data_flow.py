@@ -78,11 +78,11 @@ def data_flow(model: Classifier, tokenizer: WordTokenizer, classes: Sequence[str
     n = texts = len(corpus)
     stages, ids, lengths = first_sequence_stages(model, corpus, tokenizer.max_len)
     config, max_len = model.config, tokenizer.max_len
-    words = np.diff(corpus.offsets)  # tokens before truncation
-    longer = int((words > max_len).sum())
+    words = corpus.length_histogram()  # (longest + 1,) texts of each length, before truncation
+    shortest, longest, longer = int(np.flatnonzero(words)[0]), len(words) - 1, int(words[max_len + 1 :].sum())
     encoder = f"{'bi' if config.bidirectional else ''}{config.encoder}, {config.num_layers} layer(s)"
     rows = [
-        FlowRow("1 raw text", f"{n} texts, {words.min()}-{words.max()} tokens", [n, "variable"],
+        FlowRow("1 raw text", f"{n} texts, {shortest}-{longest} tokens", [n, "variable"],
                 repr(first if len(first) <= 40 else first[:39] + "…")),
     ]
     if chunking is None:

@@ -94,6 +94,8 @@ def test_a_memory_mapped_corpus_reads_its_texts_from_the_file_not_the_map(tmp_pa
         for got, expected in zip(pad_ids(mapped, chosen), pad_ids(in_memory, chosen)):
             assert np.array_equal(got, expected) and got.dtype == np.int64
     assert _resident_kb_of_mapping("ids.npy") < 1_000  # through the map: over 50 MB of it
+    assert mapped.lengths_at(chosen).tolist() == in_memory.lengths_at(chosen).tolist()
+    assert _resident_kb_of_mapping("offsets.npy") < 100  # their bounds too: all 8 MB of them through the map
     picked = np.array([5, 0, 999_999])
     assert as_lists(mapped.select(picked)) == as_lists(in_memory.select(picked))
 
@@ -108,3 +110,15 @@ def test_concatenating_a_memory_mapped_corpus_reads_it_as_cut(tmp_path):
     assert mapped.file is not None and EncodedCorpus(whole.ids, whole.offsets).file is None
     joined = EncodedCorpus.concatenate([mapped.truncated(2), mapped])
     assert as_lists(joined) == [[3, 4], [7], [8, 9], *sequences]
+
+
+@given(sequences=SEQUENCES, cut=st.one_of(st.none(), st.integers(1, 5)), piece=st.integers(1, 4))
+def test_lengths_read_a_piece_at_a_time_are_the_whole_corpus_lengths(sequences, cut, piece):
+    corpus = EncodedCorpus.from_sequences(sequences)
+    corpus = corpus if cut is None else corpus.truncated(cut)
+    whole = np.array([len(s) for s in sequences])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("seqclf.ids.LENGTHS_PIECE", piece)
+        assert corpus.lengths.tolist() == [min(n, cut or n) for n in whole]
+        assert np.concatenate(list(corpus.length_pieces(cut=False))).tolist() == whole.tolist()
+        assert corpus.length_histogram().tolist() == np.bincount(whole).tolist()  # before truncation

@@ -19,17 +19,18 @@ def pad_ids(corpus: EncodedCorpus, indices: np.ndarray, length: int | None = Non
     """Ids of the chosen sequences padded with PAD_ID to `length` (default: their longest).
 
     Returns ids (B, T) int64 and lengths (B,) int64. Vectorized for a corpus in memory; a memory-mapped one
-    reads each text's ids from its file (`IdsFile`), which keeps the file out of this process's memory.
+    reads each text's bounds and ids from their files (`ArrayFile`), which keeps them out of this process's memory.
     """
     if len(indices) == 1 and length is None:  # one text (single-text latency): no padding to compute
         ids = corpus.sequence(int(indices[0])).astype(np.int64)  # (T,)
         return ids[None, :], np.array([len(ids)])
-    lengths = corpus.lengths_at(indices).astype(np.int64)  # (B,)
+    starts, ends = corpus.bounds_at(indices)  # (B,) each
+    lengths = ends - starts if corpus.max_len is None else np.minimum(ends - starts, corpus.max_len)  # (B,)
     width = int(lengths.max()) if length is None else length
     lengths = np.minimum(lengths, width)
     mask = np.arange(width)[None, :] < lengths[:, None]  # (B, T)
     ids = np.full((len(indices), width), PAD_ID, dtype=np.int64)  # (B, T)
-    ids[mask] = corpus.read(corpus.offsets[indices], lengths)  # row by row, as the mask's True cells are ordered
+    ids[mask] = corpus.read(starts, lengths)  # row by row, as the mask's True cells are ordered
     return ids, lengths
 
 

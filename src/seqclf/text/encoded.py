@@ -52,7 +52,7 @@ class EncodedData:
 
     @property
     def tokens(self) -> int:
-        return int(self.corpus.lengths.sum())
+        return sum(int(piece.sum()) for piece in self.corpus.length_pieces())
 
 
 def check_known_labels(labels: list[str], known: list[str], source: str) -> None:
@@ -128,7 +128,7 @@ def encode_training_file(path: str | Path, data_config: DataConfig, config: Toke
         if hit is not None:
             arrays, meta = hit
             raw = EncodedCorpus.mapped(arrays["ids"], arrays["offsets"])
-            tokenizer = _cached_tokenizer(meta, resolve_max_len(config, np.bincount(raw.lengths)))
+            tokenizer = _cached_tokenizer(meta, resolve_max_len(config, raw.length_histogram()))
             if tokenizer is not None:
                 return tokenizer, _from_cache(raw.truncated(tokenizer.max_len), arrays, meta, path, started)
             cache.damaged(str(path), "its vocabulary does not match its ids")

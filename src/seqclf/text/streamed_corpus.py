@@ -20,7 +20,7 @@ from seqclf.data.readers import format_of, no_usable_rows, opened, usable_rows
 from seqclf.data.settings import DataConfig
 from seqclf.data.spaced_labels import note_stripped_labels
 from seqclf.data.streams import ReadProgress, not_blank, text_chunks
-from seqclf.ids import PAD, UNK
+from seqclf.ids import PAD, UNK, summed_histograms
 from seqclf.text.tokenizer import (TokenizerConfig, WordTokenizer, resolve_max_len, vocabulary_size, with_vocabulary,
                                    word_splitter)
 from seqclf.text.word_counts import WordCounts
@@ -122,9 +122,7 @@ def encode_pass(path: Path, data_config: DataConfig, splitter: WordSplitter, voc
         arrays["ids"].append(corpus.ids)
         arrays["offsets"].append(corpus.offsets[1:] + tokens)
         tokens += len(corpus.ids)
-        lengths = np.bincount(np.diff(corpus.offsets))
-        length_counts = np.pad(length_counts, (0, max(0, len(lengths) - len(length_counts))))
-        length_counts[: len(lengths)] += lengths
+        length_counts = summed_histograms(length_counts, corpus.length_histogram())
         names = [name for row in rows for name in (row.label if isinstance(row.label, tuple) else (row.label,))]
         arrays["label_ids"].append(np.array([labels.index[name] for name in names]))
         sizes = [len(row.label) if isinstance(row.label, tuple) else 1 for row in rows]

@@ -100,7 +100,7 @@ class WordTokenizer:
         hf = with_vocabulary(splitter.hf, vocabulary)
         if any(PAD in text or UNK in text for text in texts):
             raw = splitter.encode(texts, hf.get_vocab())  # encoding matches spelled-out specials; counting did not
-        tokenizer = cls(hf, resolve_max_len(config, np.bincount(raw.lengths)))
+        tokenizer = cls(hf, resolve_max_len(config, raw.length_histogram()))
         return tokenizer, raw.truncated(tokenizer.max_len)
 
     @property

@@ -152,7 +152,7 @@ MEMBER_SEED_STEP = 1000  # member i of an ensemble trains with seed + 1000 i
 
 def long_texts(corpus: EncodedCorpus, max_len: int, chunking: Chunking | None, every_window: bool) -> LongTexts | None:
     """How many texts are longer than max_len, and how they are read; None if none is."""
-    longer = int((np.diff(corpus.offsets) > max_len).sum())
+    longer = sum(int((piece > max_len).sum()) for piece in corpus.length_pieces(cut=False))
     if not longer:
         return None
     return LongTexts(longer, len(corpus), max_len, None if chunking is None else chunking.stride,
