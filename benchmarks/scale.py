@@ -111,21 +111,23 @@ def generate(path: Path, sentences: int, labeled: bool, seed: int = 0) -> None:
     os.sync()  # the file on disk before a measured command starts: the kernel's writeback of it is not its load
 
 
-def train_row(folder: Path, sentences: int) -> dict:
+def train_row(folder: Path, sentences: int, vocabulary_alone: bool) -> dict:
     data = folder / f"train-{sentences}.tsv"
     generate(data, sentences, labeled=True)
     out = folder / f"model-{sentences}"
     run = measured([*SEQCLF, "train", str(data), "--out", str(out), "--cache-dir", str(folder / "cache"), *TRAIN])
     record = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     shutil.rmtree(folder / "cache", ignore_errors=True)
-    vocabulary_run = measured([sys.executable, "-c", VOCABULARY, str(data)], folder / "vocabulary.json")
-    vocabulary = json.loads((folder / "vocabulary.json").read_text())
+    vocabulary = None
+    if vocabulary_alone:
+        vocabulary_run = measured([sys.executable, "-c", VOCABULARY, str(data)], folder / "vocabulary.json")
+        vocabulary = {**json.loads((folder / "vocabulary.json").read_text()), "rss_mb": vocabulary_run["rss_mb"]}
     size = data.stat().st_size
     data.unlink()
     trained = int(sentences * 0.9)  # classic holds 10% out for validation
     row = {"sentences": sentences, "bytes": size, "process_seconds": run["seconds"], "rss_mb": run["rss_mb"],
            "epoch_seconds": record["seconds"], "us_per_sentence": 1e6 * record["seconds"] / trained,
-           "vocabulary": {**vocabulary, "rss_mb": vocabulary_run["rss_mb"]}, "model": str(out),
+           "vocabulary": vocabulary, "model": str(out),
            "busy_cores_note": run["busy_cores_note"]}
     print(row, flush=True)
     return row
@@ -180,7 +182,7 @@ def report(train: list[dict], predict: list[dict], ray: dict | None) -> str:
               f"`{row['busy_cores_note']}`" for row in train if row.get("busy_cores_note")]
     lines += ["", "## Vocabulary: the first pass alone (counts in bounded memory, then the vocabulary)", "",
               "| sentences | distinct words | spills to disk | vocabulary | seconds | peak RSS MB |", "|---|---|---|---|---|---|"]
-    for row in train:
+    for row in (row for row in train if row["vocabulary"]):
         v = row["vocabulary"]
         lines.append(f"| {row['sentences']:,} | {v['distinct']:,} | {v['spills']} | {v['vocabulary']:,} | "
                      f"{v['seconds']:.0f} | {v['rss_mb']:.0f} |")
@@ -206,6 +208,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="2000000,10000000,30000000", help="training corpora, sentences")
     parser.add_argument("--predict-sizes", default="1000000,10000000,30000000", help="prediction inputs, lines")
     parser.add_argument("--ray-lines", type=int, default=1_000_000)
+    parser.add_argument("--vocabulary", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure the vocabulary's first pass alone, at each training size")
     parser.add_argument("--baseline", help="src/ of the version before predict streamed (PYTHONPATH)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the table goes (rewritten after each row)")
     args = parser.parse_args()
@@ -214,7 +218,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="seqclf-scale-", dir=HERE.parent.parent) as work:
         folder = Path(work)
         for n in args.sizes.split(","):
-            train.append(train_row(folder, int(n)))
+            train.append(train_row(folder, int(n), args.vocabulary))
             args.results.write_text(report(train, predict, None))
         model = train[0]["model"]
         measured([*SEQCLF, "predict", model, "a first text"])  # writes the ONNX graph, once: not a row's cost
