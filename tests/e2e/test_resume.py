@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import torch
 from safetensors.torch import load_file
 
 from seqclf.data.demo import demo_corpus
+from seqclf.model_files import CHECKPOINT
 from seqclf.training.checkpoint import has_checkpoint, load_checkpoint
 
 # One thread: bit-identical sums. With two, PyTorch's parallel sums were seen to round differently when a core
@@ -33,13 +35,26 @@ def comparable(metrics_file):
     return [{k: v for k, v in row.items() if k not in ("seconds", "tokens_per_second")} for row in rows]
 
 
+def progress_of(out, snapshot):
+    """The progress in the run's checkpoint, read from a copy (None if the run removed it meanwhile). The run
+    replaces the file while the test polls, and the safetensors reader opens the path twice (the header,
+    then the tensors' storage), so reading it in place can meet two versions."""
+    try:
+        shutil.copyfile(out / CHECKPOINT, snapshot / CHECKPOINT)  # one open: one version
+    except FileNotFoundError:
+        return None
+    return load_checkpoint(snapshot)["progress"]
+
+
 def signal_mid_epoch(process, out, epoch, signum):
     """Send `signum` once the run's checkpoint is inside `epoch`; True if that happened."""
     deadline = time.monotonic() + 240
+    snapshot = out.parent / "snapshot"
+    snapshot.mkdir(exist_ok=True)
     while process.poll() is None and time.monotonic() < deadline:
         if has_checkpoint(out):
-            progress = load_checkpoint(out)["progress"]
-            if progress["epoch"] == epoch and progress["step"] > 0:
+            progress = progress_of(out, snapshot)
+            if progress and progress["epoch"] == epoch and progress["step"] > 0:
                 process.send_signal(signum)
                 return True
         time.sleep(0.002)
