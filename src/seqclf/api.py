@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # PyTorch is imported when a model is first trained or run, n
     from seqclf.text.vectors import VectorCoverage
     from seqclf.training.calibration import Calibration
     from seqclf.training.distributed import Cluster
+    from seqclf.training.examples import SoftTargets
     from seqclf.training.events import RunReport
     from seqclf.training.trainer import Callback
 
@@ -110,11 +111,13 @@ class TextClassifier(SettingsEstimator, ModelReports):
 
     def fit_encoded(self, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
                     callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
-                    resume: bool = False, cluster: Cluster | None = None) -> TextClassifier:
+                    resume: bool = False, cluster: Cluster | None = None,
+                    soft: SoftTargets | None = None) -> TextClassifier:
         """Train on data already through stage 2 (`seqclf.text.encoded`). Under `torchrun` every process calls
-        this with the same data and all end with the same weights (`seqclf.training.recipe`)."""
+        this with the same data and all end with the same weights (`seqclf.training.recipe`). `soft`: a
+        teacher's probabilities for each training text, learned instead of the labels (`seqclf.distill`)."""
         return self._fit(self.config, tokenizer, train, valid, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-                         resume=resume, cluster=cluster)
+                         resume=resume, cluster=cluster, soft=soft)
 
     def _fit(self, config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None,
              **options: Any) -> TextClassifier:

@@ -8,14 +8,14 @@ from seqclf.errors import SeqclfError
 from seqclf.flag_builders import Parser
 from seqclf.model_arguments import (evaluate_command, explain_command, export_command, predict_command, serve_command,
                                     trace_command)
-from seqclf.train_arguments import audit_command, demo_command, train_command, tune_command
+from seqclf.train_arguments import audit_command, demo_command, distill_command, train_command, tune_command
 from seqclf.version import __version__
 
 # Ranges of the numbers that are flags of the command rather than settings (the config checks those).
 NUMBER_RANGES = {"final_ensemble": (1, None), "top_k": (1, None), "port": (1, 65535), "workers": (1, None), "max_texts": (1, None),
                  "max_chars": (1, None), "max_body_bytes": (1, None), "nproc": (1, None), "errors": (1, None), "steps": (1, None),
                  "top_words": (1, None), "min_count": (1, None), "folds": (2, None), "show": (0, None),
-                 "shutdown_timeout": (0, 86_400), "header_timeout": (0.1, 3600), "trials": (1, None)}
+                 "copies": (0, None), "drop": (0, 1), "shuffle": (0, None), "shutdown_timeout": (0, 86_400), "header_timeout": (0.1, 3600), "trials": (1, None)}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"seqclf {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in (demo_command, train_command, evaluate_command, predict_command, trace_command,
-                        explain_command, serve_command, tune_command, audit_command, export_command):
+                        explain_command, serve_command, tune_command, audit_command, distill_command, export_command):
         add_command(commands)
     return parser
 

@@ -218,4 +218,34 @@ def _audit(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -
         out.print(f"wrote {path}")
 
 
-COMMANDS = {"demo": _demo, "train": _train, "audit": _audit, "tune": _tune, **MODEL_COMMANDS}
+def _distill(args: argparse.Namespace, out: LiteralConsole, err: LiteralConsole) -> None:
+    from seqclf.distill import DistillConfig, distill, save_student, student_config
+    from seqclf.report import ConsoleReport
+    from seqclf.runs import check_output_directory
+
+    teacher = TextClassifier.load(args.teacher)
+    config = student_config(teacher.config, args.preset)
+    if args.config:
+        config = config.updated(read_config_file(args.config), source=str(args.config))
+    config = config.updated(flags(args, FIELD_SECTION), source="command-line flags")
+    check_output_directory(args.out)
+    data = read_dataset(args.data, teacher.config.data)
+    valid = read_dataset(args.valid, teacher.config.data) if args.valid else None
+    for row in [*data.skipped, *(valid.skipped if valid else [])]:
+        err.print(f"skipped: {row.message()}")
+    settings = DistillConfig(args.copies, args.drop, args.shuffle)
+    out.print(f"distilling {args.teacher} into one {config.model.encoder} model: {len(data)} texts of {args.data} "
+              f"and {settings.copies} perturbed copies of each, answered by the teacher")
+    report = ConsoleReport(out)
+    try:
+        distilled = distill(teacher, data, valid, config, settings, [report])
+    finally:
+        report.close()
+    if distilled.agreement is not None:
+        out.print(f"validation accuracy: teacher {distilled.teacher_accuracy:.4f}, student "
+                  f"{distilled.student_accuracy:.4f}; the student gives the teacher's answer on "
+                  f"{distilled.agreement:.1%} of the validation texts")
+    out.print(f"model saved to {save_student(distilled, args.out)}")
+
+
+COMMANDS = {"demo": _demo, "train": _train, "audit": _audit, "tune": _tune, "distill": _distill, **MODEL_COMMANDS}

@@ -14,6 +14,8 @@
     model.onnx         the ONNX graph, if `seqclf export` wrote it here (optional; the int8 one:
                        model.int8.onnx); tied to the weights by a fingerprint in its metadata
     skipped_rows.jsonl the data rows training left out with --skip-bad-rows (file, line, problem, raw)
+    distillation.json  a distilled student's teacher, the copies' settings and the validation comparison
+                       (`seqclf.distill`; optional)
     checkpoint.safetensors  while training runs: the resume checkpoint (training/checkpoint.py), and
                        checkpoint.member<i>.safetensors for an ensemble's finished sequence models
 
@@ -36,8 +38,9 @@ CHECKSUMMED_BEFORE_4 = (TOKENIZER, LABELS, WEIGHTS)
 CHECKSUMMED = (*CHECKSUMMED_BEFORE_4, FITTED)
 ONNX, ONNX_INT8 = "model.onnx", "model.int8.onnx"
 SKIPPED_ROWS = "skipped_rows.jsonl"
+DISTILLATION = "distillation.json"
 CHECKPOINT = "checkpoint.safetensors"
-KNOWN_FILES = (*REQUIRED, FITTED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS)
+KNOWN_FILES = (*REQUIRED, FITTED, METRICS, CURVE, ONNX, ONNX_INT8, SKIPPED_ROWS, DISTILLATION)
 
 
 def member_checkpoint(member: int) -> str:

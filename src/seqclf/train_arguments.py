@@ -1,4 +1,4 @@
-"""The arguments of the sub-commands that train: demo, train, tune and audit. Their settings' flags are
+"""The arguments of the sub-commands that train: demo, train, tune, audit and distill. Their settings' flags are
 grouped by pipeline stage (`flag_builders.add_setting_groups`); the command's own flags join the group
 of their stage."""
 from __future__ import annotations
@@ -64,6 +64,27 @@ def audit_command(commands: argparse._SubParsersAction) -> None:
                        help="k: models trained, each without one fold (default: 5)")
     files.add_argument("--show", type=int, default=10, metavar="N", help="examples shown here (default: 10)")
     add_setting_groups(audit, SECTIONS)
+
+
+def distill_command(commands: argparse._SubParsersAction) -> None:
+    distill = commands.add_parser("distill", help="train one small model on an ensemble's answers (its probabilities "
+                                                  "over the training texts and perturbed copies of them)",
+                                  usage="%(prog)s TEACHER DATA --out DIR [--valid FILE] [--preset NAME] [flags]")
+    distill.add_argument("teacher", metavar="TEACHER", help="the model directory to learn from (an ensemble, say)")
+    files = _files(distill, "training data, read with the teacher's data settings", "model directory to write "
+                   "(the student)")
+    files.add_argument("--valid", metavar="FILE", help="validation data (kept labeled, never copied); default: hold "
+                       "out --valid-fraction of the training data before copying")
+    _add_settings_files(files, [*preset_names(), "none"], "fast", "the student's model and training settings "
+                        "(default: fast; none: train's defaults); the tokenizer is the teacher's")
+    copies = distill.add_argument_group("the copies the teacher answers")
+    copies.add_argument("--copies", type=int, default=4, metavar="N",
+                        help="perturbed copies of each training text, besides the text (default: 4)")
+    copies.add_argument("--drop", type=float, default=0.1, metavar="P",
+                        help="each word of a copy is left out with this probability (default: 0.1)")
+    copies.add_argument("--shuffle", type=int, default=3, metavar="K",
+                        help="each word of a copy moves at most K places (default: 3; 0 keeps the order)")
+    add_setting_groups(distill, ("model", "train"))
 
 
 def _files(parser: argparse.ArgumentParser, data: str, out: str) -> argparse._ArgumentGroup:

@@ -346,3 +346,20 @@ def test_an_ensemble_of_recipes_from_the_command_line(data_files, tmp_path):
     refused = seqclf("train", data_files / "train.csv", "--out", tmp_path / "o", "--ensemble", "gru,lstmm", *FLAGS)
     assert refused.returncode == 2 and "unknown recipe 'lstmm'" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_distill_writes_a_student_that_any_command_reads(data_files, tmp_path):
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    trained = seqclf("train", data_files / "train.csv", "--out", teacher, "--ensemble", "gru,bag", "--pooling", "max",
+                     *FLAGS)
+    assert trained.returncode == 0, trained.stderr
+    result = seqclf("distill", teacher, data_files / "train.csv", "--out", student, "--copies", "2", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    assert f"distilling {teacher} into one bag model" in result.stdout
+    assert "the student gives the teacher's answer on" in result.stdout
+    saved = json.loads((student / "distillation.json").read_text())
+    assert saved["teacher"]["directory"] == str(teacher) and saved["settings"]["copies"] == 2
+    traced = seqclf("trace", student, "I love this movie")
+    assert traced.returncode == 0 and "sequence model 2" not in traced.stdout
+    refused = seqclf("distill", teacher, data_files / "train.csv", "--out", tmp_path / "o", "--drop", "1.5")
+    assert refused.returncode == 2 and "drop" in refused.stderr and "Traceback" not in refused.stderr

@@ -1,7 +1,9 @@
 """The examples training reads: the classes in the model's order, the training examples and the held-out
-(or given) validation examples with their targets, and the fingerprint a resume checks."""
+(or given) validation examples with their targets, a teacher's class probabilities for the training
+examples when a student is distilled, and the fingerprint a resume checks."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,23 +27,55 @@ class Split:
     task: Task  # chosen once, from the training labels
     train: Labeled
     valid: Labeled | None
-    fingerprint: str  # of the data, the split and the vocabulary (for resume)
+    fingerprint: str  # of the data, the split, the vocabulary and any teacher's probabilities (for resume)
+    taught: Labeled | None = None  # distilling: the training examples with the teacher's (N, C) probabilities
+
+    @property
+    def sequence_model_train(self) -> Labeled:
+        """What the sequence models learn from: the teacher's probabilities, else the training labels (the
+        n-gram evidence, the class weights and validation always use the labels)."""
+        return self.taught or self.train
+
+
+@dataclass(frozen=True)
+class SoftTargets:
+    """A teacher's class probabilities for each training text, its classes naming the columns."""
+
+    classes: list[str]
+    probabilities: np.ndarray  # (N, C) float32, rows summing to 1
+
+    def in_order(self, classes: list[str], source: str) -> torch.Tensor:
+        """(N, C) float32 with the columns in the model's class order."""
+        if sorted(self.classes) != sorted(classes):
+            raise DataError(f"the teacher's classes {self.classes} are not the data's {classes}", path=source,
+                            field="labels", hint="distill on data with the classes the teacher was trained on")
+        return torch.from_numpy(np.ascontiguousarray(self.probabilities[:, [self.classes.index(c) for c in classes]],
+                                                     dtype=np.float32))
 
 
 def split_examples(tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None, classes: list[str],
-           settings: TrainConfig) -> Split:
+                   settings: TrainConfig, soft: SoftTargets | None = None) -> Split:
     task = train.task  # the training labels decide: label sets make a multi-label model
     train_targets = torch.from_numpy(targets(train, classes, task))  # (N,) classes, or (N, C) 0/1 label sets
     train_indices, valid_indices = holdout(len(train), valid, settings)
     fingerprint = training_fingerprint(tokenizer, train, train_indices, valid, valid_indices)
     release_pages(train.label_ids)  # read once, for the targets
     labeled = Labeled(train.corpus, train_indices, train_targets[train_indices])
+    taught = None
+    if soft is not None:
+        task.check_single_label(train.source, "a student learns a teacher's probabilities over classes",
+                                "distill a single-label model")
+        probabilities = soft.in_order(classes, train.source)  # (N, C)
+        taught = Labeled(train.corpus, train_indices, probabilities[train_indices])
+        fingerprint = hashlib.sha256((fingerprint + "taught").encode() + probabilities.numpy().tobytes()).hexdigest()
     if isinstance(valid, EncodedData):
         valid_targets = torch.from_numpy(targets(valid, classes, task))
-        return Split(task, labeled, Labeled(valid.corpus, np.arange(len(valid)), valid_targets), fingerprint)
-    if valid_indices is not None:
-        return Split(task, labeled, Labeled(train.corpus, valid_indices, train_targets[valid_indices]), fingerprint)
-    return Split(task, labeled, None, fingerprint)
+        valid_examples = Labeled(valid.corpus, np.arange(len(valid)), valid_targets)
+    elif valid_indices is not None:
+        valid_examples = Labeled(train.corpus, valid_indices, train_targets[valid_indices])
+    else:
+        valid_examples = None
+    return Split(task, labeled, valid_examples, fingerprint, taught)
 
 
 def class_order(first_seen: list[str], order: str) -> list[str]:

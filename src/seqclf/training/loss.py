@@ -48,3 +48,8 @@ def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     if targets.dim() == 2:
         return ((logits > 0) == (targets > 0.5)).all(dim=1).sum()
     return (logits.argmax(dim=1) == targets).sum()
+
+
+def agreeing(logits: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
+    """Examples whose top class is the teacher's, for (B, C) teacher probabilities: a student's training accuracy."""
+    return (logits.argmax(dim=1) == probabilities.argmax(dim=1)).sum()

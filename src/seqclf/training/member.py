@@ -23,7 +23,7 @@ from seqclf.training.checkpoint import Checkpointing
 from seqclf.training.distributed import Cluster, check_precision
 from seqclf.training.examples import Split
 from seqclf.training.history import History
-from seqclf.training.loss import class_weights, count_correct, summed_loss
+from seqclf.training.loss import agreeing, class_weights, count_correct, summed_loss
 from seqclf.training.ngram_fit import Labeled
 from seqclf.training.optim import build_optimizer
 from seqclf.training.schedules import lr_multiplier
@@ -48,7 +48,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     trained, average_sparse_gradients = cluster.data_parallel(model)
     if cluster.rank:
         torch.manual_seed(seed + cluster.rank)  # each process its own dropout
-    train, valid = data.train, data.valid
+    train, valid = data.sequence_model_train, data.valid
     steps = -(-len(train.indices) // settings.batch_size)
     stopping = [EarlyStopping(settings.patience)] if settings.patience and valid is not None else []
     schedule = lr_multiplier(settings.lr_schedule, settings.warmup, total_steps=steps * settings.epochs)
@@ -59,7 +59,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
     run = Checkpointing(directory, config, data.fingerprint, model, optimizer, sampler, keep_best, plateau,
                         member) if directory is not None else None
     progress = run.restore() if run is not None and resume else None
-    weights = class_weights(train.targets, len(classes), settings.class_weight)
+    weights = class_weights(data.train.targets, len(classes), settings.class_weight)
     # long_text=chunk, window_training=all: a batch is its texts' windows, their logits pooled per text as at prediction
     every_window = chunking is not None and settings.window_training == "all"
     trainer = Trainer(
@@ -74,6 +74,7 @@ def train_member(config: Config, seed: int, member: int, tokenizer: WordTokenize
         sum_over_processes=cluster.sum,
         after_backward=average_sparse_gradients,
         autocast_dtype=autocast_dtype,
+        count_correct=count_correct if data.taught is None else agreeing,
     )
     if progress is not None:
         for callback in (*callbacks, *stopping):

@@ -39,7 +39,7 @@ from seqclf.training.tracking import open_trackers
 from seqclf.training.calibration import Calibration, calibrate
 from seqclf.training.combine import choose_combination
 from seqclf.training.distributed import Cluster, join_cluster
-from seqclf.training.examples import Split, class_order, split_examples
+from seqclf.training.examples import SoftTargets, Split, class_order, split_examples
 from seqclf.training.history import History
 from seqclf.training.member import train_member
 from seqclf.training.ngram_fit import Labeled, fit_ngram_evidence
@@ -69,7 +69,8 @@ def load_files(config: Config, cache: CorpusCache, cluster: Cluster, train: str 
 @denormals_flushed()  # from its start: the thread pool its first parallel operation starts flushes them too
 def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: EncodedData | float | None = None, *,
         cluster: Cluster | None = None, callbacks: Sequence[Callback] = (), checkpoint_dir: str | Path | None = None,
-        resume: bool = False, ngrams: tuple[NgramEvidence, float] | None = None) -> ModelParts:
+        resume: bool = False, ngrams: tuple[NgramEvidence, float] | None = None,
+        soft: SoftTargets | None = None) -> ModelParts:
     """Train a model: `ensemble` sequence models one after another, then (with `ngram_evidence`) the
     n-gram evidence, then the combination chosen on the validation data. `valid`: encoded validation
     data, a fraction of `train` to hold out, or None for the configured valid_fraction. Each sequence
@@ -77,7 +78,8 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     written there after an epoch once `checkpoint_seconds` have passed since the last (and every
     `checkpoint_every` steps); `resume=True` continues from it.
     `ngrams`: n-gram evidence already fitted on the same data (and its L2 penalty), used instead of
-    fitting it again (a search reuses one across its trials). `config` is never changed: what training
+    fitting it again (a search reuses one across its trials). `soft`: a teacher's probabilities for each
+    training text, which the sequence models learn instead of the labels (`seqclf.distill`). `config` is never changed: what training
     chose or resolved is the returned model's `fitted` state; its network is in eval mode, on the training
     device, its history holds every sequence model's epochs (`EpochRecord.member` tells whose)."""
     settings = config.train
@@ -95,7 +97,7 @@ def fit(config: Config, tokenizer: WordTokenizer, train: EncodedData, valid: Enc
     if task.label_sets:
         tell(reports, LabelSetsFound(None if config.data.task == task else train.detected))
     classes = class_order(train.label_names, config.data.label_order)
-    data = split_examples(tokenizer, train, valid, classes, settings)
+    data = split_examples(tokenizer, train, valid, classes, settings, soft)
     tell(reports, threads)
     chunking = Chunking.of(config.tokenizer, tokenizer.max_len)
     tell(reports, long_texts(train.corpus, tokenizer.max_len, chunking, settings.window_training == "all"))
