@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from accuracy import HERE, Corpus, Split, load_corpus, timed
+from accuracy import HERE, Corpus, Split, load_corpus, parse_overrides, timed
 from seqclf import TextClassifier
 from seqclf.config import Config, load_preset
 
@@ -26,19 +25,18 @@ RESULTS = HERE / "results" / "cross_validation.md"
 
 def candidate_config(text: str) -> Config:
     preset, _, settings = text.partition(":")
-    overrides = {key: yaml.safe_load(value) for key, _, value in
-                 (pair.partition("=") for pair in settings.split(";") if pair)}
-    return Config.from_dict(load_preset(preset)).updated(overrides)
+    return Config.from_dict(load_preset(preset)).updated(parse_overrides([p for p in settings.split(";") if p]))
+
+
+def subset(split: Split, rows: np.ndarray) -> Split:
+    return Split([split.texts[i] for i in rows], [split.labels[i] for i in rows])
 
 
 def fold_accuracies(corpus: Corpus, config: Config, folds: int, seed: int) -> list[float]:
     order = np.random.default_rng(seed).permutation(len(corpus.train.texts))
     scores = []
     for held in np.array_split(order, folds):
-        kept = np.setdiff1d(order, held)
-        pick = lambda rows: Split([corpus.train.texts[i] for i in rows],  # noqa: E731
-                                  [corpus.train.labels[i] for i in rows])
-        train, fold = pick(kept), pick(held)
+        train, fold = subset(corpus.train, np.setdiff1d(order, held)), subset(corpus.train, held)
         model = TextClassifier(config, seed=seed)
         _, seconds = timed(lambda: model.fit(train.texts, train.labels, valid=(corpus.dev.texts, corpus.dev.labels),
                                              progress=False))
